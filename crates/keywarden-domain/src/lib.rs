@@ -1,0 +1,18 @@
+//! keywarden's pure core: the rules of passkey registration governance as values and functions.
+//!
+//! Every decision here is computed from its inputs (policy, facts, `now`): this crate does no IO,
+//! reads no clock, draws no randomness and knows nothing of HTTP, SQL or webauthn-rs.
+
+pub mod access_pass;
+pub mod audit;
+pub mod codes;
+pub mod directory;
+pub mod ids;
+pub mod metadata;
+pub mod platform;
+pub mod policy;
+pub mod registration;
+pub mod session;
+
+pub use codes::{Code, Question};
+pub use ids::{Aaguid, AttemptId, GroupId, MethodId, UserId};
