@@ -109,10 +109,14 @@ pub fn plan_issue(
     if user.user_type == UserType::Guest {
         return Err("Temporary Access Pass cannot be added to an external guest user".into());
     }
-    let lifetime = request.lifetime_in_minutes.unwrap_or(config.default_lifetime_in_minutes);
+    let lifetime = request
+        .lifetime_in_minutes
+        .unwrap_or(config.default_lifetime_in_minutes);
     let (min, max) = (config.minimum_lifetime_in_minutes, config.maximum_lifetime_in_minutes);
     if !TAP_LIFETIME_MINUTES.contains(&lifetime) || !(min..=max).contains(&lifetime) {
-        return Err(format!("lifetimeInMinutes {lifetime} is outside the policy's range of {min} to {max} minutes"));
+        return Err(format!(
+            "lifetimeInMinutes {lifetime} is outside the policy's range of {min} to {max} minutes"
+        ));
     }
     let is_usable_once = request.is_usable_once.unwrap_or(config.is_usable_once);
     if config.is_usable_once && !is_usable_once {
@@ -169,19 +173,37 @@ mod tests {
     fn usability_follows_entra_reasons() {
         let config = Policy::default().temporary_access_pass;
         let fresh = pass(true, NOW, 60);
-        assert_eq!(usability(&fresh, &config, true, NOW), (true, UsabilityReason::EnabledByPolicy));
+        assert_eq!(
+            usability(&fresh, &config, true, NOW),
+            (true, UsabilityReason::EnabledByPolicy)
+        );
         assert_eq!(
             usability(&fresh, &config, true, NOW - Duration::minutes(1)),
             (false, UsabilityReason::NotYetValid)
         );
-        assert_eq!(usability(&fresh, &config, true, NOW + Duration::minutes(60)), (false, UsabilityReason::Expired));
-        assert_eq!(usability(&fresh, &config, false, NOW), (false, UsabilityReason::DisabledByPolicy));
-        let used = AccessPass { used_date_time: Some(NOW), ..fresh.clone() };
-        assert_eq!(usability(&used, &config, true, NOW), (false, UsabilityReason::OneTimeUsed));
+        assert_eq!(
+            usability(&fresh, &config, true, NOW + Duration::minutes(60)),
+            (false, UsabilityReason::Expired)
+        );
+        assert_eq!(
+            usability(&fresh, &config, false, NOW),
+            (false, UsabilityReason::DisabledByPolicy)
+        );
+        let used = AccessPass {
+            used_date_time: Some(NOW),
+            ..fresh.clone()
+        };
+        assert_eq!(
+            usability(&used, &config, true, NOW),
+            (false, UsabilityReason::OneTimeUsed)
+        );
         let mut one_time_only = config.clone();
         one_time_only.is_usable_once = true;
         let multi = pass(false, NOW, 60);
-        assert_eq!(usability(&multi, &one_time_only, true, NOW), (false, UsabilityReason::DisabledByPolicy));
+        assert_eq!(
+            usability(&multi, &one_time_only, true, NOW),
+            (false, UsabilityReason::DisabledByPolicy)
+        );
     }
 
     #[test]
@@ -198,8 +220,14 @@ mod tests {
     fn issue_outside_the_lifetime_range_is_refused() {
         let config = Policy::default().temporary_access_pass;
         for lifetime in [9, 59, 481, 50_000] {
-            let request = IssueRequest { lifetime_in_minutes: Some(lifetime), ..Default::default() };
-            assert!(plan_issue(&request, &config, &member(), NOW).is_err(), "lifetime {lifetime}");
+            let request = IssueRequest {
+                lifetime_in_minutes: Some(lifetime),
+                ..Default::default()
+            };
+            assert!(
+                plan_issue(&request, &config, &member(), NOW).is_err(),
+                "lifetime {lifetime}"
+            );
         }
     }
 
@@ -207,7 +235,10 @@ mod tests {
     fn multi_use_pass_is_refused_when_policy_is_one_time_only() {
         let mut config = Policy::default().temporary_access_pass;
         config.is_usable_once = true;
-        let request = IssueRequest { is_usable_once: Some(false), ..Default::default() };
+        let request = IssueRequest {
+            is_usable_once: Some(false),
+            ..Default::default()
+        };
         assert!(plan_issue(&request, &config, &member(), NOW).is_err());
         let plan = plan_issue(&IssueRequest::default(), &config, &member(), NOW).expect("one-time by default");
         assert!(plan.is_usable_once);
@@ -216,7 +247,10 @@ mod tests {
     #[test]
     fn guests_cannot_get_a_pass() {
         let config = Policy::default().temporary_access_pass;
-        let guest = User { user_type: UserType::Guest, ..member() };
+        let guest = User {
+            user_type: UserType::Guest,
+            ..member()
+        };
         let err = plan_issue(&IssueRequest::default(), &config, &guest, NOW).expect_err("guest refused");
         assert!(err.contains("guest"));
     }

@@ -111,7 +111,9 @@ impl Activity {
     }
 
     pub fn parse(name: &str) -> Option<Activity> {
-        Activity::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(name.trim()))
+        Activity::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// Graph's `category`.
@@ -216,7 +218,9 @@ impl Initiator {
     /// A name for people: the UPN, the app's name, or `keywarden CLI (user)`.
     pub fn name(&self) -> String {
         match self {
-            Initiator::User { user_principal_name, .. } => user_principal_name.clone(),
+            Initiator::User {
+                user_principal_name, ..
+            } => user_principal_name.clone(),
             Initiator::App { display_name, .. } => display_name.clone(),
             Initiator::LocalOperator { os_user } => format!("keywarden CLI ({os_user})"),
             Initiator::Anonymous { .. } => "anonymous".into(),

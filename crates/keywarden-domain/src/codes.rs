@@ -37,9 +37,13 @@ impl Question {
     pub fn title(self) -> &'static str {
         match self {
             Question::Eligible => "Is the user enabled for passkeys in the authentication methods policy?",
-            Question::RecentlyVerified => "Has the user satisfied strong authentication within the registration window?",
+            Question::RecentlyVerified => {
+                "Has the user satisfied strong authentication within the registration window?"
+            }
             Question::PlatformCanHost => "Can the local platform host the credential type the user is creating?",
-            Question::AuthenticatorAccepted => "Does a passkey profile that applies to the user accept this authenticator?",
+            Question::AuthenticatorAccepted => {
+                "Does a passkey profile that applies to the user accept this authenticator?"
+            }
         }
     }
 }
@@ -346,7 +350,8 @@ mod tests {
             let s = code.as_str();
             assert!(seen.insert(s), "code {s} listed twice");
             assert!(
-                s.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()),
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()),
                 "code {s} is not snake_case"
             );
             assert_eq!(Code::parse(s), Some(*code));

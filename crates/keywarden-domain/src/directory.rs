@@ -137,9 +137,7 @@ impl FromStr for Role {
         let wanted = s.trim();
         Role::ALL
             .into_iter()
-            .find(|r| {
-                r.slug().eq_ignore_ascii_case(wanted) || r.display_name().eq_ignore_ascii_case(wanted)
-            })
+            .find(|r| r.slug().eq_ignore_ascii_case(wanted) || r.display_name().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| {
                 let known: Vec<&str> = Role::ALL.iter().map(|r| r.slug()).collect();
                 format!("unknown role {wanted:?} (known: {})", known.join(", "))

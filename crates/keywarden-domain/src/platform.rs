@@ -70,7 +70,10 @@ pub fn classify_client_error(report: &ClientReport) -> Code {
 /// Question 3 from a client report.
 pub fn answer_client_error(report: ClientReport) -> Answer<Platform> {
     let code = classify_client_error(&report);
-    let evidence = Platform { client: Some(report), ..Platform::default() };
+    let evidence = Platform {
+        client: Some(report),
+        ..Platform::default()
+    };
     let mut answer = Answer::fail(code, evidence);
     answer.question = Question::PlatformCanHost;
     answer
@@ -114,14 +117,20 @@ mod tests {
             ("SecurityError", Code::BrowserSecurityError),
             ("TypeError", Code::AuthenticatorError),
         ] {
-            let report = ClientReport { name: name.into(), ..ClientReport::default() };
+            let report = ClientReport {
+                name: name.into(),
+                ..ClientReport::default()
+            };
             assert_eq!(classify_client_error(&report), code, "{name}");
         }
     }
 
     #[test]
     fn client_answers_are_question_three() {
-        let answer = answer_client_error(ClientReport { name: "InvalidStateError".into(), ..Default::default() });
+        let answer = answer_client_error(ClientReport {
+            name: "InvalidStateError".into(),
+            ..Default::default()
+        });
         assert_eq!(answer.question, Question::PlatformCanHost);
         assert!(!answer.passed);
     }

@@ -159,12 +159,22 @@ pub struct Answer<E> {
 
 impl<E> Answer<E> {
     pub fn pass(question: Question, evidence: E) -> Answer<E> {
-        Answer { question, passed: true, code: None, evidence }
+        Answer {
+            question,
+            passed: true,
+            code: None,
+            evidence,
+        }
     }
 
     pub fn fail(code: Code, evidence: E) -> Answer<E> {
         let question = code.question().unwrap_or(Question::AuthenticatorAccepted);
-        Answer { question, passed: false, code: Some(code), evidence }
+        Answer {
+            question,
+            passed: false,
+            code: Some(code),
+            evidence,
+        }
     }
 }
 
@@ -370,7 +380,10 @@ mod tests {
         });
         let mut consumed = input(&auth, &[]);
         consumed.one_time_pass_consumed = true;
-        assert_eq!(recently_verified(&consumed, NOW).code, Some(Code::AccessPassAlreadyUsed));
+        assert_eq!(
+            recently_verified(&consumed, NOW).code,
+            Some(Code::AccessPassAlreadyUsed)
+        );
     }
 
     #[test]

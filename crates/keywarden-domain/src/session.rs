@@ -70,7 +70,10 @@ impl Authentication {
 
     /// The last time the session satisfied strong authentication.
     pub fn last_strong(&self) -> Option<&MethodUse> {
-        self.methods.iter().filter(|m| m.method.is_strong()).max_by_key(|m| m.at)
+        self.methods
+            .iter()
+            .filter(|m| m.method.is_strong())
+            .max_by_key(|m| m.at)
     }
 
     /// Signed in: the session has satisfied strong authentication at least once. A password alone is only

@@ -94,10 +94,16 @@ pub fn to_graph_document(policy: &Policy, version: i64, last_modified: OffsetDat
 /// Returns every problem found, or the new policy.
 pub fn parse(input: &str, current: &Policy, targets: &dyn TargetCheck) -> Result<Policy, Vec<Problem>> {
     let value: Value = serde_json::from_str(input).map_err(|e| {
-        vec![Problem { path: String::new(), message: format!("not valid JSON: {e}") }]
+        vec![Problem {
+            path: String::new(),
+            message: format!("not valid JSON: {e}"),
+        }]
     })?;
     let Value::Object(object) = value else {
-        return Err(vec![Problem { path: String::new(), message: "must be a JSON object".into() }]);
+        return Err(vec![Problem {
+            path: String::new(),
+            message: "must be a JSON object".into(),
+        }]);
     };
     let mut problems = Vec::new();
     let mut patches: Vec<(ConfigId, Value)> = Vec::new();
@@ -113,10 +119,16 @@ pub fn parse(input: &str, current: &Policy, targets: &dyn TargetCheck) -> Result
                 "authenticationMethodConfigurations",
             ];
             if !known.contains(&key.as_str()) {
-                problems.push(Problem { path: key.clone(), message: "is not a known property".into() });
+                problems.push(Problem {
+                    path: key.clone(),
+                    message: "is not a known property".into(),
+                });
             }
             if key == "@odata.type" && v.as_str() != Some(POLICY_ODATA_TYPE) {
-                problems.push(Problem { path: key.clone(), message: format!("must be {POLICY_ODATA_TYPE:?}") });
+                problems.push(Problem {
+                    path: key.clone(),
+                    message: format!("must be {POLICY_ODATA_TYPE:?}"),
+                });
             }
         }
         match configs.as_array() {
@@ -147,9 +159,10 @@ pub fn parse(input: &str, current: &Policy, targets: &dyn TargetCheck) -> Result
             Some(id) => patches.push((id, Value::Object(object))),
             None => problems.push(Problem {
                 path: String::new(),
-                message: "cannot tell which configuration this is: set @odata.type or id (Fido2 or TemporaryAccessPass), \
+                message:
+                    "cannot tell which configuration this is: set @odata.type or id (Fido2 or TemporaryAccessPass), \
                           or give a whole authenticationMethodsPolicy"
-                    .into(),
+                        .into(),
             }),
         }
     }
@@ -185,7 +198,10 @@ pub fn apply_patch(
 
 fn merge(current: &Policy, id: ConfigId, patch: &Value) -> Result<Policy, Vec<Problem>> {
     let Some(patch) = patch.as_object() else {
-        return Err(vec![Problem { path: id.as_str().into(), message: "must be a JSON object".into() }]);
+        return Err(vec![Problem {
+            path: id.as_str().into(),
+            message: "must be a JSON object".into(),
+        }]);
     };
     let mut merged = body(config_to_json(current, id));
     for (key, value) in patch {
@@ -204,7 +220,12 @@ fn merge(current: &Policy, id: ConfigId, patch: &Value) -> Result<Policy, Vec<Pr
     let mut fields = body(merged);
     fields.remove("@odata.type");
     fields.remove("id");
-    let to_problem = |e: serde_json::Error| vec![Problem { path: id.as_str().into(), message: e.to_string() }];
+    let to_problem = |e: serde_json::Error| {
+        vec![Problem {
+            path: id.as_str().into(),
+            message: e.to_string(),
+        }]
+    };
     let mut policy = current.clone();
     match id {
         ConfigId::Fido2 => {

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ALL_USERS, AttestationEnforcement, EnforcementType, ExcludeTarget, Fido2Configuration, PasskeyProfile,
-    PasskeyType, State, TapConfiguration, TargetType,
+    ALL_USERS, AttestationEnforcement, EnforcementType, ExcludeTarget, Fido2Configuration, PasskeyProfile, PasskeyType,
+    State, TapConfiguration, TargetType,
 };
 use crate::codes::{Code, Question};
 use crate::directory::{User, UserType};
@@ -108,9 +108,16 @@ pub fn applicable_profiles<'p>(fido2: &'p Fido2Configuration, member: Member<'_>
 /// Question 1: is the user enabled for passkeys, on this path?
 pub fn eligibility(fido2: &Fido2Configuration, member: Member<'_>, path: RegistrationPath) -> Answer<Eligibility> {
     let included_by = include_matches(fido2, member);
-    let excluded_by: Vec<ExcludeTarget> =
-        fido2.exclude_targets.iter().filter(|t| member.is_excluded_by(t)).cloned().collect();
-    let profiles = applicable_profiles(fido2, member).into_iter().map(|p| p.id.clone()).collect();
+    let excluded_by: Vec<ExcludeTarget> = fido2
+        .exclude_targets
+        .iter()
+        .filter(|t| member.is_excluded_by(t))
+        .cloned()
+        .collect();
+    let profiles = applicable_profiles(fido2, member)
+        .into_iter()
+        .map(|p| p.id.clone())
+        .collect();
     let evidence = Eligibility {
         method_state: fido2.state,
         account_enabled: member.user.account_enabled,
@@ -151,13 +158,26 @@ pub fn access_pass_scope(tap: &TapConfiguration, member: Member<'_>) -> bool {
 /// Why one profile refuses a passkey.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Denial {
-    StatusRevoked { status: String },
-    PasskeyTypeNotAllowed { passkey_type: PasskeyType, allowed: super::PasskeyTypes },
-    AttestationRequired { format: AttestationFormat },
-    AttestationUntrusted { reason: String },
+    StatusRevoked {
+        status: String,
+    },
+    PasskeyTypeNotAllowed {
+        passkey_type: PasskeyType,
+        allowed: super::PasskeyTypes,
+    },
+    AttestationRequired {
+        format: AttestationFormat,
+    },
+    AttestationUntrusted {
+        reason: String,
+    },
     Sha1AttestationRefused,
-    AaguidNotAllowed { aaguid: Aaguid },
-    AaguidBlocked { aaguid: Aaguid },
+    AaguidNotAllowed {
+        aaguid: Aaguid,
+    },
+    AaguidBlocked {
+        aaguid: Aaguid,
+    },
 }
 
 impl Denial {
@@ -185,7 +205,8 @@ impl Denial {
                 "{name} enforces attestation; the authenticator sent {} attestation",
                 match format {
                     AttestationFormat::None => "no".to_string(),
-                    AttestationFormat::AndroidSafetynet => "android-safetynet (retired by Google, treated as no)".into(),
+                    AttestationFormat::AndroidSafetynet =>
+                        "android-safetynet (retired by Google, treated as no)".into(),
                     other => format!("unverifiable {}", other.as_str()),
                 }
             ),
@@ -217,7 +238,9 @@ pub fn denials(profile: &PasskeyProfile, candidate: &Candidate<'_>, metadata: Op
     let mut found = Vec::new();
     if candidate.attestation.is_some() {
         if let Some(incident) = metadata.and_then(Entry::worst_incident) {
-            found.push(Denial::StatusRevoked { status: incident.status.as_str() });
+            found.push(Denial::StatusRevoked {
+                status: incident.status.as_str(),
+            });
         }
     }
     if !profile.passkey_types.allows(candidate.passkey_type) {
@@ -242,8 +265,12 @@ pub fn denials(profile: &PasskeyProfile, candidate: &Candidate<'_>, metadata: Op
     if restrictions.is_enforced {
         let listed = restrictions.aa_guids.contains(&candidate.aaguid);
         match restrictions.enforcement_type {
-            EnforcementType::Allow if !listed => found.push(Denial::AaguidNotAllowed { aaguid: candidate.aaguid }),
-            EnforcementType::Block if listed => found.push(Denial::AaguidBlocked { aaguid: candidate.aaguid }),
+            EnforcementType::Allow if !listed => found.push(Denial::AaguidNotAllowed {
+                aaguid: candidate.aaguid,
+            }),
+            EnforcementType::Block if listed => found.push(Denial::AaguidBlocked {
+                aaguid: candidate.aaguid,
+            }),
             _ => {}
         }
     }
@@ -301,12 +328,19 @@ fn verdicts(
             accepted: found.is_empty(),
             denials: found
                 .iter()
-                .map(|d| DenialRecord { code: d.code(), detail: d.describe(profile) })
+                .map(|d| DenialRecord {
+                    code: d.code(),
+                    detail: d.describe(profile),
+                })
                 .collect(),
         });
     }
     let admitted_by = verdicts.iter().find(|v| v.accepted).map(|v| v.profile_id.clone());
-    let code = if admitted_by.is_some() { None } else { best.map(|(_, c)| c) };
+    let code = if admitted_by.is_some() {
+        None
+    } else {
+        best.map(|(_, c)| c)
+    };
     (verdicts, admitted_by, code)
 }
 
@@ -371,7 +405,14 @@ pub fn sign_in_check(
     if profiles.is_empty() {
         return refuse(Code::UserNotInPolicyScope);
     }
-    let candidate = Candidate { aaguid, passkey_type, attestation: None };
+    let candidate = Candidate {
+        aaguid,
+        passkey_type,
+        attestation: None,
+    };
     let (verdicts, admitted_by, _) = verdicts(&profiles, &candidate, None);
-    admitted_by.ok_or(SignInRefusal { code: Code::CredentialNotAllowedAtSignIn, verdicts })
+    admitted_by.ok_or(SignInRefusal {
+        code: Code::CredentialNotAllowedAtSignIn,
+        verdicts,
+    })
 }

@@ -92,9 +92,18 @@ pub struct PasskeyTypes {
 }
 
 impl PasskeyTypes {
-    pub const BOTH: PasskeyTypes = PasskeyTypes { device_bound: true, synced: true };
-    pub const DEVICE_BOUND: PasskeyTypes = PasskeyTypes { device_bound: true, synced: false };
-    pub const SYNCED: PasskeyTypes = PasskeyTypes { device_bound: false, synced: true };
+    pub const BOTH: PasskeyTypes = PasskeyTypes {
+        device_bound: true,
+        synced: true,
+    };
+    pub const DEVICE_BOUND: PasskeyTypes = PasskeyTypes {
+        device_bound: true,
+        synced: false,
+    };
+    pub const SYNCED: PasskeyTypes = PasskeyTypes {
+        device_bound: false,
+        synced: true,
+    };
 
     pub fn allows(self, passkey_type: PasskeyType) -> bool {
         match passkey_type {
@@ -156,7 +165,11 @@ pub enum PasskeyType {
 
 impl PasskeyType {
     pub fn from_backup_eligible(backup_eligible: bool) -> PasskeyType {
-        if backup_eligible { PasskeyType::Synced } else { PasskeyType::DeviceBound }
+        if backup_eligible {
+            PasskeyType::Synced
+        } else {
+            PasskeyType::DeviceBound
+        }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -201,7 +214,11 @@ pub struct KeyRestrictions {
 
 impl KeyRestrictions {
     pub fn none() -> KeyRestrictions {
-        KeyRestrictions { is_enforced: false, enforcement_type: EnforcementType::Allow, aa_guids: vec![] }
+        KeyRestrictions {
+            is_enforced: false,
+            enforcement_type: EnforcementType::Allow,
+            aa_guids: vec![],
+        }
     }
 }
 

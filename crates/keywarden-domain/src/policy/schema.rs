@@ -32,15 +32,30 @@ pub(super) struct Field {
 }
 
 const fn req(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, required: true, refused: None }
+    Field {
+        name,
+        kind,
+        required: true,
+        refused: None,
+    }
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, required: false, refused: None }
+    Field {
+        name,
+        kind,
+        required: false,
+        refused: None,
+    }
 }
 
 const fn refused(name: &'static str, why: &'static str) -> Field {
-    Field { name, kind: Kind::Bool, required: false, refused: Some(why) }
+    Field {
+        name,
+        kind: Kind::Bool,
+        required: false,
+        refused: Some(why),
+    }
 }
 
 const STATE: Kind = Kind::Enum(&["enabled", "disabled"]);
@@ -73,14 +88,10 @@ const TARGET: Kind = Kind::Object(&[
     opt("isRegistrationRequired", Kind::Bool),
 ]);
 
-const EXCLUDE_TARGET: Kind = Kind::Object(&[
-    req("id", Kind::Str),
-    req("targetType", Kind::Enum(&["group", "user"])),
-]);
+const EXCLUDE_TARGET: Kind = Kind::Object(&[req("id", Kind::Str), req("targetType", Kind::Enum(&["group", "user"]))]);
 
 pub(super) const FIDO2_ODATA_TYPE: &str = "#microsoft.graph.fido2AuthenticationMethodConfiguration";
-pub(super) const TAP_ODATA_TYPE: &str =
-    "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration";
+pub(super) const TAP_ODATA_TYPE: &str = "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration";
 pub(super) const POLICY_ODATA_TYPE: &str = "#microsoft.graph.authenticationMethodsPolicy";
 
 pub(super) const FIDO2: Kind = Kind::Object(&[
@@ -129,7 +140,12 @@ fn type_name(value: &Value) -> &'static str {
 
 /// Appends to `problems` everything about `value` that does not fit `kind`.
 pub(super) fn check(value: &Value, kind: &Kind, path: &str, problems: &mut Vec<Problem>) {
-    let mut problem = |message: String| problems.push(Problem { path: path.to_string(), message });
+    let mut problem = |message: String| {
+        problems.push(Problem {
+            path: path.to_string(),
+            message,
+        })
+    };
     match kind {
         Kind::Bool => {
             if !value.is_boolean() {
@@ -144,7 +160,11 @@ pub(super) fn check(value: &Value, kind: &Kind, path: &str, problems: &mut Vec<P
         Kind::Enum(allowed) => match value.as_str() {
             Some(s) if allowed.contains(&s) => {}
             Some(s) => problem(format!("{s:?} is not one of {}", allowed.join(", "))),
-            None => problem(format!("must be one of {}, not {}", allowed.join(", "), type_name(value))),
+            None => problem(format!(
+                "must be one of {}, not {}",
+                allowed.join(", "),
+                type_name(value)
+            )),
         },
         Kind::Const(expected) => {
             if value.as_str() != Some(expected) {
@@ -165,7 +185,10 @@ pub(super) fn check(value: &Value, kind: &Kind, path: &str, problems: &mut Vec<P
             Some(Ok(types)) if !types.is_empty() => {}
             Some(Ok(_)) => problem("must name at least one of deviceBound, synced".into()),
             Some(Err(e)) => problem(e),
-            None => problem(format!("must be a string such as \"deviceBound,synced\", not {}", type_name(value))),
+            None => problem(format!(
+                "must be a string such as \"deviceBound,synced\", not {}",
+                type_name(value)
+            )),
         },
         Kind::Aaguid => match value.as_str().map(str::parse::<crate::Aaguid>) {
             Some(Ok(_)) => {}
@@ -185,10 +208,19 @@ pub(super) fn check(value: &Value, kind: &Kind, path: &str, problems: &mut Vec<P
                 problem(format!("must be an object, not {}", type_name(value)));
                 return;
             };
-            let join = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+            let join = |name: &str| {
+                if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                }
+            };
             for field in *fields {
                 match (object.get(field.name), field.refused) {
-                    (Some(_), Some(why)) => problems.push(Problem { path: join(field.name), message: why.into() }),
+                    (Some(_), Some(why)) => problems.push(Problem {
+                        path: join(field.name),
+                        message: why.into(),
+                    }),
                     (Some(v), None) => check(v, &field.kind, &join(field.name), problems),
                     (None, _) if field.required => problems.push(Problem {
                         path: join(field.name),
@@ -199,8 +231,7 @@ pub(super) fn check(value: &Value, kind: &Kind, path: &str, problems: &mut Vec<P
             }
             for key in object.keys() {
                 if !fields.iter().any(|f| f.name == key) {
-                    let known: Vec<&str> =
-                        fields.iter().filter(|f| f.refused.is_none()).map(|f| f.name).collect();
+                    let known: Vec<&str> = fields.iter().filter(|f| f.refused.is_none()).map(|f| f.name).collect();
                     problems.push(Problem {
                         path: join(key),
                         message: format!("is not a known property (known: {})", known.join(", ")),

@@ -68,13 +68,26 @@ fn policy() -> Policy {
 
 fn facts(aaguid: &str, backup_eligible: bool, trust: Trust) -> Facts {
     Facts {
-        format: if trust == Trust::Absent { AttestationFormat::None } else { AttestationFormat::Packed },
+        format: if trust == Trust::Absent {
+            AttestationFormat::None
+        } else {
+            AttestationFormat::Packed
+        },
         aaguid: aaguid.parse().expect("test AAGUID"),
         model: None,
-        attestation_type: if trust == Trust::Absent { AttestationType::None } else { AttestationType::Basic },
+        attestation_type: if trust == Trust::Absent {
+            AttestationType::None
+        } else {
+            AttestationType::Basic
+        },
         trust,
         certificate_thumbprints: vec![],
-        flags: Flags { user_present: true, user_verified: true, backup_eligible, backup_state: backup_eligible },
+        flags: Flags {
+            user_present: true,
+            user_verified: true,
+            backup_eligible,
+            backup_state: backup_eligible,
+        },
         sign_count: 0,
         algorithm: -7,
         transports: vec![],
@@ -85,14 +98,29 @@ fn facts(aaguid: &str, backup_eligible: bool, trust: Trust) -> Facts {
 }
 
 fn verified() -> Trust {
-    Trust::Verified { root: "CN=Test Root".into() }
+    Trust::Verified {
+        root: "CN=Test Root".into(),
+    }
 }
 
 #[track_caller]
-fn check_eligibility(policy: &Policy, user_type: UserType, groups: &[u128], path: RegistrationPath, want: Option<Code>) {
+fn check_eligibility(
+    policy: &Policy,
+    user_type: UserType,
+    groups: &[u128],
+    path: RegistrationPath,
+    want: Option<Code>,
+) {
     let user = user(user_type);
     let groups: BTreeSet<GroupId> = groups.iter().map(|g| group(*g)).collect();
-    let answer = eligibility(&policy.fido2, Member { user: &user, groups: &groups }, path);
+    let answer = eligibility(
+        &policy.fido2,
+        Member {
+            user: &user,
+            groups: &groups,
+        },
+        path,
+    );
     assert_eq!(answer.code, want, "evidence: {:?}", answer.evidence);
     assert_eq!(answer.passed, want.is_none());
 }
@@ -102,7 +130,10 @@ fn check_acceptance(groups: &[u128], facts: Facts, metadata: Option<&Entry>, wan
     let policy = policy();
     let user = user(UserType::Member);
     let groups: BTreeSet<GroupId> = groups.iter().map(|g| group(*g)).collect();
-    let member = Member { user: &user, groups: &groups };
+    let member = Member {
+        user: &user,
+        groups: &groups,
+    };
     let profiles = evaluate::applicable_profiles(&policy.fido2, member);
     let answer = acceptance(&profiles, &facts, metadata);
     match want {
@@ -119,14 +150,26 @@ fn check_acceptance(groups: &[u128], facts: Facts, metadata: Option<&Entry>, wan
 
 #[test]
 fn a_targeted_member_is_eligible() {
-    check_eligibility(&policy(), UserType::Member, &[SALES], RegistrationPath::SelfService, None);
+    check_eligibility(
+        &policy(),
+        UserType::Member,
+        &[SALES],
+        RegistrationPath::SelfService,
+        None,
+    );
 }
 
 #[test]
 fn disabled_method_refuses_everyone() {
     let mut p = policy();
     p.fido2.state = State::Disabled;
-    check_eligibility(&p, UserType::Member, &[SALES], RegistrationPath::SelfService, Some(Code::PasskeyMethodDisabled));
+    check_eligibility(
+        &p,
+        UserType::Member,
+        &[SALES],
+        RegistrationPath::SelfService,
+        Some(Code::PasskeyMethodDisabled),
+    );
 }
 
 #[test]
@@ -143,18 +186,39 @@ fn exclusion_wins_over_every_include() {
 #[test]
 fn excluding_a_single_user_works_too() {
     let mut p = policy();
-    p.fido2.exclude_targets.push(ExcludeTarget { id: user(UserType::Member).id.to_string(), target_type: TargetType::User });
-    check_eligibility(&p, UserType::Member, &[SALES], RegistrationPath::SelfService, Some(Code::UserExcluded));
+    p.fido2.exclude_targets.push(ExcludeTarget {
+        id: user(UserType::Member).id.to_string(),
+        target_type: TargetType::User,
+    });
+    check_eligibility(
+        &p,
+        UserType::Member,
+        &[SALES],
+        RegistrationPath::SelfService,
+        Some(Code::UserExcluded),
+    );
 }
 
 #[test]
 fn user_outside_every_target_is_not_in_scope() {
-    check_eligibility(&policy(), UserType::Member, &[], RegistrationPath::SelfService, Some(Code::UserNotInPolicyScope));
+    check_eligibility(
+        &policy(),
+        UserType::Member,
+        &[],
+        RegistrationPath::SelfService,
+        Some(Code::UserNotInPolicyScope),
+    );
 }
 
 #[test]
 fn guests_are_never_eligible() {
-    check_eligibility(&policy(), UserType::Guest, &[SALES], RegistrationPath::SelfService, Some(Code::GuestUserNotSupported));
+    check_eligibility(
+        &policy(),
+        UserType::Guest,
+        &[SALES],
+        RegistrationPath::SelfService,
+        Some(Code::GuestUserNotSupported),
+    );
 }
 
 #[test]
@@ -163,7 +227,14 @@ fn disabled_account_is_not_eligible() {
     let mut u = user(UserType::Member);
     u.account_enabled = false;
     let groups: BTreeSet<GroupId> = [group(SALES)].into();
-    let answer = eligibility(&p.fido2, Member { user: &u, groups: &groups }, RegistrationPath::SelfService);
+    let answer = eligibility(
+        &p.fido2,
+        Member {
+            user: &u,
+            groups: &groups,
+        },
+        RegistrationPath::SelfService,
+    );
     assert_eq!(answer.code, Some(Code::AccountDisabled));
 }
 
@@ -192,7 +263,13 @@ fn target_without_profiles_uses_the_default_profile() {
     });
     let u = user(UserType::Member);
     let groups = BTreeSet::new();
-    let profiles = evaluate::applicable_profiles(&p.fido2, Member { user: &u, groups: &groups });
+    let profiles = evaluate::applicable_profiles(
+        &p.fido2,
+        Member {
+            user: &u,
+            groups: &groups,
+        },
+    );
     let ids: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, vec!["default"]);
 }
@@ -207,7 +284,12 @@ fn any_one_profile_that_accepts_in_full_is_enough() {
 #[test]
 fn aaguid_blocked_by_every_applicable_profile_is_refused() {
     // "anything" blocks Windows Hello; "yubikeys" does not allow it: the closest refusal is the block.
-    check_acceptance(&[SALES], facts(HELLO, false, Trust::Absent), None, Err(Code::AaguidBlocked));
+    check_acceptance(
+        &[SALES],
+        facts(HELLO, false, Trust::Absent),
+        None,
+        Err(Code::AaguidBlocked),
+    );
 }
 
 #[test]
@@ -216,7 +298,13 @@ fn aaguid_not_on_allowlist_denies_registration() {
     p.fido2.include_targets[1].allowed_passkey_profiles = vec!["yubikeys".into()];
     let u = user(UserType::Member);
     let groups: BTreeSet<GroupId> = [group(SALES)].into();
-    let profiles = evaluate::applicable_profiles(&p.fido2, Member { user: &u, groups: &groups });
+    let profiles = evaluate::applicable_profiles(
+        &p.fido2,
+        Member {
+            user: &u,
+            groups: &groups,
+        },
+    );
     let answer = acceptance(&profiles, &facts(ICLOUD, false, Trust::Absent), None);
     assert_eq!(answer.code, Some(Code::AaguidNotAllowed));
     assert!(answer.evidence.verdicts[0].denials[0].detail.contains("allow list"));
@@ -224,15 +312,31 @@ fn aaguid_not_on_allowlist_denies_registration() {
 
 #[test]
 fn synced_passkey_is_refused_where_only_device_bound_is_allowed() {
-    check_acceptance(&[ADMINS], facts(YUBIKEY, true, verified()), None, Err(Code::PasskeyTypeNotAllowed));
+    check_acceptance(
+        &[ADMINS],
+        facts(YUBIKEY, true, verified()),
+        None,
+        Err(Code::PasskeyTypeNotAllowed),
+    );
 }
 
 #[test]
 fn attestation_enforcement_needs_a_verified_chain() {
-    check_acceptance(&[ADMINS], facts(YUBIKEY, false, Trust::Absent), None, Err(Code::AttestationRequired));
     check_acceptance(
         &[ADMINS],
-        facts(YUBIKEY, false, Trust::Untrusted { reason: "no metadata root".into() }),
+        facts(YUBIKEY, false, Trust::Absent),
+        None,
+        Err(Code::AttestationRequired),
+    );
+    check_acceptance(
+        &[ADMINS],
+        facts(
+            YUBIKEY,
+            false,
+            Trust::Untrusted {
+                reason: "no metadata root".into(),
+            },
+        ),
         None,
         Err(Code::AttestationUntrusted),
     );
@@ -248,7 +352,13 @@ fn sha1_tpm_attestation_is_accepted_unless_the_profile_refuses_it() {
     p.fido2.passkey_profiles[1].is_sha1_tpm_attestation_allowed = false;
     let u = user(UserType::Member);
     let groups: BTreeSet<GroupId> = [group(ADMINS)].into();
-    let profiles = evaluate::applicable_profiles(&p.fido2, Member { user: &u, groups: &groups });
+    let profiles = evaluate::applicable_profiles(
+        &p.fido2,
+        Member {
+            user: &u,
+            groups: &groups,
+        },
+    );
     assert_eq!(acceptance(&profiles, &tpm, None).code, Some(Code::AttestationUntrusted));
 }
 
@@ -258,8 +368,18 @@ fn revoked_model_is_refused_by_every_profile() {
         aaguid: YUBIKEY.parse().expect("aaguid"),
         description: "YubiKey 5".into(),
         status_reports: vec![
-            StatusReport { status: Status::FidoCertifiedL1, effective_date: None, authenticator_version: None, certificate_number: None },
-            StatusReport { status: Status::Revoked, effective_date: None, authenticator_version: None, certificate_number: None },
+            StatusReport {
+                status: Status::FidoCertifiedL1,
+                effective_date: None,
+                authenticator_version: None,
+                certificate_number: None,
+            },
+            StatusReport {
+                status: Status::Revoked,
+                effective_date: None,
+                authenticator_version: None,
+                certificate_number: None,
+            },
         ],
         attestation_types: vec![],
         key_protection: vec![],
@@ -269,7 +389,12 @@ fn revoked_model_is_refused_by_every_profile() {
         icon: None,
         fips_levels: vec![],
     };
-    check_acceptance(&[SALES], facts(YUBIKEY, false, Trust::Absent), Some(&entry), Err(Code::AuthenticatorStatusRevoked));
+    check_acceptance(
+        &[SALES],
+        facts(YUBIKEY, false, Trust::Absent),
+        Some(&entry),
+        Err(Code::AuthenticatorStatusRevoked),
+    );
 }
 
 #[test]
@@ -277,9 +402,15 @@ fn turning_synced_off_works_retroactively_at_sign_in() {
     let mut p = policy();
     let u = user(UserType::Member);
     let groups: BTreeSet<GroupId> = [group(SALES)].into();
-    let member = Member { user: &u, groups: &groups };
+    let member = Member {
+        user: &u,
+        groups: &groups,
+    };
     let icloud = ICLOUD.parse().expect("aaguid");
-    assert_eq!(sign_in_check(&p.fido2, member, icloud, PasskeyType::Synced), Ok("anything".to_string()));
+    assert_eq!(
+        sign_in_check(&p.fido2, member, icloud, PasskeyType::Synced),
+        Ok("anything".to_string())
+    );
     p.fido2.passkey_profiles[2].passkey_types = PasskeyTypes::DEVICE_BOUND;
     let refusal = sign_in_check(&p.fido2, member, icloud, PasskeyType::Synced).expect_err("synced now refused");
     assert_eq!(refusal.code, Code::CredentialNotAllowedAtSignIn);
@@ -291,7 +422,10 @@ fn key_restrictions_apply_again_at_sign_in() {
     let mut p = policy();
     let u = user(UserType::Member);
     let groups: BTreeSet<GroupId> = [group(SALES)].into();
-    let member = Member { user: &u, groups: &groups };
+    let member = Member {
+        user: &u,
+        groups: &groups,
+    };
     let yubikey = YUBIKEY.parse().expect("aaguid");
     p.fido2.passkey_profiles[2].key_restrictions.aa_guids.push(yubikey);
     p.fido2.passkey_profiles[3].key_restrictions.enforcement_type = EnforcementType::Block;
@@ -305,9 +439,17 @@ fn attestation_is_not_checked_again_at_sign_in() {
     let p = policy();
     let u = user(UserType::Member);
     let groups: BTreeSet<GroupId> = [group(ADMINS)].into();
-    let member = Member { user: &u, groups: &groups };
+    let member = Member {
+        user: &u,
+        groups: &groups,
+    };
     // Registered before attestation was enforced: still usable.
-    let result = sign_in_check(&p.fido2, member, YUBIKEY.parse().expect("aaguid"), PasskeyType::DeviceBound);
+    let result = sign_in_check(
+        &p.fido2,
+        member,
+        YUBIKEY.parse().expect("aaguid"),
+        PasskeyType::DeviceBound,
+    );
     assert_eq!(result, Ok("attested".to_string()));
 }
 
@@ -316,8 +458,16 @@ fn excluded_user_cannot_sign_in_with_a_passkey() {
     let p = policy();
     let u = user(UserType::Member);
     let groups: BTreeSet<GroupId> = [group(SALES), group(CONTRACTORS)].into();
-    let refusal = sign_in_check(&p.fido2, Member { user: &u, groups: &groups }, YUBIKEY.parse().expect("aaguid"), PasskeyType::DeviceBound)
-        .expect_err("excluded");
+    let refusal = sign_in_check(
+        &p.fido2,
+        Member {
+            user: &u,
+            groups: &groups,
+        },
+        YUBIKEY.parse().expect("aaguid"),
+        PasskeyType::DeviceBound,
+    )
+    .expect_err("excluded");
     assert_eq!(refusal.code, Code::UserExcluded);
 }
 
@@ -388,7 +538,10 @@ fn unknown_groups_are_problems() {
         }
     }
     let problems = parse(&policy_json(), &Policy::default(), &NoGroups).expect_err("groups unknown");
-    assert_eq!(problems.iter().filter(|p| p.message.contains("does not exist")).count(), 3);
+    assert_eq!(
+        problems.iter().filter(|p| p.message.contains("does not exist")).count(),
+        3
+    );
 }
 
 fn policy_json() -> String {
@@ -404,7 +557,12 @@ fn show_then_apply_round_trips() {
 #[test]
 fn properties_left_out_keep_their_values() {
     let p = policy();
-    let next = parse(r#"{"id": "Fido2", "isSelfServiceRegistrationAllowed": false}"#, &p, &AnyTarget).expect("valid patch");
+    let next = parse(
+        r#"{"id": "Fido2", "isSelfServiceRegistrationAllowed": false}"#,
+        &p,
+        &AnyTarget,
+    )
+    .expect("valid patch");
     assert!(!next.fido2.is_self_service_registration_allowed);
     assert_eq!(next.fido2.passkey_profiles, p.fido2.passkey_profiles);
     assert_eq!(next.temporary_access_pass, p.temporary_access_pass);
@@ -418,7 +576,10 @@ fn tap_lifetimes_must_be_ordered() {
     let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
     assert_eq!(
         paths,
-        vec!["TemporaryAccessPass.minimumLifetimeInMinutes", "TemporaryAccessPass.defaultLifetimeInMinutes"]
+        vec![
+            "TemporaryAccessPass.minimumLifetimeInMinutes",
+            "TemporaryAccessPass.defaultLifetimeInMinutes"
+        ]
     );
 }
 
@@ -426,7 +587,11 @@ fn tap_lifetimes_must_be_ordered() {
 fn tap_length_follows_entra_range() {
     for (length, ok) in [(7, false), (8, true), (48, true), (49, false)] {
         let doc = format!(r#"{{"id": "TemporaryAccessPass", "defaultLength": {length}}}"#);
-        assert_eq!(parse(&doc, &Policy::default(), &AnyTarget).is_ok(), ok, "length {length}");
+        assert_eq!(
+            parse(&doc, &Policy::default(), &AnyTarget).is_ok(),
+            ok,
+            "length {length}"
+        );
     }
 }
 

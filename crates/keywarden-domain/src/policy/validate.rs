@@ -67,7 +67,11 @@ fn check_excludes(excludes: &[ExcludeTarget], prefix: &str, targets: &dyn Target
             push(problems, path.clone(), format!("{} is excluded twice", target.id));
         }
         if target.id == ALL_USERS {
-            push(problems, path, "excluding all_users turns the method off; set state to disabled instead".into());
+            push(
+                problems,
+                path,
+                "excluding all_users turns the method off; set state to disabled instead".into(),
+            );
             continue;
         }
         match target.target_type {
@@ -87,10 +91,18 @@ fn validate_fido2(fido2: &Fido2Configuration, targets: &dyn TargetCheck, problem
     for (i, profile) in fido2.passkey_profiles.iter().enumerate() {
         let at = format!("Fido2.passkeyProfiles[{i}]");
         if !ids.insert(profile.id.as_str()) {
-            push(problems, format!("{at}.id"), format!("profile id {:?} is used twice", profile.id));
+            push(
+                problems,
+                format!("{at}.id"),
+                format!("profile id {:?} is used twice", profile.id),
+            );
         }
         if !names.insert(profile.name.trim().to_lowercase()) {
-            push(problems, format!("{at}.name"), format!("profile name {:?} is used twice", profile.name));
+            push(
+                problems,
+                format!("{at}.name"),
+                format!("profile name {:?} is used twice", profile.name),
+            );
         }
         let restrictions = &profile.key_restrictions;
         if restrictions.is_enforced
@@ -107,7 +119,11 @@ fn validate_fido2(fido2: &Fido2Configuration, targets: &dyn TargetCheck, problem
         let mut seen = HashSet::new();
         for (j, aaguid) in restrictions.aa_guids.iter().enumerate() {
             if !seen.insert(aaguid) {
-                push(problems, format!("{at}.keyRestrictions.aaGuids[{j}]"), format!("{aaguid} is listed twice"));
+                push(
+                    problems,
+                    format!("{at}.keyRestrictions.aaGuids[{j}]"),
+                    format!("{aaguid} is listed twice"),
+                );
             }
         }
     }
@@ -115,7 +131,10 @@ fn validate_fido2(fido2: &Fido2Configuration, targets: &dyn TargetCheck, problem
         push(
             problems,
             "Fido2.defaultPasskeyProfile".into(),
-            format!("{:?} names no profile in passkeyProfiles", fido2.default_passkey_profile),
+            format!(
+                "{:?} names no profile in passkeyProfiles",
+                fido2.default_passkey_profile
+            ),
         );
     }
     let mut seen = HashSet::new();
