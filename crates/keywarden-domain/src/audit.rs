@@ -260,7 +260,7 @@ pub struct TargetResource {
 }
 
 impl TargetResource {
-    pub fn user(id: impl ToString, upn: &str, display_name: &str) -> TargetResource {
+    pub fn user(id: &dyn std::fmt::Display, upn: &str, display_name: &str) -> TargetResource {
         TargetResource {
             id: id.to_string(),
             display_name: Some(display_name.to_string()),
@@ -270,7 +270,7 @@ impl TargetResource {
         }
     }
 
-    pub fn other(kind: &str, id: impl ToString, display_name: &str) -> TargetResource {
+    pub fn other(kind: &str, id: &dyn std::fmt::Display, display_name: &str) -> TargetResource {
         TargetResource {
             id: id.to_string(),
             display_name: Some(display_name.to_string()),

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod directory;
 pub mod ids;
 pub mod metadata;
+pub mod passkey;
 pub mod platform;
 pub mod policy;
 pub mod registration;

@@ -226,16 +226,17 @@ pub fn recently_verified(input: &RecencyInput<'_>, now: OffsetDateTime) -> Answe
     };
     let last = authentication.last_strong();
     let mut window = input.window;
-    if let (Some(last), Some(pass)) = (last, &authentication.access_pass) {
-        if last.method == Method::TemporaryAccessPass && pass.is_usable_once {
-            evidence.via_one_time_access_pass = true;
-            window = window.min(crate::access_pass::ONE_TIME_REGISTRATION_WINDOW);
-            evidence.window_minutes = window.whole_minutes();
-            if input.one_time_pass_consumed {
-                evidence.last_strong_authentication = Some(last.at);
-                evidence.last_strong_method = Some(last.method);
-                return Answer::fail(Code::AccessPassAlreadyUsed, evidence);
-            }
+    if let (Some(last), Some(pass)) = (last, &authentication.access_pass)
+        && last.method == Method::TemporaryAccessPass
+        && pass.is_usable_once
+    {
+        evidence.via_one_time_access_pass = true;
+        window = window.min(crate::access_pass::ONE_TIME_REGISTRATION_WINDOW);
+        evidence.window_minutes = window.whole_minutes();
+        if input.one_time_pass_consumed {
+            evidence.last_strong_authentication = Some(last.at);
+            evidence.last_strong_method = Some(last.method);
+            return Answer::fail(Code::AccessPassAlreadyUsed, evidence);
         }
     }
     if let Some(last) = last {

@@ -236,12 +236,12 @@ pub struct Candidate<'a> {
 /// Every reason `profile` refuses `candidate`, in check order (status, type, attestation, key restrictions).
 pub fn denials(profile: &PasskeyProfile, candidate: &Candidate<'_>, metadata: Option<&Entry>) -> Vec<Denial> {
     let mut found = Vec::new();
-    if candidate.attestation.is_some() {
-        if let Some(incident) = metadata.and_then(Entry::worst_incident) {
-            found.push(Denial::StatusRevoked {
-                status: incident.status.as_str(),
-            });
-        }
+    if candidate.attestation.is_some()
+        && let Some(incident) = metadata.and_then(Entry::worst_incident)
+    {
+        found.push(Denial::StatusRevoked {
+            status: incident.status.as_str(),
+        });
     }
     if !profile.passkey_types.allows(candidate.passkey_type) {
         found.push(Denial::PasskeyTypeNotAllowed {
@@ -317,10 +317,10 @@ fn verdicts(
     let mut best: Option<(usize, Code)> = None;
     for profile in profiles {
         let found = denials(profile, candidate, metadata);
-        if let Some(first) = found.first() {
-            if best.is_none_or(|(n, _)| found.len() < n) {
-                best = Some((found.len(), first.code()));
-            }
+        if let Some(first) = found.first()
+            && best.is_none_or(|(n, _)| found.len() < n)
+        {
+            best = Some((found.len(), first.code()));
         }
         verdicts.push(ProfileVerdict {
             profile_id: profile.id.clone(),

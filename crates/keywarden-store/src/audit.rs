@@ -1,0 +1,154 @@
+//! The audit log: written inside every state-changing transaction, read with filters and a cursor.
+
+use keywarden_domain::audit::{Activity, Event, Initiator, KeyValue, Outcome, TargetResource};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use time::OffsetDateTime;
+
+use crate::{Error, Result, Store, from_json, from_micros, get, json, micros, parse_id};
+
+/// Filters for the audit log; every field is optional and they combine with AND.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub activity: Option<Activity>,
+    /// An initiator id: a user id, a token id, `local-operator`, `anonymous`.
+    pub initiator_id: Option<String>,
+    /// The first target's id.
+    pub target_id: Option<String>,
+    pub result: Option<Outcome>,
+    pub correlation_id: Option<uuid::Uuid>,
+    /// Return events older than this cursor (from a previous page).
+    pub before: Option<i64>,
+}
+
+/// A page of events, newest first, and the cursor for the next page when there is one.
+#[derive(Clone, Debug)]
+pub struct AuditPage {
+    pub events: Vec<Event>,
+    pub next: Option<i64>,
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// Writes one event in the caller's transaction.
+pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, event: &Event) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (id, activity_at, activity, result, result_reason, correlation_id, initiator_id, \
+         initiator, target_id, targets, additional_details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(event.id.to_string())
+    .bind(micros(event.activity_date_time))
+    .bind(event.activity.name())
+    .bind(event.result.as_str())
+    .bind(&event.result_reason)
+    .bind(event.correlation_id.to_string())
+    .bind(event.initiated_by.id())
+    .bind(json(&event.initiated_by))
+    .bind(event.target_id())
+    .bind(json(&event.target_resources))
+    .bind(json(&event.additional_details))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn event_from_row(row: &AnyRow) -> Result<Event> {
+    let activity_name: String = get(row, "activity")?;
+    let result: String = get(row, "result")?;
+    Ok(Event {
+        id: parse_id("audit_events.id", &get::<String>(row, "id")?)?,
+        activity_date_time: from_micros(get(row, "activity_at")?)?,
+        activity: Activity::parse(&activity_name)
+            .ok_or_else(|| Error::Corrupt(format!("unknown activity {activity_name:?}")))?,
+        correlation_id: parse_id("audit_events.correlation_id", &get::<String>(row, "correlation_id")?)?,
+        initiated_by: from_json::<Initiator>("audit_events.initiator", &get::<String>(row, "initiator")?)?,
+        result: if result == "success" {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
+        result_reason: get(row, "result_reason")?,
+        target_resources: from_json::<Vec<TargetResource>>("audit_events.targets", &get::<String>(row, "targets")?)?,
+        additional_details: from_json::<Vec<KeyValue>>(
+            "audit_events.additional_details",
+            &get::<String>(row, "additional_details")?,
+        )?,
+    })
+}
+
+impl Store {
+    /// Records an event that goes with no other change (a refused, security-relevant request).
+    pub async fn record_event(&self, event: &Event) -> Result<()> {
+        let mut tx = self.begin().await?;
+        insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Events matching `filter`, newest first, at most `limit`.
+    pub async fn list_audit(&self, filter: &AuditFilter, limit: u32) -> Result<AuditPage> {
+        // Placeholders are numbered by hand: sqlx's QueryBuilder writes `?` for the Any driver, which PostgreSQL
+        // does not accept.
+        let mut sql = String::from(
+            "SELECT seq, id, activity_at, activity, result, result_reason, correlation_id, initiator, targets, \
+             additional_details FROM audit_events WHERE 1 = 1",
+        );
+        let mut binds: Vec<Bind> = Vec::new();
+        let mut condition = |column: &str, op: &str, value: Bind| {
+            binds.push(value);
+            sql.push_str(&format!(" AND {column} {op} ${}", binds.len()));
+        };
+        if let Some(since) = filter.since {
+            condition("activity_at", ">=", Bind::Int(micros(since)));
+        }
+        if let Some(until) = filter.until {
+            condition("activity_at", "<", Bind::Int(micros(until)));
+        }
+        if let Some(activity) = filter.activity {
+            condition("activity", "=", Bind::Text(activity.name().to_string()));
+        }
+        if let Some(initiator) = &filter.initiator_id {
+            condition("initiator_id", "=", Bind::Text(initiator.clone()));
+        }
+        if let Some(target) = &filter.target_id {
+            condition("target_id", "=", Bind::Text(target.clone()));
+        }
+        if let Some(result) = filter.result {
+            condition("result", "=", Bind::Text(result.as_str().to_string()));
+        }
+        if let Some(correlation) = filter.correlation_id {
+            condition("correlation_id", "=", Bind::Text(correlation.to_string()));
+        }
+        if let Some(before) = filter.before {
+            condition("seq", "<", Bind::Int(before));
+        }
+        binds.push(Bind::Int(i64::from(limit) + 1));
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", binds.len()));
+        let mut query = sqlx::query(&sql);
+        for bind in binds {
+            query = match bind {
+                Bind::Int(n) => query.bind(n),
+                Bind::Text(t) => query.bind(t),
+            };
+        }
+        let rows = query.fetch_all(&self.reader).await?;
+        let mut events = Vec::with_capacity(rows.len());
+        let mut next = None;
+        for (i, row) in rows.iter().enumerate() {
+            if i == limit as usize {
+                break;
+            }
+            next = Some(get::<i64>(row, "seq")?);
+            events.push(event_from_row(row)?);
+        }
+        if rows.len() <= limit as usize {
+            next = None;
+        }
+        Ok(AuditPage { events, next })
+    }
+}

@@ -1,0 +1,337 @@
+//! Users, groups and memberships.
+
+use std::collections::{BTreeSet, HashSet};
+
+use keywarden_domain::audit::Event;
+use keywarden_domain::directory::{Group, Role, User, UserType};
+use keywarden_domain::ids::{GroupId, UserId};
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::{Error, Result, Store, audit, flag, from_json, get, json, micros, parse_id};
+
+/// A user to create or update, found by userPrincipalName (case-insensitive).
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub user: User,
+    /// An argon2id PHC string; `None` keeps the current password (or none, for a new user).
+    pub password_hash: Option<String>,
+}
+
+/// A group to create (or find by name), with the users to add to it.
+#[derive(Clone, Debug)]
+pub struct ImportedGroup {
+    pub group: Group,
+    pub members: Vec<UserId>,
+}
+
+/// A page of users ordered by userPrincipalName, and the cursor for the next page.
+#[derive(Clone, Debug)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub next: Option<String>,
+}
+
+const USER_COLUMNS: &str = "id, upn, display_name, user_type, account_enabled, roles";
+
+fn user_from_row(row: &AnyRow) -> Result<User> {
+    let user_type: String = get(row, "user_type")?;
+    Ok(User {
+        id: parse_id("users.id", &get::<String>(row, "id")?)?,
+        user_principal_name: get(row, "upn")?,
+        display_name: get(row, "display_name")?,
+        user_type: user_type.parse::<UserType>().map_err(Error::Corrupt)?,
+        account_enabled: flag(row, "account_enabled")?,
+        roles: from_json::<Vec<Role>>("users.roles", &get::<String>(row, "roles")?)?,
+    })
+}
+
+fn group_from_row(row: &AnyRow) -> Result<Group> {
+    Ok(Group {
+        id: parse_id("directory_groups.id", &get::<String>(row, "id")?)?,
+        display_name: get(row, "display_name")?,
+        description: get(row, "description")?,
+    })
+}
+
+impl Store {
+    /// Creates or updates users in one transaction: either all are written or none. `event` makes the audit
+    /// event for each user (`created` tells an add from an update); it is written in the same transaction.
+    /// Returns how many were created and how many updated.
+    pub async fn import_users(
+        &self,
+        users: &[NewUser],
+        now: OffsetDateTime,
+        event: &(dyn Fn(&User, bool) -> Event + Sync),
+    ) -> Result<(usize, usize)> {
+        let mut tx = self.begin().await?;
+        let (mut created, mut updated) = (0, 0);
+        for new in users {
+            let user = &new.user;
+            let existing: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE upn_lower = $1")
+                .bind(user.user_principal_name.to_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (stored, was_created) = match existing {
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE users SET upn = $1, display_name = $2, user_type = $3, account_enabled = $4, \
+                         roles = $5, password_hash = COALESCE($6, password_hash) WHERE id = $7",
+                    )
+                    .bind(&user.user_principal_name)
+                    .bind(&user.display_name)
+                    .bind(user.user_type.as_str())
+                    .bind(i64::from(user.account_enabled))
+                    .bind(json(&user.roles))
+                    .bind(new.password_hash.clone())
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                    updated += 1;
+                    (
+                        User {
+                            id: parse_id("users.id", &id)?,
+                            ..user.clone()
+                        },
+                        false,
+                    )
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO users (id, upn, upn_lower, display_name, user_type, account_enabled, roles, \
+                         password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(user.id.to_string())
+                    .bind(&user.user_principal_name)
+                    .bind(user.user_principal_name.to_lowercase())
+                    .bind(&user.display_name)
+                    .bind(user.user_type.as_str())
+                    .bind(i64::from(user.account_enabled))
+                    .bind(json(&user.roles))
+                    .bind(new.password_hash.clone())
+                    .bind(micros(now))
+                    .execute(&mut *tx)
+                    .await?;
+                    created += 1;
+                    (user.clone(), true)
+                }
+            };
+            audit::insert(&mut tx, &event(&stored, was_created)).await?;
+        }
+        tx.commit().await?;
+        Ok((created, updated))
+    }
+
+    /// Creates groups that do not exist yet (by name, case-insensitive) and adds members that are not members
+    /// yet, in one transaction. `group_event` is called for each group created and `member_event` for each
+    /// membership added; both events are written in the same transaction.
+    pub async fn import_groups(
+        &self,
+        groups: &[ImportedGroup],
+        now: OffsetDateTime,
+        group_event: &(dyn Fn(&Group) -> Event + Sync),
+        member_event: &(dyn Fn(&Group, UserId) -> Event + Sync),
+    ) -> Result<(usize, usize)> {
+        let mut tx = self.begin().await?;
+        let (mut n_groups, mut n_members) = (0, 0);
+        for imported in groups {
+            let existing: Option<String> = sqlx::query_scalar("SELECT id FROM directory_groups WHERE name_lower = $1")
+                .bind(imported.group.display_name.to_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let group = match existing {
+                Some(id) => Group {
+                    id: parse_id("directory_groups.id", &id)?,
+                    ..imported.group.clone()
+                },
+                None => {
+                    sqlx::query(
+                        "INSERT INTO directory_groups (id, display_name, name_lower, description, created_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(imported.group.id.to_string())
+                    .bind(&imported.group.display_name)
+                    .bind(imported.group.display_name.to_lowercase())
+                    .bind(imported.group.description.clone())
+                    .bind(micros(now))
+                    .execute(&mut *tx)
+                    .await?;
+                    audit::insert(&mut tx, &group_event(&imported.group)).await?;
+                    n_groups += 1;
+                    imported.group.clone()
+                }
+            };
+            for member in &imported.members {
+                let added =
+                    sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(group.id.to_string())
+                        .bind(member.to_string())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                if added == 1 {
+                    audit::insert(&mut tx, &member_event(&group, *member)).await?;
+                    n_members += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok((n_groups, n_members))
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user_by_upn(&self, upn: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE upn_lower = $1"))
+            .bind(upn.trim().to_lowercase())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Finds a user by object id or by userPrincipalName, as Graph's `/users/{id | userPrincipalName}`.
+    pub async fn find_user(&self, key: &str) -> Result<Option<User>> {
+        match key.parse::<UserId>() {
+            Ok(id) => self.user(id).await,
+            Err(_) => self.user_by_upn(key).await,
+        }
+    }
+
+    /// Users ordered by userPrincipalName; `search` matches the start of the UPN or of the display name,
+    /// case-insensitively; `after` is the cursor from the previous page.
+    pub async fn list_users(&self, search: Option<&str>, after: Option<&str>, limit: u32) -> Result<UserPage> {
+        let pattern = search.map(|s| format!("{}%", s.trim().to_lowercase().replace(['%', '_'], "")));
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, upn_lower FROM users \
+             WHERE ($1 IS NULL OR upn_lower LIKE $1 OR LOWER(display_name) LIKE $1) \
+             AND ($2 IS NULL OR upn_lower > $2) ORDER BY upn_lower LIMIT $3"
+        ))
+        .bind(pattern)
+        .bind(after.map(str::to_string))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in rows.iter().take(limit as usize) {
+            users.push(user_from_row(row)?);
+        }
+        let next = if rows.len() > limit as usize {
+            users.last().map(|u| u.user_principal_name.to_lowercase())
+        } else {
+            None
+        };
+        Ok(UserPage { users, next })
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    /// The ids of the groups a user belongs to.
+    pub async fn groups_of(&self, user: UserId) -> Result<BTreeSet<GroupId>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT group_id FROM group_members WHERE user_id = $1")
+            .bind(user.to_string())
+            .fetch_all(&self.reader)
+            .await?;
+        ids.iter().map(|id| parse_id("group_members.group_id", id)).collect()
+    }
+
+    pub async fn group(&self, id: GroupId) -> Result<Option<Group>> {
+        let row = sqlx::query("SELECT id, display_name, description FROM directory_groups WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(group_from_row).transpose()
+    }
+
+    /// Finds a group by object id or by display name (case-insensitive).
+    pub async fn find_group(&self, key: &str) -> Result<Option<Group>> {
+        if let Ok(id) = key.parse::<GroupId>() {
+            return self.group(id).await;
+        }
+        let row = sqlx::query("SELECT id, display_name, description FROM directory_groups WHERE name_lower = $1")
+            .bind(key.trim().to_lowercase())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(group_from_row).transpose()
+    }
+
+    /// Every group with its member count, by name.
+    pub async fn list_groups(&self) -> Result<Vec<(Group, i64)>> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.display_name, g.description, \
+             (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS members \
+             FROM directory_groups g ORDER BY g.name_lower",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((group_from_row(row)?, get::<i64>(row, "members")?)))
+            .collect()
+    }
+
+    pub async fn group_members(&self, group: GroupId) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id IN (SELECT user_id FROM group_members WHERE group_id = $1) \
+             ORDER BY upn_lower"
+        ))
+        .bind(group.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Which of `ids` name existing groups.
+    pub async fn existing_groups(&self, ids: &[GroupId]) -> Result<HashSet<GroupId>> {
+        let mut found = HashSet::new();
+        for id in ids {
+            if self.group(*id).await?.is_some() {
+                found.insert(*id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Which of `ids` name existing users.
+    pub async fn existing_users(&self, ids: &[UserId]) -> Result<HashSet<UserId>> {
+        let mut found = HashSet::new();
+        for id in ids {
+            if self.user(*id).await?.is_some() {
+                found.insert(*id);
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn password_hash(&self, user: UserId) -> Result<Option<String>> {
+        let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(hash.flatten())
+    }
+
+    pub async fn set_password(&self, user: UserId, hash: &str, event: &Event) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! keywarden's storage: every persistent fact, behind methods named after domain operations.
+//!
+//! One SQL implementation runs on both backends through sqlx's `Any` driver: the schema is kept to the portable
+//! subset (text ids, integer microsecond times, JSON as text) and the few differences live in `sqlite.rs` and
+//! `postgres.rs` (connection set-up and migrations). Every method that changes state takes the audit event that
+//! describes the change and writes it in the same transaction.
+
+mod access_passes;
+mod attempts;
+mod audit;
+mod directory;
+mod passkeys;
+mod policy;
+mod postgres;
+mod sessions;
+mod sqlite;
+mod tokens;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use time::OffsetDateTime;
+
+pub use access_passes::StoredAccessPass;
+pub use attempts::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure};
+pub use audit::{AuditFilter, AuditPage};
+pub use directory::{ImportedGroup, NewUser, UserPage};
+pub use passkeys::{AssertionUpdate, PasskeyRecord};
+pub use policy::StoredPolicy;
+pub use sessions::{Session, SignInChallenge, SignInStep, ThrottleLimits, Totp};
+pub use tokens::ApiToken;
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Storage errors: small and matchable, with the database cause kept.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or optimistic-concurrency rule refused the write; the text names which.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The handle to the database. Cheap to clone.
+///
+/// On SQLite, writes go through a pool of one connection (SQLite has one writer; serialising in-process avoids
+/// `SQLITE_BUSY`) and reads through a pool of several; on PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    writer: AnyPool,
+    reader: AnyPool,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path`, `sqlite:path`, `postgres://...`) and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let store = if url.starts_with("sqlite:") {
+            sqlite::connect(url).await?
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            postgres::connect(url).await?
+        } else {
+            return Err(Error::UnsupportedUrl(url.to_string()));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlite::MIGRATOR.run(&self.writer).await?,
+            Backend::Postgres => postgres::MIGRATOR.run(&self.writer).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers and every migration this build knows is applied (for `/readyz`).
+    pub async fn ready(&self) -> Result<bool> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &sqlite::MIGRATOR,
+            Backend::Postgres => &postgres::MIGRATOR,
+        };
+        let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(applied == Some(latest))
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(self.writer.begin().await?)
+    }
+
+    /// Closes both pools, waiting for connections in use.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+/// Microseconds since the Unix epoch: the stored form of every instant.
+pub(crate) fn micros(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_micros(us: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
+        .map_err(|e| Error::Corrupt(format!("time {us}: {e}")))
+}
+
+pub(crate) fn opt_from_micros(us: Option<i64>) -> Result<Option<OffsetDateTime>> {
+    us.map(from_micros).transpose()
+}
+
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("keywarden types serialise to JSON")
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("{column}: {e}")))
+}
+
+pub(crate) fn parse_id<T: std::str::FromStr>(column: &str, text: &str) -> Result<T> {
+    text.parse()
+        .map_err(|_| Error::Corrupt(format!("{column}: {text:?} is not an id")))
+}
+
+pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    Ok(row.try_get(column)?)
+}
+
+/// Reads a boolean stored as 0 or 1 (the portable form: sqlx's `Any` driver cannot decode SQLite booleans).
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool> {
+    Ok(get::<i64>(row, column)? != 0)
+}
+
+/// Maps a unique-constraint violation to [`Error::Conflict`].
+pub(crate) fn conflict_on_unique(e: sqlx::Error, what: &'static str) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what),
+        _ => Error::Database(e),
+    }
+}

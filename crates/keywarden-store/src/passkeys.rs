@@ -1,0 +1,228 @@
+//! Registered passkeys (Graph's fido2AuthenticationMethod) and what each sign-in changes on them.
+
+use keywarden_domain::audit::Event;
+use keywarden_domain::ids::{MethodId, UserId};
+use keywarden_domain::passkey::{Passkey, Registrar};
+use keywarden_domain::registration::{AttestationLevel, Facts};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use time::OffsetDateTime;
+
+use crate::{Error, Result, Store, audit, flag, from_json, from_micros, get, json, micros, opt_from_micros, parse_id};
+
+/// A passkey with the opaque webauthn-rs credential needed to verify its assertions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    pub passkey: Passkey,
+    pub webauthn: String,
+}
+
+/// What a verified assertion changes on the stored passkey.
+#[derive(Clone, Debug)]
+pub struct AssertionUpdate {
+    pub method_id: MethodId,
+    pub sign_count: u32,
+    pub backup_state: bool,
+    /// The backup state differs from the stored one (recorded with the time).
+    pub backup_state_changed: bool,
+    pub webauthn: String,
+    pub used_at: OffsetDateTime,
+}
+
+/// Columns of a passkey kept as one JSON document: read whole, never filtered on.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Details {
+    attestation_certificates: Vec<String>,
+    transports: Vec<String>,
+    registered_by: Registrar,
+    facts: Facts,
+}
+
+const COLUMNS: &str = "id, user_id, credential_id, display_name, created_at, aaguid, model, attestation_level, \
+                       passkey_type, sign_count, backup_eligible, backup_state, admitting_profile, attempt_id, \
+                       last_used_at, backup_state_changed_at, counter_regressions, details, webauthn";
+
+fn record_from_row(row: &AnyRow) -> Result<PasskeyRecord> {
+    let details: Details = from_json("credentials.details", &get::<String>(row, "details")?)?;
+    let level: String = get(row, "attestation_level")?;
+    let passkey_type: String = get(row, "passkey_type")?;
+    let sign_count: i64 = get(row, "sign_count")?;
+    let regressions: i64 = get(row, "counter_regressions")?;
+    Ok(PasskeyRecord {
+        passkey: Passkey {
+            id: parse_id("credentials.id", &get::<String>(row, "id")?)?,
+            user_id: parse_id("credentials.user_id", &get::<String>(row, "user_id")?)?,
+            credential_id: get(row, "credential_id")?,
+            display_name: get(row, "display_name")?,
+            created_date_time: from_micros(get(row, "created_at")?)?,
+            aa_guid: parse_id("credentials.aaguid", &get::<String>(row, "aaguid")?)?,
+            model: get(row, "model")?,
+            attestation_level: if level == "attested" {
+                AttestationLevel::Attested
+            } else {
+                AttestationLevel::NotAttested
+            },
+            attestation_certificates: details.attestation_certificates,
+            passkey_type: from_json("credentials.passkey_type", &format!("\"{passkey_type}\""))?,
+            sign_count: u32::try_from(sign_count).unwrap_or(u32::MAX),
+            backup_eligible: flag(row, "backup_eligible")?,
+            backup_state: flag(row, "backup_state")?,
+            transports: details.transports,
+            admitting_profile: get(row, "admitting_profile")?,
+            registered_by: details.registered_by,
+            attempt_id: parse_id("credentials.attempt_id", &get::<String>(row, "attempt_id")?)?,
+            last_used_date_time: opt_from_micros(get(row, "last_used_at")?)?,
+            backup_state_changed_date_time: opt_from_micros(get(row, "backup_state_changed_at")?)?,
+            counter_regressions: u32::try_from(regressions).unwrap_or(u32::MAX),
+            facts: details.facts,
+        },
+        webauthn: get(row, "webauthn")?,
+    })
+}
+
+pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, passkey: &Passkey, webauthn: &str) -> Result<()> {
+    let details = Details {
+        attestation_certificates: passkey.attestation_certificates.clone(),
+        transports: passkey.transports.clone(),
+        registered_by: passkey.registered_by.clone(),
+        facts: passkey.facts.clone(),
+    };
+    sqlx::query(&format!(
+        "INSERT INTO credentials ({COLUMNS}, registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20)"
+    ))
+    .bind(passkey.id.to_string())
+    .bind(passkey.user_id.to_string())
+    .bind(passkey.credential_id.clone())
+    .bind(&passkey.display_name)
+    .bind(micros(passkey.created_date_time))
+    .bind(passkey.aa_guid.to_string())
+    .bind(passkey.model.clone())
+    .bind(passkey.attestation_level.as_str())
+    .bind(passkey.passkey_type.as_str())
+    .bind(i64::from(passkey.sign_count))
+    .bind(i64::from(passkey.backup_eligible))
+    .bind(i64::from(passkey.backup_state))
+    .bind(&passkey.admitting_profile)
+    .bind(passkey.attempt_id.to_string())
+    .bind(passkey.last_used_date_time.map(micros))
+    .bind(passkey.backup_state_changed_date_time.map(micros))
+    .bind(i64::from(passkey.counter_regressions))
+    .bind(json(&details))
+    .bind(webauthn)
+    .bind(match &passkey.registered_by {
+        Registrar::User => "self".to_string(),
+        Registrar::Admin { id, .. } => id.clone(),
+    })
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| crate::conflict_on_unique(e, "credential id"))?;
+    Ok(())
+}
+
+pub(crate) async fn apply_assertion(tx: &mut Transaction<'static, Any>, update: &AssertionUpdate) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE credentials SET sign_count = $1, backup_state = $2, webauthn = $3, last_used_at = $4, \
+         backup_state_changed_at = CASE WHEN $5 = 1 THEN $4 ELSE backup_state_changed_at END WHERE id = $6",
+    )
+    .bind(i64::from(update.sign_count))
+    .bind(i64::from(update.backup_state))
+    .bind(&update.webauthn)
+    .bind(micros(update.used_at))
+    .bind(i64::from(update.backup_state_changed))
+    .bind(update.method_id.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn passkeys_of(&self, user: UserId) -> Result<Vec<Passkey>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM credentials WHERE user_id = $1 ORDER BY created_at"
+        ))
+        .bind(user.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|row| record_from_row(row).map(|r| r.passkey)).collect()
+    }
+
+    /// The user's passkeys with their webauthn-rs credentials (for sign-in and exclude lists).
+    pub async fn passkey_records_of(&self, user: UserId) -> Result<Vec<PasskeyRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM credentials WHERE user_id = $1 ORDER BY created_at"
+        ))
+        .bind(user.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    pub async fn passkey(&self, id: MethodId) -> Result<Option<PasskeyRecord>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM credentials WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    pub async fn passkey_by_credential_id(&self, credential_id: &[u8]) -> Result<Option<PasskeyRecord>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM credentials WHERE credential_id = $1"))
+            .bind(credential_id.to_vec())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    pub async fn rename_passkey(&self, user: UserId, id: MethodId, name: &str, event: &Event) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("UPDATE credentials SET display_name = $1 WHERE id = $2 AND user_id = $3")
+            .bind(name)
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_passkey(&self, user: UserId, id: MethodId, event: &Event) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("DELETE FROM credentials WHERE id = $1 AND user_id = $2")
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts a sign-in that presented a signature counter lower than the stored one, with its (failed) sign-in
+    /// event.
+    pub async fn record_counter_regression(&self, id: MethodId, event: &Event) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE credentials SET counter_regressions = counter_regressions + 1 WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

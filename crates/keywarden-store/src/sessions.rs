@@ -1,0 +1,345 @@
+//! Sign-in state: sessions, the TOTP method, passkey sign-in challenges and the per-user throttle on wrong codes.
+
+use keywarden_domain::Code;
+use keywarden_domain::audit::Event;
+use keywarden_domain::ids::{MethodId, UserId};
+use keywarden_domain::session::Authentication;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use time::{Duration, OffsetDateTime};
+
+use crate::{Error, Result, Store, audit, from_json, from_micros, get, json, micros, parse_id};
+
+/// A session. The token that names it is known only to the client; the store keeps its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: uuid::Uuid,
+    pub user_id: UserId,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub authentication: Authentication,
+    pub csrf_token: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// One successful sign-in step, written by [`Store::record_sign_in`].
+#[derive(Clone, Copy, Debug)]
+pub struct SignInStep<'a> {
+    pub session: &'a Session,
+    /// The new session's token hash; `None` updates an existing session.
+    pub new_token_hash: Option<&'a [u8]>,
+    /// The throttle key of the method used (`password`, `softwareOath`, `temporaryAccessPass`, `fido2`).
+    pub method: &'a str,
+    /// For a TOTP step: the method and the time step, which must be newer than the last one used.
+    pub totp_step: Option<(MethodId, i64)>,
+    /// For a passkey step: what the assertion changes on the stored passkey.
+    pub passkey: Option<&'a crate::AssertionUpdate>,
+    pub event: &'a Event,
+}
+
+/// A user's TOTP (RFC 6238) method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Totp {
+    pub id: MethodId,
+    pub user_id: UserId,
+    pub secret: Vec<u8>,
+    pub display_name: String,
+    pub created_at: OffsetDateTime,
+    /// The last time step accepted, so that a code cannot be replayed.
+    pub last_used_step: i64,
+}
+
+/// A pending passkey sign-in ceremony.
+#[derive(Clone, Debug)]
+pub struct SignInChallenge {
+    pub id: uuid::Uuid,
+    pub ceremony: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// How many wrong attempts a user may make with one method before it locks, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottleLimits {
+    pub max_failures: u32,
+    pub window: Duration,
+    pub lock: Duration,
+}
+
+fn session_from_row(row: &AnyRow) -> Result<Session> {
+    Ok(Session {
+        id: parse_id("sessions.id", &get::<String>(row, "id")?)?,
+        user_id: parse_id("sessions.user_id", &get::<String>(row, "user_id")?)?,
+        created_at: from_micros(get(row, "created_at")?)?,
+        expires_at: from_micros(get(row, "expires_at")?)?,
+        authentication: from_json("sessions.authentication", &get::<String>(row, "authentication")?)?,
+        csrf_token: get(row, "csrf_token")?,
+        ip: get(row, "ip")?,
+        user_agent: get(row, "user_agent")?,
+    })
+}
+
+async fn clear_throttle(tx: &mut Transaction<'static, Any>, user: UserId, method: &str) -> Result<()> {
+    sqlx::query("DELETE FROM signin_throttle WHERE user_id = $1 AND method = $2")
+        .bind(user.to_string())
+        .bind(method)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Records a successful sign-in step in one transaction: creates the session (when `new_token_hash` is given)
+    /// or updates it, advances the TOTP step or the passkey's counter when the step used one, clears the
+    /// throttle of the method, and writes the sign-in event. Returns `false`, changing nothing, when the TOTP
+    /// step was already used (a replayed code).
+    pub async fn record_sign_in(&self, step: SignInStep<'_>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        if let Some((totp, time_step)) = step.totp_step {
+            let advanced =
+                sqlx::query("UPDATE totp_methods SET last_used_step = $1 WHERE id = $2 AND last_used_step < $1")
+                    .bind(time_step)
+                    .bind(totp.to_string())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if advanced == 0 {
+                return Ok(false);
+            }
+        }
+        if let Some(update) = step.passkey {
+            crate::passkeys::apply_assertion(&mut tx, update).await?;
+        }
+        match step.new_token_hash {
+            Some(hash) => insert_session(&mut tx, step.session, hash).await?,
+            None => update_session(&mut tx, step.session).await?,
+        }
+        clear_throttle(&mut tx, step.session.user_id, step.method).await?;
+        audit::insert(&mut tx, step.event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn session_by_token(&self, token_hash: &[u8]) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT id, user_id, created_at, expires_at, authentication, csrf_token, ip, user_agent \
+             FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    pub async fn delete_session(&self, id: uuid::Uuid, event: &Event) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// When the method is locked for the user, until when.
+    pub async fn locked_until(
+        &self,
+        user: UserId,
+        method: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>> {
+        let locked: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT locked_until FROM signin_throttle WHERE user_id = $1 AND method = $2")
+                .bind(user.to_string())
+                .bind(method)
+                .fetch_optional(&self.reader)
+                .await?;
+        match locked.flatten() {
+            Some(until) if until > micros(now) => Ok(Some(from_micros(until)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Counts a wrong attempt with `method` and locks the method when the limit is reached, writing `event` in the
+    /// same transaction. Returns the lock's end when this failure locked it.
+    pub async fn record_sign_in_failure(
+        &self,
+        user: UserId,
+        method: &str,
+        now: OffsetDateTime,
+        limits: ThrottleLimits,
+        event: &Event,
+    ) -> Result<Option<OffsetDateTime>> {
+        let mut tx = self.begin().await?;
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT failures, window_start FROM signin_throttle WHERE user_id = $1 AND method = $2")
+                .bind(user.to_string())
+                .bind(method)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (failures, window_start) = match row {
+            Some((failures, start)) if micros(now) - start < micros_of(limits.window) => (failures + 1, start),
+            _ => (1, micros(now)),
+        };
+        let locked_until = (failures >= i64::from(limits.max_failures)).then(|| micros(now) + micros_of(limits.lock));
+        sqlx::query(
+            "INSERT INTO signin_throttle (user_id, method, failures, window_start, locked_until) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, method) DO UPDATE SET \
+             failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until",
+        )
+        .bind(user.to_string())
+        .bind(method)
+        .bind(if locked_until.is_some() { 0 } else { failures })
+        .bind(window_start)
+        .bind(locked_until)
+        .execute(&mut *tx)
+        .await?;
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        locked_until.map(from_micros).transpose()
+    }
+
+    pub async fn totp_of(&self, user: UserId) -> Result<Option<Totp>> {
+        let row = sqlx::query(
+            "SELECT id, user_id, secret, display_name, created_at, last_used_step FROM totp_methods WHERE user_id = $1",
+        )
+        .bind(user.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(Totp {
+                id: parse_id("totp_methods.id", &get::<String>(&row, "id")?)?,
+                user_id: parse_id("totp_methods.user_id", &get::<String>(&row, "user_id")?)?,
+                secret: get(&row, "secret")?,
+                display_name: get(&row, "display_name")?,
+                created_at: from_micros(get(&row, "created_at")?)?,
+                last_used_step: get(&row, "last_used_step")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sets the user's TOTP method, replacing any previous one.
+    pub async fn replace_totp(&self, totp: &Totp, event: &Event) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM totp_methods WHERE user_id = $1")
+            .bind(totp.user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO totp_methods (id, user_id, secret, display_name, created_at, last_used_step) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(totp.id.to_string())
+        .bind(totp.user_id.to_string())
+        .bind(totp.secret.clone())
+        .bind(&totp.display_name)
+        .bind(micros(totp.created_at))
+        .bind(totp.last_used_step)
+        .execute(&mut *tx)
+        .await?;
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a passkey sign-in ceremony. Challenges are ceremony state, not a governance change: their use is
+    /// audited (the sign-in), their creation is not.
+    pub async fn insert_sign_in_challenge(&self, challenge: &SignInChallenge) -> Result<()> {
+        sqlx::query("INSERT INTO signin_challenges (id, ceremony, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(challenge.id.to_string())
+            .bind(&challenge.ceremony)
+            .bind(micros(challenge.created_at))
+            .bind(micros(challenge.expires_at))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Consumes a sign-in challenge exactly once. The inner error says why it cannot be used.
+    pub async fn take_sign_in_challenge(&self, id: uuid::Uuid, now: OffsetDateTime) -> Result<Result<String, Code>> {
+        let taken: Option<(String, i64)> = sqlx::query_as(
+            "UPDATE signin_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL RETURNING ceremony, expires_at",
+        )
+        .bind(micros(now))
+        .bind(id.to_string())
+        .fetch_optional(&self.writer)
+        .await?;
+        match taken {
+            Some((_, expires)) if expires <= micros(now) => Ok(Err(Code::ChallengeExpired)),
+            Some((ceremony, _)) => Ok(Ok(ceremony)),
+            None => {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM signin_challenges WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.writer)
+                    .await?;
+                Ok(Err(if exists.is_some() {
+                    Code::ChallengeUsed
+                } else {
+                    Code::ChallengeUnknown
+                }))
+            }
+        }
+    }
+
+    /// Deletes sign-in challenges and sessions that expired before `before`; returns how many rows went.
+    pub async fn purge_expired(&self, before: OffsetDateTime) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let a = sqlx::query("DELETE FROM signin_challenges WHERE expires_at < $1")
+            .bind(micros(before))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let b = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(micros(before))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(a + b)
+    }
+}
+
+fn micros_of(d: Duration) -> i64 {
+    i64::try_from(d.whole_microseconds()).unwrap_or(i64::MAX)
+}
+
+pub(crate) async fn insert_session(
+    tx: &mut Transaction<'static, Any>,
+    session: &Session,
+    token_hash: &[u8],
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, authentication, csrf_token, ip, \
+         user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(session.id.to_string())
+    .bind(token_hash.to_vec())
+    .bind(session.user_id.to_string())
+    .bind(micros(session.created_at))
+    .bind(micros(session.expires_at))
+    .bind(json(&session.authentication))
+    .bind(&session.csrf_token)
+    .bind(session.ip.clone())
+    .bind(session.user_agent.clone())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| crate::conflict_on_unique(e, "session token"))?;
+    Ok(())
+}
+
+pub(crate) async fn update_session(tx: &mut Transaction<'static, Any>, session: &Session) -> Result<()> {
+    let n = sqlx::query("UPDATE sessions SET authentication = $1, expires_at = $2 WHERE id = $3")
+        .bind(json(&session.authentication))
+        .bind(micros(session.expires_at))
+        .bind(session.id.to_string())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,715 @@
+//! The conformance cases, one `async fn(&Store)` each.
+
+use std::sync::Arc;
+
+use keywarden_domain::Code;
+use keywarden_domain::access_pass::AccessPass;
+use keywarden_domain::audit::{Activity, Outcome};
+use keywarden_domain::directory::{Group, Role};
+use keywarden_domain::ids::{GroupId, MethodId};
+use keywarden_domain::policy::{Policy, State};
+use keywarden_domain::registration::Evidence;
+use keywarden_domain::session::{Authentication, Method};
+use keywarden_store::{
+    AssertionUpdate, AuditFilter, ImportedGroup, NewUser, RegistrationCommit, RegistrationFailure, Session,
+    SignInChallenge, SignInStep, Store, StoredAccessPass, ThrottleLimits, Totp,
+};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::fixtures::{add_user, audit_count, event, now, open_attempt, passkey, user};
+
+pub(crate) async fn store_is_ready_after_migrations(store: &Store) {
+    assert!(store.ready().await.expect("ready query"), "migrations applied");
+}
+
+pub(crate) async fn users_are_found_by_id_or_upn_case_insensitively(store: &Store) {
+    let alice = add_user(store, "Alice@Contoso.com").await;
+    let by_upn = store
+        .find_user("alice@CONTOSO.com")
+        .await
+        .expect("query")
+        .expect("found by upn");
+    assert_eq!(by_upn, alice);
+    let by_id = store
+        .find_user(&alice.id.to_string())
+        .await
+        .expect("query")
+        .expect("found by id");
+    assert_eq!(by_id.user_principal_name, "Alice@Contoso.com");
+    assert!(store.find_user("bob@contoso.com").await.expect("query").is_none());
+}
+
+pub(crate) async fn importing_a_user_twice_updates_it(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let mut changed = user("ALICE@contoso.com");
+    changed.display_name = "Alice Liddell".into();
+    changed.roles = vec![Role::GlobalReader];
+    let (created, updated) = store
+        .import_users(
+            &[NewUser {
+                user: changed,
+                password_hash: Some("$argon2id$x".into()),
+            }],
+            now(),
+            &|u, created| {
+                assert!(!created, "second import is an update");
+                event(Activity::UpdateUser, &u.id.to_string())
+            },
+        )
+        .await
+        .expect("import");
+    assert_eq!((created, updated), (0, 1));
+    let stored = store.user(alice.id).await.expect("query").expect("same id kept");
+    assert_eq!(stored.display_name, "Alice Liddell");
+    assert_eq!(stored.roles, vec![Role::GlobalReader]);
+    assert_eq!(
+        store.password_hash(alice.id).await.expect("query").as_deref(),
+        Some("$argon2id$x")
+    );
+}
+
+pub(crate) async fn user_listing_searches_and_pages(store: &Store) {
+    for upn in [
+        "carol@contoso.com",
+        "alice@contoso.com",
+        "bob@contoso.com",
+        "alan@contoso.com",
+    ] {
+        add_user(store, upn).await;
+    }
+    let first = store.list_users(None, None, 3).await.expect("list");
+    let names: Vec<&str> = first.users.iter().map(|u| u.user_principal_name.as_str()).collect();
+    assert_eq!(names, vec!["alan@contoso.com", "alice@contoso.com", "bob@contoso.com"]);
+    let rest = store.list_users(None, first.next.as_deref(), 3).await.expect("list");
+    assert_eq!(rest.users.len(), 1);
+    assert!(rest.next.is_none());
+    let al = store.list_users(Some("AL"), None, 10).await.expect("search");
+    assert_eq!(al.users.len(), 2);
+}
+
+pub(crate) async fn group_import_is_all_or_nothing(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let before = audit_count(store).await;
+    let group = Group {
+        id: GroupId(Uuid::new_v4()),
+        display_name: "Pilot".into(),
+        description: None,
+    };
+    let ghost = user("ghost@contoso.com");
+    let result = store
+        .import_groups(
+            &[ImportedGroup {
+                group: group.clone(),
+                members: vec![alice.id, ghost.id],
+            }],
+            now(),
+            &|g| event(Activity::AddGroup, &g.id.to_string()),
+            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
+        )
+        .await;
+    assert!(result.is_err(), "an unknown member fails the import");
+    assert!(
+        store.find_group("Pilot").await.expect("query").is_none(),
+        "nothing half-imported"
+    );
+    assert_eq!(
+        audit_count(store).await,
+        before,
+        "no audit event for a rolled-back import"
+    );
+}
+
+pub(crate) async fn memberships_are_read_back(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let group = Group {
+        id: GroupId(Uuid::new_v4()),
+        display_name: "Pilot".into(),
+        description: Some("ring 1".into()),
+    };
+    let (groups, members) = store
+        .import_groups(
+            &[ImportedGroup {
+                group: group.clone(),
+                members: vec![alice.id, alice.id],
+            }],
+            now(),
+            &|g| event(Activity::AddGroup, &g.id.to_string()),
+            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
+        )
+        .await
+        .expect("import");
+    assert_eq!((groups, members), (1, 1), "a repeated member is added once");
+    assert_eq!(store.groups_of(alice.id).await.expect("query"), [group.id].into());
+    assert_eq!(store.find_group("PILOT").await.expect("query"), Some(group.clone()));
+    assert_eq!(store.group_members(group.id).await.expect("query"), vec![alice]);
+    assert_eq!(store.list_groups().await.expect("query"), vec![(group, 1)]);
+}
+
+fn pass(user: keywarden_domain::ids::UserId, once: bool) -> StoredAccessPass {
+    StoredAccessPass {
+        pass: AccessPass {
+            id: MethodId(Uuid::new_v4()),
+            user_id: user,
+            created_date_time: now(),
+            start_date_time: now(),
+            lifetime_in_minutes: 60,
+            is_usable_once: once,
+            used_date_time: None,
+        },
+        code_hash: "$argon2id$hash".into(),
+        created_by: "helpdesk@contoso.com".into(),
+    }
+}
+
+pub(crate) async fn one_access_pass_per_user(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let first = pass(alice.id, true);
+    let second = pass(alice.id, false);
+    store
+        .replace_access_pass(&first, &event(Activity::AdminRegisteredSecurityInfo, "a"))
+        .await
+        .expect("issue");
+    store
+        .replace_access_pass(&second, &event(Activity::AdminRegisteredSecurityInfo, "a"))
+        .await
+        .expect("reissue");
+    let current = store.access_pass_of(alice.id).await.expect("query").expect("a pass");
+    assert_eq!(current, second, "the new pass replaced the old one");
+    assert!(
+        !store
+            .delete_access_pass(alice.id, first.pass.id, &event(Activity::AdminDeletedSecurityInfo, "a"))
+            .await
+            .expect("delete"),
+        "the replaced pass is gone"
+    );
+    assert!(
+        store
+            .delete_access_pass(
+                alice.id,
+                second.pass.id,
+                &event(Activity::AdminDeletedSecurityInfo, "a")
+            )
+            .await
+            .expect("delete")
+    );
+    assert!(store.access_pass_of(alice.id).await.expect("query").is_none());
+}
+
+pub(crate) async fn policy_versions_refuse_concurrent_writers(store: &Store) {
+    assert!(store.current_policy().await.expect("query").is_none());
+    let policy = Policy::default();
+    let v1 = store
+        .save_policy(
+            0,
+            &policy,
+            "op",
+            now(),
+            &event(Activity::AuthenticationMethodsPolicyUpdate, "policy"),
+        )
+        .await
+        .expect("first save");
+    assert_eq!(v1, 1);
+    let mut enabled = policy.clone();
+    enabled.fido2.state = State::Enabled;
+    let v2 = store
+        .save_policy(
+            1,
+            &enabled,
+            "op",
+            now(),
+            &event(Activity::AuthenticationMethodsPolicyUpdate, "policy"),
+        )
+        .await
+        .expect("second save");
+    assert_eq!(v2, 2);
+    let stale = store
+        .save_policy(
+            1,
+            &policy,
+            "other",
+            now(),
+            &event(Activity::AuthenticationMethodsPolicyUpdate, "policy"),
+        )
+        .await;
+    assert!(matches!(stale, Err(keywarden_store::Error::Conflict(_))), "{stale:?}");
+    let current = store.current_policy().await.expect("query").expect("a policy");
+    assert_eq!((current.version, current.policy), (2, enabled));
+    assert_eq!(
+        store.policy_version(1).await.expect("query").expect("v1").policy,
+        policy
+    );
+}
+
+pub(crate) async fn registration_commit_writes_passkey_attempt_and_event_together(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let attempt = open_attempt(store, &alice).await;
+    let before = audit_count(store).await;
+    let key = passkey(&alice, attempt, b"credential-1");
+    let outcome = store
+        .commit_registration(RegistrationCommit {
+            attempt,
+            now: now(),
+            passkey: &key,
+            webauthn: "{}",
+            consume_access_pass: None,
+            evidence: &Evidence::default(),
+            event: &event(Activity::UserRegisteredSecurityInfo, &alice.id.to_string()),
+        })
+        .await
+        .expect("commit");
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(store.passkeys_of(alice.id).await.expect("query"), vec![key.clone()]);
+    let stored = store.attempt(attempt).await.expect("query").expect("attempt");
+    assert_eq!(stored.passkey_id, Some(key.id));
+    assert!(stored.challenge_used_at.is_some());
+    assert_eq!(audit_count(store).await, before + 1);
+    let by_credential = store
+        .passkey_by_credential_id(b"credential-1")
+        .await
+        .expect("query")
+        .expect("found");
+    assert_eq!(by_credential.passkey.id, key.id);
+}
+
+pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let attempt = open_attempt(store, &alice).await;
+    let store = Arc::new(store.clone());
+    let mut tasks = Vec::new();
+    for i in 0..8u8 {
+        let (store, alice) = (store.clone(), alice.clone());
+        tasks.push(tokio::spawn(async move {
+            let key = passkey(&alice, attempt, &[i; 16]);
+            store
+                .commit_registration(RegistrationCommit {
+                    attempt,
+                    now: now(),
+                    passkey: &key,
+                    webauthn: "{}",
+                    consume_access_pass: None,
+                    evidence: &Evidence::default(),
+                    event: &event(Activity::UserRegisteredSecurityInfo, "x"),
+                })
+                .await
+                .expect("commit runs")
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task"));
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| o.is_err())
+            .all(|o| *o == Err(Code::ChallengeUsed))
+    );
+    assert_eq!(store.passkeys_of(alice.id).await.expect("query").len(), 1);
+}
+
+pub(crate) async fn one_time_pass_is_consumed_exactly_once_under_concurrent_finishes(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let tap = pass(alice.id, true);
+    store
+        .replace_access_pass(&tap, &event(Activity::AdminRegisteredSecurityInfo, "a"))
+        .await
+        .expect("issue");
+    let store = Arc::new(store.clone());
+    let mut tasks = Vec::new();
+    for i in 0..6u8 {
+        let attempt = open_attempt(&store, &alice).await;
+        let (store, alice) = (store.clone(), alice.clone());
+        let pass_id = tap.pass.id;
+        tasks.push(tokio::spawn(async move {
+            let key = passkey(&alice, attempt, &[i; 20]);
+            store
+                .commit_registration(RegistrationCommit {
+                    attempt,
+                    now: now(),
+                    passkey: &key,
+                    webauthn: "{}",
+                    consume_access_pass: Some(pass_id),
+                    evidence: &Evidence::default(),
+                    event: &event(Activity::UserRegisteredSecurityInfo, "x"),
+                })
+                .await
+                .expect("commit runs")
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task"));
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| o.is_err())
+            .all(|o| *o == Err(Code::AccessPassAlreadyUsed))
+    );
+    assert_eq!(
+        store.passkeys_of(alice.id).await.expect("query").len(),
+        1,
+        "one passkey for one pass"
+    );
+    let used = store.access_pass_of(alice.id).await.expect("query").expect("pass kept");
+    assert!(used.pass.used_date_time.is_some());
+}
+
+pub(crate) async fn duplicate_credential_changes_nothing(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let first = open_attempt(store, &alice).await;
+    let commit = |attempt, key| async move {
+        store
+            .commit_registration(RegistrationCommit {
+                attempt,
+                now: now(),
+                passkey: &key,
+                webauthn: "{}",
+                consume_access_pass: None,
+                evidence: &Evidence::default(),
+                event: &event(Activity::UserRegisteredSecurityInfo, "x"),
+            })
+            .await
+            .expect("commit runs")
+    };
+    assert_eq!(commit(first, passkey(&alice, first, b"same")).await, Ok(()));
+    let second = open_attempt(store, &alice).await;
+    let before = audit_count(store).await;
+    assert_eq!(
+        commit(second, passkey(&alice, second, b"same")).await,
+        Err(Code::CredentialAlreadyRegistered)
+    );
+    assert_eq!(audit_count(store).await, before, "no event for a rolled-back commit");
+    let attempt = store.attempt(second).await.expect("query").expect("attempt");
+    assert!(attempt.challenge_used_at.is_none(), "the attempt is untouched");
+}
+
+pub(crate) async fn refusal_closes_the_attempt_once(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let attempt = open_attempt(store, &alice).await;
+    let fail = || async {
+        store
+            .fail_registration(RegistrationFailure {
+                attempt,
+                now: now(),
+                code: Code::AaguidNotAllowed,
+                evidence: &Evidence::default(),
+                facts: None,
+                event: &event(Activity::UserRegisteredSecurityInfo, "x"),
+            })
+            .await
+            .expect("fail runs")
+    };
+    assert_eq!(fail().await, Ok(()));
+    assert_eq!(fail().await, Err(Code::ChallengeUsed));
+    let stored = store.attempt(attempt).await.expect("query").expect("attempt");
+    assert_eq!(stored.outcome, Some(Code::AaguidNotAllowed));
+    let attempts = store.attempts_of(alice.id, 10).await.expect("query");
+    assert_eq!(attempts.len(), 1);
+}
+
+pub(crate) async fn sign_in_challenge_is_single_use_and_expires(store: &Store) {
+    let live = SignInChallenge {
+        id: Uuid::new_v4(),
+        ceremony: "state".into(),
+        created_at: now(),
+        expires_at: now() + Duration::minutes(5),
+    };
+    store.insert_sign_in_challenge(&live).await.expect("insert");
+    assert_eq!(
+        store.take_sign_in_challenge(live.id, now()).await.expect("take"),
+        Ok("state".to_string())
+    );
+    assert_eq!(
+        store.take_sign_in_challenge(live.id, now()).await.expect("take"),
+        Err(Code::ChallengeUsed)
+    );
+    let old = SignInChallenge {
+        id: Uuid::new_v4(),
+        ceremony: "s".into(),
+        created_at: now(),
+        expires_at: now() - Duration::seconds(1),
+    };
+    store.insert_sign_in_challenge(&old).await.expect("insert");
+    assert_eq!(
+        store.take_sign_in_challenge(old.id, now()).await.expect("take"),
+        Err(Code::ChallengeExpired)
+    );
+    assert_eq!(
+        store.take_sign_in_challenge(Uuid::new_v4(), now()).await.expect("take"),
+        Err(Code::ChallengeUnknown)
+    );
+}
+
+pub(crate) async fn wrong_codes_lock_the_method(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let limits = ThrottleLimits {
+        max_failures: 3,
+        window: Duration::minutes(15),
+        lock: Duration::minutes(15),
+    };
+    let t = now();
+    for i in 0..2 {
+        let locked = store
+            .record_sign_in_failure(
+                alice.id,
+                "temporaryAccessPass",
+                t,
+                limits,
+                &event(Activity::UserSignedIn, "x"),
+            )
+            .await
+            .expect("record");
+        assert!(locked.is_none(), "failure {i} does not lock yet");
+    }
+    let locked = store
+        .record_sign_in_failure(
+            alice.id,
+            "temporaryAccessPass",
+            t,
+            limits,
+            &event(Activity::UserSignedIn, "x"),
+        )
+        .await
+        .expect("record")
+        .expect("third failure locks");
+    assert_eq!(locked, t + Duration::minutes(15));
+    assert_eq!(
+        store
+            .locked_until(alice.id, "temporaryAccessPass", t)
+            .await
+            .expect("query"),
+        Some(locked)
+    );
+    assert_eq!(
+        store.locked_until(alice.id, "password", t).await.expect("query"),
+        None,
+        "per method"
+    );
+    assert_eq!(
+        store
+            .locked_until(alice.id, "temporaryAccessPass", locked)
+            .await
+            .expect("query"),
+        None,
+        "lock ends"
+    );
+}
+
+fn session(user: keywarden_domain::ids::UserId) -> Session {
+    let mut authentication = Authentication::default();
+    authentication.record(Method::Password, now());
+    Session {
+        id: Uuid::new_v4(),
+        user_id: user,
+        created_at: now(),
+        expires_at: now() + Duration::hours(8),
+        authentication,
+        csrf_token: "csrf".into(),
+        ip: Some("127.0.0.1".into()),
+        user_agent: None,
+    }
+}
+
+pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let totp = Totp {
+        id: MethodId(Uuid::new_v4()),
+        user_id: alice.id,
+        secret: vec![7; 20],
+        display_name: "Authenticator app".into(),
+        created_at: now(),
+        last_used_step: 0,
+    };
+    store
+        .replace_totp(&totp, &event(Activity::UserRegisteredSecurityInfo, "x"))
+        .await
+        .expect("totp");
+    assert_eq!(store.totp_of(alice.id).await.expect("query"), Some(totp.clone()));
+    let mut s = session(alice.id);
+    store
+        .record_sign_in(SignInStep {
+            session: &s,
+            new_token_hash: Some(b"token-hash"),
+            method: "password",
+            totp_step: None,
+            passkey: None,
+            event: &event(Activity::UserSignedIn, "x"),
+        })
+        .await
+        .expect("session");
+    s.authentication.record(Method::Totp, now());
+    let replayed = event(Activity::UserSignedIn, "x");
+    let step = SignInStep {
+        session: &s,
+        new_token_hash: None,
+        method: "softwareOath",
+        totp_step: Some((totp.id, 100)),
+        passkey: None,
+        event: &replayed,
+    };
+    assert!(store.record_sign_in(step).await.expect("step"));
+    assert!(
+        !store.record_sign_in(step).await.expect("replay"),
+        "the same step signs in once"
+    );
+    let stored = store
+        .session_by_token(b"token-hash")
+        .await
+        .expect("query")
+        .expect("session");
+    assert!(stored.authentication.used(Method::Totp));
+}
+
+pub(crate) async fn assertion_updates_counter_and_backup_state(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let attempt = open_attempt(store, &alice).await;
+    let key = passkey(&alice, attempt, b"cred");
+    store
+        .commit_registration(RegistrationCommit {
+            attempt,
+            now: now(),
+            passkey: &key,
+            webauthn: "{}",
+            consume_access_pass: None,
+            evidence: &Evidence::default(),
+            event: &event(Activity::UserRegisteredSecurityInfo, "x"),
+        })
+        .await
+        .expect("commit")
+        .expect("committed");
+    let used_at = now();
+    let update = AssertionUpdate {
+        method_id: key.id,
+        sign_count: 9,
+        backup_state: true,
+        backup_state_changed: true,
+        webauthn: "{\"updated\":true}".into(),
+        used_at,
+    };
+    let s = session(alice.id);
+    store
+        .record_sign_in(SignInStep {
+            session: &s,
+            new_token_hash: Some(b"t2"),
+            method: "fido2",
+            totp_step: None,
+            passkey: Some(&update),
+            event: &event(Activity::UserSignedIn, "x"),
+        })
+        .await
+        .expect("sign-in");
+    let stored = store.passkey(key.id).await.expect("query").expect("passkey");
+    assert_eq!(stored.passkey.sign_count, 9);
+    assert!(stored.passkey.backup_state);
+    assert_eq!(stored.passkey.backup_state_changed_date_time, Some(used_at));
+    assert_eq!(stored.passkey.last_used_date_time, Some(used_at));
+    assert_eq!(stored.webauthn, "{\"updated\":true}");
+    store
+        .record_counter_regression(key.id, &event(Activity::UserSignedIn, "x"))
+        .await
+        .expect("regression");
+    assert_eq!(
+        store
+            .passkey(key.id)
+            .await
+            .expect("query")
+            .expect("passkey")
+            .passkey
+            .counter_regressions,
+        1
+    );
+}
+
+pub(crate) async fn audit_filters_and_pages(store: &Store) {
+    let start = now();
+    for i in 0..5 {
+        let mut e = event(
+            Activity::UserRegisteredSecurityInfo,
+            if i % 2 == 0 { "even" } else { "odd" },
+        );
+        if i == 4 {
+            e.result = Outcome::Failure;
+            e.result_reason = Code::AaguidNotAllowed.as_str().into();
+        }
+        store.record_event(&e).await.expect("record");
+    }
+    let all = store.list_audit(&AuditFilter::default(), 2).await.expect("page 1");
+    assert_eq!(all.events.len(), 2);
+    let page2 = store
+        .list_audit(
+            &AuditFilter {
+                before: all.next,
+                ..Default::default()
+            },
+            2,
+        )
+        .await
+        .expect("page 2");
+    let page3 = store
+        .list_audit(
+            &AuditFilter {
+                before: page2.next,
+                ..Default::default()
+            },
+            2,
+        )
+        .await
+        .expect("page 3");
+    assert_eq!(page3.events.len(), 1);
+    assert!(page3.next.is_none());
+    assert!(
+        all.events[0].activity_date_time >= page3.events[0].activity_date_time,
+        "newest first"
+    );
+    let even = store
+        .list_audit(
+            &AuditFilter {
+                target_id: Some("even".into()),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("filter");
+    assert_eq!(even.events.len(), 3);
+    let failures = store
+        .list_audit(
+            &AuditFilter {
+                result: Some(Outcome::Failure),
+                since: Some(start),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("filter");
+    assert_eq!(failures.events.len(), 1);
+    assert_eq!(failures.events[0].result_reason, "aaguid_not_allowed");
+    let by_correlation = store
+        .list_audit(
+            &AuditFilter {
+                correlation_id: Some(failures.events[0].correlation_id),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("filter");
+    assert_eq!(by_correlation.events, failures.events);
+    let none = store
+        .list_audit(
+            &AuditFilter {
+                until: Some(start),
+                activity: Some(Activity::UserRegisteredSecurityInfo),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("filter");
+    assert!(none.events.is_empty());
+}

@@ -1,0 +1,149 @@
+//! Builders for the values the conformance cases store.
+
+use keywarden_domain::audit::{Activity, Event, Initiator, Outcome, TargetResource};
+use keywarden_domain::directory::{User, UserType};
+use keywarden_domain::ids::{AttemptId, MethodId, UserId};
+use keywarden_domain::passkey::{Passkey, Registrar};
+use keywarden_domain::policy::PasskeyType;
+use keywarden_domain::registration::{
+    AttestationFormat, AttestationLevel, AttestationType, Evidence, Facts, Flags, Status, Trust,
+};
+use keywarden_store::{NewAttempt, NewUser, Store};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+pub(crate) fn now() -> OffsetDateTime {
+    // Whole microseconds, as stored.
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+        .expect("valid nanosecond")
+}
+
+pub(crate) fn user(upn: &str) -> User {
+    User {
+        id: UserId(Uuid::new_v4()),
+        user_principal_name: upn.into(),
+        display_name: upn.split('@').next().unwrap_or(upn).into(),
+        user_type: UserType::Member,
+        account_enabled: true,
+        roles: vec![],
+    }
+}
+
+pub(crate) fn event(activity: Activity, target: &str) -> Event {
+    Event {
+        id: Uuid::new_v4(),
+        activity_date_time: now(),
+        activity,
+        correlation_id: Uuid::new_v4(),
+        initiated_by: Initiator::LocalOperator { os_user: "test".into() },
+        result: Outcome::Success,
+        result_reason: String::new(),
+        target_resources: vec![TargetResource::other("User", &target, target)],
+        additional_details: vec![],
+    }
+}
+
+pub(crate) async fn add_user(store: &Store, upn: &str) -> User {
+    let u = user(upn);
+    store
+        .import_users(
+            &[NewUser {
+                user: u.clone(),
+                password_hash: None,
+            }],
+            now(),
+            &|u, _| event(Activity::AddUser, &u.id.to_string()),
+        )
+        .await
+        .expect("import user");
+    u
+}
+
+pub(crate) async fn audit_count(store: &Store) -> usize {
+    store
+        .list_audit(&Default::default(), 10_000)
+        .await
+        .expect("audit")
+        .events
+        .len()
+}
+
+pub(crate) async fn open_attempt(store: &Store, user: &User) -> AttemptId {
+    let id = AttemptId(Uuid::new_v4());
+    let attempt = NewAttempt {
+        id,
+        user_id: user.id,
+        initiator: Initiator::LocalOperator { os_user: "test".into() },
+        on_behalf: false,
+        started_at: now(),
+        correlation_id: Uuid::new_v4(),
+        policy_version: 1,
+        session_id: None,
+        ceremony: Some("{}".into()),
+        challenge_expires_at: Some(now() + Duration::minutes(5)),
+        status: Status::Open,
+        outcome: None,
+        evidence: Evidence::default(),
+        ip: None,
+        user_agent: None,
+    };
+    store
+        .insert_attempt(
+            &attempt,
+            &event(Activity::UserStartedSecurityInfoRegistration, &user.id.to_string()),
+        )
+        .await
+        .expect("insert attempt");
+    id
+}
+
+pub(crate) fn facts() -> Facts {
+    Facts {
+        format: AttestationFormat::None,
+        aaguid: "ee882879-721c-4913-9775-3dfcce97072a".parse().expect("aaguid"),
+        model: Some("YubiKey 5".into()),
+        attestation_type: AttestationType::None,
+        trust: Trust::Absent,
+        certificate_thumbprints: vec![],
+        flags: Flags {
+            user_present: true,
+            user_verified: true,
+            backup_eligible: false,
+            backup_state: false,
+        },
+        sign_count: 0,
+        algorithm: -7,
+        transports: vec!["usb".into()],
+        sha1_signature: false,
+        hardware_backed: None,
+        notes: vec![],
+    }
+}
+
+pub(crate) fn passkey(user: &User, attempt: AttemptId, credential_id: &[u8]) -> Passkey {
+    let facts = facts();
+    Passkey {
+        id: MethodId(Uuid::new_v4()),
+        user_id: user.id,
+        credential_id: credential_id.to_vec(),
+        display_name: "YubiKey".into(),
+        created_date_time: now(),
+        aa_guid: facts.aaguid,
+        model: facts.model.clone(),
+        attestation_level: AttestationLevel::NotAttested,
+        attestation_certificates: vec![],
+        passkey_type: PasskeyType::DeviceBound,
+        sign_count: 0,
+        backup_eligible: false,
+        backup_state: false,
+        transports: vec!["usb".into()],
+        admitting_profile: "default".into(),
+        registered_by: Registrar::User,
+        attempt_id: attempt,
+        last_used_date_time: None,
+        backup_state_changed_date_time: None,
+        counter_regressions: 0,
+        facts,
+    }
+}

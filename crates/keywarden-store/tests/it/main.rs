@@ -1,0 +1,72 @@
+//! The store conformance suite: every test runs on SQLite and on a throw-away PostgreSQL cluster.
+//!
+//! Each case is an `async fn(&Store)`; `conformance!` makes one `#[tokio::test]` per backend for it.
+
+mod fixtures;
+
+mod cases;
+
+use keywarden_store::Store;
+
+/// A store on a fresh database, and what keeps it alive.
+pub(crate) struct TestDb {
+    pub(crate) store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub(crate) async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("keywarden.db").display());
+    let store = Store::connect(&url).await.expect("sqlite store");
+    TestDb { store, _dir: Some(dir) }
+}
+
+pub(crate) async fn postgres() -> Option<TestDb> {
+    let cluster = keywarden_testkit::postgres::cluster()?;
+    let store = Store::connect(&cluster.fresh_database()).await.expect("postgres store");
+    Some(TestDb { store, _dir: None })
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::sqlite().await;
+                    crate::cases::$case(&db.store).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::postgres().await else { return };
+                    crate::cases::$case(&db.store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    store_is_ready_after_migrations,
+    users_are_found_by_id_or_upn_case_insensitively,
+    importing_a_user_twice_updates_it,
+    user_listing_searches_and_pages,
+    group_import_is_all_or_nothing,
+    memberships_are_read_back,
+    one_access_pass_per_user,
+    policy_versions_refuse_concurrent_writers,
+    registration_commit_writes_passkey_attempt_and_event_together,
+    challenge_is_consumed_exactly_once_under_concurrent_finishes,
+    one_time_pass_is_consumed_exactly_once_under_concurrent_finishes,
+    duplicate_credential_changes_nothing,
+    refusal_closes_the_attempt_once,
+    sign_in_challenge_is_single_use_and_expires,
+    wrong_codes_lock_the_method,
+    totp_step_cannot_be_replayed,
+    assertion_updates_counter_and_backup_state,
+    audit_filters_and_pages,
+);
