@@ -126,7 +126,7 @@ fn check_eligibility(
 }
 
 #[track_caller]
-fn check_acceptance(groups: &[u128], facts: Facts, metadata: Option<&Entry>, want: Result<&str, Code>) {
+fn check_acceptance(groups: &[u128], facts: &Facts, metadata: Option<&Entry>, want: Result<&str, Code>) {
     let policy = policy();
     let user = user(UserType::Member);
     let groups: BTreeSet<GroupId> = groups.iter().map(|g| group(*g)).collect();
@@ -135,7 +135,7 @@ fn check_acceptance(groups: &[u128], facts: Facts, metadata: Option<&Entry>, wan
         groups: &groups,
     };
     let profiles = evaluate::applicable_profiles(&policy.fido2, member);
-    let answer = acceptance(&profiles, &facts, metadata);
+    let answer = acceptance(&profiles, facts, metadata);
     match want {
         Ok(profile) => {
             assert!(answer.passed, "expected acceptance, got {:?}", answer.evidence.verdicts);
@@ -277,8 +277,8 @@ fn target_without_profiles_uses_the_default_profile() {
 #[test]
 fn any_one_profile_that_accepts_in_full_is_enough() {
     // Sales has "anything" (blocks Windows Hello) and "yubikeys" (allows only YubiKey 5).
-    check_acceptance(&[SALES], facts(ICLOUD, true, Trust::Absent), None, Ok("anything"));
-    check_acceptance(&[SALES], facts(YUBIKEY, false, Trust::Absent), None, Ok("anything"));
+    check_acceptance(&[SALES], &facts(ICLOUD, true, Trust::Absent), None, Ok("anything"));
+    check_acceptance(&[SALES], &facts(YUBIKEY, false, Trust::Absent), None, Ok("anything"));
 }
 
 #[test]
@@ -314,7 +314,7 @@ fn aaguid_not_on_allowlist_denies_registration() {
 fn synced_passkey_is_refused_where_only_device_bound_is_allowed() {
     check_acceptance(
         &[ADMINS],
-        facts(YUBIKEY, true, verified()),
+        &facts(YUBIKEY, true, verified()),
         None,
         Err(Code::PasskeyTypeNotAllowed),
     );
@@ -324,7 +324,7 @@ fn synced_passkey_is_refused_where_only_device_bound_is_allowed() {
 fn attestation_enforcement_needs_a_verified_chain() {
     check_acceptance(
         &[ADMINS],
-        facts(YUBIKEY, false, Trust::Absent),
+        &facts(YUBIKEY, false, Trust::Absent),
         None,
         Err(Code::AttestationRequired),
     );
@@ -340,14 +340,14 @@ fn attestation_enforcement_needs_a_verified_chain() {
         None,
         Err(Code::AttestationUntrusted),
     );
-    check_acceptance(&[ADMINS], facts(YUBIKEY, false, verified()), None, Ok("attested"));
+    check_acceptance(&[ADMINS], &facts(YUBIKEY, false, verified()), None, Ok("attested"));
 }
 
 #[test]
 fn sha1_tpm_attestation_is_accepted_unless_the_profile_refuses_it() {
     let mut tpm = facts(HELLO, false, verified());
     tpm.sha1_signature = true;
-    check_acceptance(&[ADMINS], tpm.clone(), None, Ok("attested"));
+    check_acceptance(&[ADMINS], &tpm, None, Ok("attested"));
     let mut p = policy();
     p.fido2.passkey_profiles[1].is_sha1_tpm_attestation_allowed = false;
     let u = user(UserType::Member);
