@@ -286,7 +286,7 @@ fn aaguid_blocked_by_every_applicable_profile_is_refused() {
     // "anything" blocks Windows Hello; "yubikeys" does not allow it: the closest refusal is the block.
     check_acceptance(
         &[SALES],
-        facts(HELLO, false, Trust::Absent),
+        &facts(HELLO, false, Trust::Absent),
         None,
         Err(Code::AaguidBlocked),
     );
@@ -330,7 +330,7 @@ fn attestation_enforcement_needs_a_verified_chain() {
     );
     check_acceptance(
         &[ADMINS],
-        facts(
+        &facts(
             YUBIKEY,
             false,
             Trust::Untrusted {
@@ -391,7 +391,7 @@ fn revoked_model_is_refused_by_every_profile() {
     };
     check_acceptance(
         &[SALES],
-        facts(YUBIKEY, false, Trust::Absent),
+        &facts(YUBIKEY, false, Trust::Absent),
         Some(&entry),
         Err(Code::AuthenticatorStatusRevoked),
     );
