@@ -61,6 +61,9 @@ pub struct PassUse {
 pub struct Authentication {
     pub methods: Vec<MethodUse>,
     pub access_pass: Option<PassUse>,
+    /// The password was accepted and the user has a second factor that must follow before the session is usable.
+    #[serde(default)]
+    pub mfa_pending: bool,
 }
 
 impl Authentication {

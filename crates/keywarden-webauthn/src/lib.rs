@@ -18,7 +18,7 @@ mod sign_in;
 pub use error::{ConfigError, Error, Rejection};
 pub use offline::{OfflineAssertionOptions, OfflineOptions, verify_assertion_offline, verify_offline};
 pub use relying_party::{
-    Conveyance, CredentialFlags, PendingCeremony, RegistrationRequest, RelyingParty, StoredCredential, VerifiedAssertion,
-    VerifiedRegistration,
+    Conveyance, CredentialFlags, PendingCeremony, RegistrationRequest, RelyingParty, StoredCredential,
+    VerifiedAssertion, VerifiedRegistration,
 };
 pub use sign_in::peek_assertion;
