@@ -40,6 +40,26 @@ enum Detached {
     None,
 }
 
+/// webauthn-rs-core reports an excluded credential as `CredentialAlteredAlgFromRequest`, after it verified the
+/// response; keywarden checks the algorithm itself beforehand, so that error with an excluded id is a duplicate.
+fn registration_error(
+    error: &webauthn_rs_core::error::WebauthnError,
+    credential_id: &[u8],
+    excluded: &[Vec<u8>],
+) -> Rejection {
+    if matches!(
+        error,
+        webauthn_rs_core::error::WebauthnError::CredentialAlteredAlgFromRequest
+    ) && excluded.iter().any(|id| id.as_slice() == credential_id)
+    {
+        return Rejection::new(
+            Code::CredentialAlreadyRegistered,
+            "the authenticator returned a credential that is already registered",
+        );
+    }
+    from_core(error, Ceremony::Registration)
+}
+
 pub(crate) fn verify(
     core: &WebauthnCore,
     response: &Value,
@@ -58,12 +78,6 @@ pub(crate) fn verify(
             ),
         ));
     }
-    if exclude_credentials.contains(&parsed.credential_id) {
-        return Err(Rejection::new(
-            Code::CredentialAlreadyRegistered,
-            "the authenticator returned a credential that is already registered",
-        ));
-    }
     let verifier = choose_verifier(&parsed)?;
     // WebAuthn L3 §8.7: a `none` statement is an empty map; webauthn-rs-core does not look.
     if parsed.fmt == "none" && !matches!(&parsed.att_stmt, serde_cbor_2::Value::Map(members) if members.is_empty()) {
@@ -76,7 +90,7 @@ pub(crate) fn verify(
         Verifier::Core => {
             let credential = core
                 .register_credential(&parsed.credential, state, None)
-                .map_err(|error| from_core(&error, Ceremony::Registration))?;
+                .map_err(|error| registration_error(&error, &parsed.credential_id, exclude_credentials))?;
             let statement = Statement {
                 data: credential.attestation.data.clone(),
                 metadata: credential.attestation.metadata.clone(),
@@ -97,12 +111,20 @@ pub(crate) fn verify(
             }
             let credential = core
                 .register_credential(&shown, state, None)
-                .map_err(|error| from_core(&error, Ceremony::Registration))?;
+                .map_err(|error| registration_error(&error, &parsed.credential_id, exclude_credentials))?;
             let statement = verify_statement(detached, &parsed, &credential.cred)?;
             (with_statement(credential, &statement, &parsed), statement)
         }
     };
 
+    // Only a response proven to answer this ceremony's challenge may decide the attempt, so the duplicate check
+    // comes after verification: a replayed old response is refused as such, not as a duplicate.
+    if exclude_credentials.contains(&parsed.credential_id) {
+        return Err(Rejection::new(
+            Code::CredentialAlreadyRegistered,
+            "the authenticator returned a credential that is already registered",
+        ));
+    }
     let facts = facts(&parsed, &credential, statement, catalog, at)?;
     let stored = serde_json::to_string(&credential)
         .map(StoredCredential)

@@ -1,0 +1,124 @@
+//! keywarden's HTTP service: the `/v1` API (Graph-shaped where Graph has the resource), operational endpoints,
+//! and the application operations (`ops`) that the CLI shares.
+//!
+//! `app(state)` builds the router; `serve(listener, state, shutdown)` runs it on an already-bound listener so
+//! tests can use port 0. Handlers extract, call an operation, and answer; rules live in `ops` and the domain.
+
+pub mod api_error;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod json;
+pub mod ops;
+mod routes;
+pub mod secrets;
+pub mod state;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tokio::net::TcpListener;
+
+pub use api_error::ApiError;
+pub use clock::Clock;
+pub use config::Config;
+pub use context::RequestContext;
+pub use state::AppState;
+
+use crate::context::{CORRELATION_HEADER, CorrelationId};
+
+/// The largest request body keywarden reads (attestation objects with certificate chains fit easily).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Gives each request a correlation id (the client's, if it sent a GUID) and echoes it in the response.
+async fn correlate(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<uuid::Uuid>().ok())
+        .unwrap_or_else(uuid::Uuid::new_v4);
+    request.extensions_mut().insert(CorrelationId(id));
+    let span =
+        tracing::info_span!("request", correlation_id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = {
+        let _entered = span.enter();
+        next.run(request).await
+    };
+    tracing::info!(parent: &span, status = response.status().as_u16(), "handled");
+    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(CORRELATION_HEADER), value);
+    }
+    response
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    telemetry::metrics();
+    routes::router()
+        .layer(middleware::from_fn(telemetry::track))
+        .layer(middleware::from_fn(correlate))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            use axum::response::IntoResponse;
+            ApiError::code(keywarden_domain::Code::InternalError).into_response()
+        }))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let purge = tokio::spawn(purge_expired(state.clone()));
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    purge.abort();
+    result
+}
+
+/// Removes expired sign-in challenges and sessions every few minutes.
+async fn purge_expired(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let before = state.clock.now() - time::Duration::hours(1);
+        if let Err(e) = state.store.purge_expired(before).await {
+            tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+    }
+}
+
+/// Resolves when the process receives Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,158 @@
+//! Reading the audit log, and its Graph `directoryAudit` shape.
+
+use keywarden_domain::audit::{Activity, Event, Initiator, Outcome};
+use keywarden_domain::directory::Permission;
+use keywarden_store::{AuditFilter, AuditPage};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::api_error::ApiError;
+use crate::auth::Actor;
+use crate::state::AppState;
+
+/// Filters as given by a person or a client; parsed into the store's filter with clear errors.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Query {
+    /// RFC 3339 instant, or a duration back from now such as `90d`, `12h`, `30m`.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub activity: Option<String>,
+    /// A user id or UPN, a token id, `local-operator`.
+    pub initiator: Option<String>,
+    /// A target id or UPN.
+    pub target: Option<String>,
+    pub result: Option<String>,
+    pub correlation_id: Option<String>,
+    pub cursor: Option<String>,
+    pub top: Option<u32>,
+}
+
+/// Parses `90d`, `12h`, `30m` (back from `now`) or an RFC 3339 instant.
+pub fn parse_instant(s: &str, now: OffsetDateTime, what: &str) -> Result<OffsetDateTime, ApiError> {
+    let s = s.trim();
+    let relative = |unit: char, seconds: i64| {
+        s.strip_suffix(unit)
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| now - time::Duration::seconds(n * seconds))
+    };
+    relative('d', 86_400)
+        .or_else(|| relative('h', 3_600))
+        .or_else(|| relative('m', 60))
+        .map(Ok)
+        .unwrap_or_else(|| {
+            OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+                ApiError::invalid(format!(
+                    "{what} {s:?} is neither an RFC 3339 time nor a duration like 90d"
+                ))
+            })
+        })
+}
+
+async fn resolve_party(state: &AppState, key: &str) -> Result<String, ApiError> {
+    if key.contains('@') {
+        return Ok(super::find_user(state, key).await?.id.to_string());
+    }
+    Ok(key.to_string())
+}
+
+pub async fn filter_of(state: &AppState, query: &Query, now: OffsetDateTime) -> Result<(AuditFilter, u32), ApiError> {
+    let mut filter = AuditFilter::default();
+    if let Some(s) = &query.since {
+        filter.since = Some(parse_instant(s, now, "since")?);
+    }
+    if let Some(s) = &query.until {
+        filter.until = Some(parse_instant(s, now, "until")?);
+    }
+    if let Some(a) = &query.activity {
+        filter.activity = Some(
+            Activity::parse(a)
+                .ok_or_else(|| ApiError::invalid(format!("activity {a:?} is not a known activity name")))?,
+        );
+    }
+    if let Some(i) = &query.initiator {
+        filter.initiator_id = Some(resolve_party(state, i).await?);
+    }
+    if let Some(t) = &query.target {
+        filter.target_id = Some(resolve_party(state, t).await?);
+    }
+    if let Some(r) = &query.result {
+        filter.result = Some(match r.as_str() {
+            "success" => Outcome::Success,
+            "failure" => Outcome::Failure,
+            other => return Err(ApiError::invalid(format!("result {other:?} is not success or failure"))),
+        });
+    }
+    if let Some(c) = &query.correlation_id {
+        filter.correlation_id = Some(
+            c.parse()
+                .map_err(|_| ApiError::invalid(format!("correlationId {c:?} is not a GUID")))?,
+        );
+    }
+    if let Some(c) = &query.cursor {
+        filter.before = Some(
+            c.parse()
+                .map_err(|_| ApiError::invalid("cursor is not one keywarden returned"))?,
+        );
+    }
+    let top = query.top.unwrap_or(100);
+    if !(1..=1000).contains(&top) {
+        return Err(ApiError::invalid("top must be between 1 and 1000"));
+    }
+    Ok((filter, top))
+}
+
+pub async fn list(state: &AppState, actor: &Actor, query: &Query) -> Result<AuditPage, ApiError> {
+    actor.require(Permission::ReadDirectory)?;
+    let (filter, top) = filter_of(state, query, state.clock.now()).await?;
+    Ok(state.store.list_audit(&filter, top).await?)
+}
+
+fn initiator_json(initiator: &Initiator) -> Value {
+    match initiator {
+        Initiator::User {
+            id,
+            user_principal_name,
+            display_name,
+            ip_address,
+        } => json!({
+            "user": { "id": id, "userPrincipalName": user_principal_name, "displayName": display_name, "ipAddress": ip_address },
+            "app": null,
+        }),
+        Initiator::App {
+            app_id,
+            display_name,
+            ip_address,
+        } => json!({
+            "user": null,
+            "app": { "appId": app_id, "displayName": display_name, "servicePrincipalId": app_id, "servicePrincipalName": display_name, "ipAddress": ip_address },
+        }),
+        Initiator::LocalOperator { os_user } => json!({
+            "user": null,
+            "app": { "appId": "local-operator", "displayName": format!("keywarden CLI ({os_user})"), "servicePrincipalId": null, "servicePrincipalName": null },
+        }),
+        Initiator::Anonymous { ip_address } => json!({
+            "user": { "id": null, "userPrincipalName": null, "displayName": "anonymous", "ipAddress": ip_address },
+            "app": null,
+        }),
+    }
+}
+
+/// An event as Graph's `directoryAudit`.
+pub fn to_json(event: &Event) -> Value {
+    json!({
+        "id": event.id.to_string(),
+        "activityDateTime": event.activity_date_time.format(&Rfc3339).unwrap_or_default(),
+        "activityDisplayName": event.activity.name(),
+        "category": event.activity.category(),
+        "correlationId": event.correlation_id.to_string(),
+        "initiatedBy": initiator_json(&event.initiated_by),
+        "loggedByService": event.activity.logged_by_service(),
+        "operationType": event.activity.operation_type(),
+        "result": event.result.as_str(),
+        "resultReason": event.result_reason,
+        "targetResources": event.target_resources,
+        "additionalDetails": event.additional_details,
+    })
+}

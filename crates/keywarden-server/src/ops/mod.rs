@@ -1,0 +1,136 @@
+//! Application operations: the steps of each use case (check, decide with the domain, write with its audit
+//! event). HTTP handlers and the CLI both call these, so the rules live in one place.
+
+pub mod access_pass;
+pub mod audit;
+pub mod directory;
+pub mod passkeys;
+pub mod policy;
+pub mod registration;
+pub mod sign_in;
+pub mod tokens;
+
+use std::collections::BTreeSet;
+
+use keywarden_domain::Code;
+use keywarden_domain::audit::{Activity, Event, KeyValue, Outcome, TargetResource};
+use keywarden_domain::directory::User;
+use keywarden_domain::ids::GroupId;
+use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
+use keywarden_store::StoredPolicy;
+use time::Duration;
+
+use crate::api_error::ApiError;
+use crate::auth::Actor;
+use crate::context::RequestContext;
+use crate::state::AppState;
+
+/// Builds an audit event for `actor`'s action in `ctx`. `result` is the success phrase or the failure code.
+pub fn event(
+    ctx: &RequestContext,
+    actor: &Actor,
+    activity: Activity,
+    result: Result<&str, Code>,
+    targets: Vec<TargetResource>,
+    details: Vec<(&str, String)>,
+) -> Event {
+    event_by(ctx, actor.initiator(ctx.ip.clone()), activity, result, targets, details)
+}
+
+pub fn event_by(
+    ctx: &RequestContext,
+    initiator: keywarden_domain::audit::Initiator,
+    activity: Activity,
+    result: Result<&str, Code>,
+    targets: Vec<TargetResource>,
+    details: Vec<(&str, String)>,
+) -> Event {
+    let (outcome, reason) = match result {
+        Ok(phrase) => (Outcome::Success, phrase.to_string()),
+        Err(code) => (Outcome::Failure, code.as_str().to_string()),
+    };
+    Event {
+        id: uuid::Uuid::new_v4(),
+        activity_date_time: ctx.now,
+        activity,
+        correlation_id: ctx.correlation_id,
+        initiated_by: initiator,
+        result: outcome,
+        result_reason: reason,
+        target_resources: targets,
+        additional_details: details
+            .into_iter()
+            .map(|(k, v)| KeyValue {
+                key: k.to_string(),
+                value: v,
+            })
+            .collect(),
+    }
+}
+
+pub fn user_target(user: &User) -> TargetResource {
+    TargetResource::user(&user.id, &user.user_principal_name, &user.display_name)
+}
+
+/// The policy in force. A fresh database gets the default policy as version 1 (see `ensure_policy`).
+pub async fn current_policy(state: &AppState) -> Result<StoredPolicy, ApiError> {
+    match state.store.current_policy().await? {
+        Some(policy) => Ok(policy),
+        None => policy::ensure_policy(state, &RequestContext::local(state.clock.now())).await,
+    }
+}
+
+/// The registration window in force: the policy's, else the deployment's default.
+pub fn registration_window(state: &AppState, policy: &StoredPolicy) -> Duration {
+    let minutes = policy
+        .policy
+        .fido2
+        .registration_window_in_minutes
+        .unwrap_or(state.config.registration_window_minutes);
+    Duration::minutes(i64::from(minutes))
+}
+
+/// A user's group memberships.
+pub async fn groups_of(state: &AppState, user: &User) -> Result<BTreeSet<GroupId>, ApiError> {
+    Ok(state.store.groups_of(user.id).await?)
+}
+
+/// The strong methods a user could use to verify themselves now (`softwareOath`, `fido2`, `temporaryAccessPass`).
+pub async fn usable_strong_methods(
+    state: &AppState,
+    policy: &StoredPolicy,
+    user: &User,
+    groups: &BTreeSet<GroupId>,
+) -> Result<Vec<String>, ApiError> {
+    let now = state.clock.now();
+    let member = Member { user, groups };
+    let mut methods = Vec::new();
+    if state.store.totp_of(user.id).await?.is_some() {
+        methods.push("softwareOath".to_string());
+    }
+    let passkeys = state.store.passkeys_of(user.id).await?;
+    if passkeys
+        .iter()
+        .any(|p| sign_in_check(&policy.policy.fido2, member, p.aa_guid, p.passkey_type).is_ok())
+    {
+        methods.push("fido2".to_string());
+    }
+    if let Some(stored) = state.store.access_pass_of(user.id).await? {
+        let in_scope = access_pass_scope(&policy.policy.temporary_access_pass, member);
+        let (usable, _) =
+            keywarden_domain::access_pass::usability(&stored.pass, &policy.policy.temporary_access_pass, in_scope, now);
+        if usable {
+            methods.push("temporaryAccessPass".to_string());
+        }
+    }
+    Ok(methods)
+}
+
+/// Finds a user by id or UPN, or answers `not_found` naming what was asked for.
+pub async fn find_user(state: &AppState, key: &str) -> Result<User, ApiError> {
+    state
+        .store
+        .find_user(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {key:?}")))
+}

@@ -1,0 +1,663 @@
+//! The registration ceremony and the four questions: begin answers 1 and 2 and hands out creation options;
+//! the browser may report a failure (question 3's evidence); finish verifies the response and answers 3 and 4,
+//! then commits the passkey, the attempt's outcome, the one-time pass and the audit event together.
+
+use keywarden_domain::audit::{Activity, Event};
+use keywarden_domain::directory::User;
+use keywarden_domain::ids::{AttemptId, MethodId};
+use keywarden_domain::passkey::{Passkey, Registrar};
+use keywarden_domain::platform::{CeremonyPath, ClientReport, answer_client_error, answer_from_facts};
+use keywarden_domain::policy::evaluate::{Member, RegistrationPath, acceptance, applicable_profiles, eligibility};
+use keywarden_domain::policy::{AttestationEnforcement, PasskeyProfile};
+use keywarden_domain::registration::{Evidence, Facts, RecencyInput, Status, recently_verified};
+use keywarden_domain::session::Method;
+use keywarden_domain::{Code, Question};
+use keywarden_store::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure, StoredPolicy};
+use keywarden_webauthn::{Conveyance, PendingCeremony, RegistrationRequest};
+use serde_json::{Value, json};
+use time::Duration;
+use time::format_description::well_known::Rfc3339;
+
+use super::{event, user_target};
+use crate::api_error::ApiError;
+use crate::auth::Actor;
+use crate::context::RequestContext;
+use crate::state::AppState;
+
+/// How long a registration challenge lives (Graph's fixed 5 minutes).
+pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
+
+/// What begin hands out.
+pub struct Begun {
+    pub attempt_id: AttemptId,
+    pub public_key: Value,
+    pub expires_at: time::OffsetDateTime,
+}
+
+fn path_of(actor: &Actor, target: &User) -> RegistrationPath {
+    match actor.user() {
+        Some(user) if user.id == target.id => RegistrationPath::SelfService,
+        _ => RegistrationPath::OnBehalf,
+    }
+}
+
+/// Attestation conveyance: `direct` when a profile that applies needs the authenticator's identity (attestation
+/// or key restrictions), since browsers zero a security key's AAGUID under `none`.
+fn conveyance(profiles: &[&PasskeyProfile]) -> Conveyance {
+    if profiles.iter().any(|p| {
+        p.attestation_enforcement == AttestationEnforcement::RegistrationOnly || p.key_restrictions.is_enforced
+    }) {
+        Conveyance::Direct
+    } else {
+        Conveyance::None
+    }
+}
+
+/// Whether the one-time pass a session signed in with has been consumed (or replaced) since.
+async fn one_time_pass_consumed(state: &AppState, actor: &Actor) -> Result<bool, ApiError> {
+    let (Some(user), Some(session)) = (actor.user(), actor.session()) else {
+        return Ok(false);
+    };
+    let Some(pass) = session.authentication.access_pass.as_ref().filter(|p| p.is_usable_once) else {
+        return Ok(false);
+    };
+    Ok(match state.store.access_pass_of(user.id).await? {
+        Some(stored) => stored.pass.id != pass.method_id || stored.pass.used_date_time.is_some(),
+        None => true,
+    })
+}
+
+/// Question 2 for whoever acts: the user themselves, or the administrator acting for them.
+async fn answer_recency(
+    state: &AppState,
+    actor: &Actor,
+    target: &User,
+    policy: &StoredPolicy,
+    groups: &std::collections::BTreeSet<keywarden_domain::ids::GroupId>,
+    now: time::OffsetDateTime,
+) -> Result<keywarden_domain::registration::Answer<keywarden_domain::registration::Recency>, ApiError> {
+    let window = super::registration_window(state, policy);
+    let (party, usable) = match actor {
+        Actor::User { user, .. } if user.id == target.id => (
+            user.user_principal_name.clone(),
+            super::usable_strong_methods(state, policy, user, groups).await?,
+        ),
+        Actor::User { user, .. } => {
+            let admin_groups = super::groups_of(state, user).await?;
+            (
+                user.user_principal_name.clone(),
+                super::usable_strong_methods(state, policy, user, &admin_groups).await?,
+            )
+        }
+        Actor::App { token } => (token.name.clone(), vec![]),
+        Actor::LocalOperator { os_user } => (format!("keywarden CLI ({os_user})"), vec![]),
+    };
+    let input = RecencyInput {
+        verified_party: &party,
+        authentication: actor.session().map(|s| &s.authentication),
+        window,
+        usable_methods: usable,
+        one_time_pass_consumed: one_time_pass_consumed(state, actor).await?,
+    };
+    Ok(recently_verified(&input, now))
+}
+
+fn begin_activity(path: RegistrationPath) -> Activity {
+    match path {
+        RegistrationPath::SelfService => Activity::UserStartedSecurityInfoRegistration,
+        RegistrationPath::OnBehalf => Activity::GetPasskeyCreationOptions,
+    }
+}
+
+fn finish_activity(on_behalf: bool) -> Activity {
+    if on_behalf {
+        Activity::AdminRegisteredSecurityInfo
+    } else {
+        Activity::UserRegisteredSecurityInfo
+    }
+}
+
+/// Begins a registration for `target`: answers questions 1 and 2, records the attempt either way, and returns
+/// creation options when both pass.
+pub async fn begin(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    target: &User,
+    path_choice: Option<CeremonyPath>,
+) -> Result<Begun, ApiError> {
+    let path = path_of(actor, target);
+    if path == RegistrationPath::OnBehalf {
+        actor.require_manage_methods_of(target)?;
+    }
+    let policy = super::current_policy(state).await?;
+    let groups = super::groups_of(state, target).await?;
+    let member = Member {
+        user: target,
+        groups: &groups,
+    };
+    let mut evidence = Evidence::default();
+    let q1 = eligibility(&policy.policy.fido2, member, path);
+    let q1_failure = q1.code;
+    evidence.eligible = Some(q1);
+    if q1_failure.is_none() {
+        evidence.recently_verified = Some(answer_recency(state, actor, target, &policy, &groups, ctx.now).await?);
+    }
+    let attempt_id = AttemptId(uuid::Uuid::new_v4());
+    let mut attempt = NewAttempt {
+        id: attempt_id,
+        user_id: target.id,
+        initiator: actor.initiator(ctx.ip.clone()),
+        on_behalf: path == RegistrationPath::OnBehalf,
+        started_at: ctx.now,
+        correlation_id: ctx.correlation_id,
+        policy_version: policy.version,
+        session_id: actor.session().map(|s| s.id),
+        ceremony: None,
+        challenge_expires_at: None,
+        status: Status::Open,
+        outcome: None,
+        evidence: evidence.clone(),
+        ip: ctx.ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+    };
+    let details = |extra: Vec<(&'static str, String)>| {
+        let mut d = vec![("method", "Passkey".to_string()), ("attemptId", attempt_id.to_string())];
+        d.extend(extra);
+        d
+    };
+    if let Some((question, code)) = evidence.first_failure() {
+        attempt.status = Status::Failed;
+        attempt.outcome = Some(code);
+        let audit = event(
+            ctx,
+            actor,
+            begin_activity(path),
+            Err(code),
+            vec![user_target(target)],
+            details(vec![("question", question.number().to_string())]),
+        );
+        state.store.insert_attempt(&attempt, &audit).await?;
+        return Err(refusal(code, question, &evidence).with_attempt(attempt_id));
+    }
+    let profiles = applicable_profiles(&policy.policy.fido2, member);
+    let exclude = state
+        .store
+        .passkeys_of(target.id)
+        .await?
+        .into_iter()
+        .map(|p| p.credential_id)
+        .collect();
+    let request = RegistrationRequest {
+        user_handle: target.id.0.as_bytes().to_vec(),
+        user_name: target.user_principal_name.clone(),
+        display_name: target.display_name.clone(),
+        exclude_credentials: exclude,
+        attestation: conveyance(&profiles),
+        timeout: std::time::Duration::from_secs(CHALLENGE_LIFETIME.whole_seconds().unsigned_abs()),
+        path: path_choice,
+    };
+    let (public_key, pending) = state.rp.begin_registration(&request).map_err(ApiError::internal)?;
+    let expires_at = ctx.now + CHALLENGE_LIFETIME;
+    attempt.ceremony = Some(pending.0);
+    attempt.challenge_expires_at = Some(expires_at);
+    let audit = event(
+        ctx,
+        actor,
+        begin_activity(path),
+        Ok("Passkey creation options issued"),
+        vec![user_target(target)],
+        details(vec![(
+            "attestation",
+            public_key["attestation"].as_str().unwrap_or("none").to_string(),
+        )]),
+    );
+    state.store.insert_attempt(&attempt, &audit).await?;
+    Ok(Begun {
+        attempt_id,
+        public_key,
+        expires_at,
+    })
+}
+
+/// The error for a failed question, with the evidence a client can show.
+fn refusal(code: Code, question: Question, evidence: &Evidence) -> ApiError {
+    let details = match question {
+        Question::Eligible => json!({ "eligibility": evidence.eligible.as_ref().map(|a| &a.evidence) }),
+        Question::RecentlyVerified => {
+            json!({ "verification": evidence.recently_verified.as_ref().map(|a| &a.evidence) })
+        }
+        Question::PlatformCanHost => json!({ "platform": evidence.platform.as_ref().map(|a| &a.evidence) }),
+        Question::AuthenticatorAccepted => json!({ "acceptance": evidence.accepted.as_ref().map(|a| &a.evidence) }),
+    };
+    let mut message = code.summary().to_string();
+    if let Some(acceptance) = evidence.accepted.as_ref().filter(|a| !a.passed) {
+        let reasons: Vec<String> = acceptance
+            .evidence
+            .verdicts
+            .iter()
+            .flat_map(|v| v.denials.iter().map(|d| d.detail.clone()))
+            .collect();
+        if !reasons.is_empty() {
+            message = format!("{message} ({})", reasons.join("; "));
+        }
+    }
+    ApiError::new(code, message)
+        .with_question(question)
+        .with_details(details)
+}
+
+/// Finds the open attempt a finish or client report names, checking that it belongs to this caller.
+async fn open_attempt(state: &AppState, actor: &Actor, target: &User, id: AttemptId) -> Result<Attempt, ApiError> {
+    let attempt = state.store.attempt(id).await?.filter(|a| {
+        a.user_id == target.id
+            && match actor {
+                Actor::User { session, .. } if !a.on_behalf => a.session_id == Some(session.id),
+                other => a.initiator.id() == other.initiator(None).id(),
+            }
+    });
+    let Some(attempt) = attempt else {
+        return Err(ApiError::new(
+            Code::ChallengeUnknown,
+            format!("no registration attempt {id} is open for this user"),
+        ));
+    };
+    if attempt.status != Status::Open || attempt.challenge_used_at.is_some() {
+        return Err(ApiError::code(Code::ChallengeUsed));
+    }
+    Ok(attempt)
+}
+
+/// Security-relevant refusals of a response are audited even though they change nothing else.
+fn is_security_event(code: Code) -> bool {
+    matches!(
+        code,
+        Code::OriginMismatch | Code::RpIdMismatch | Code::AttestationInvalid | Code::CredentialIdMismatch
+    )
+}
+
+/// An attempt refused after its ceremony: what is recorded with the refusal.
+struct Refused<'a> {
+    attempt: &'a Attempt,
+    evidence: &'a Evidence,
+    facts: Option<&'a Facts>,
+}
+
+/// Records a refusal after the ceremony and returns the error for it.
+async fn fail(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    target: &User,
+    refused: Refused<'_>,
+    (question, code): (Question, Code),
+) -> Result<ApiError, ApiError> {
+    let Refused {
+        attempt,
+        evidence,
+        facts,
+    } = refused;
+    let mut details = vec![
+        ("method", "Passkey".to_string()),
+        ("attemptId", attempt.id.to_string()),
+        ("question", question.number().to_string()),
+    ];
+    if let Some(facts) = facts {
+        details.push(("aaguid", facts.aaguid.to_string()));
+        details.push(("model", facts.model.clone().unwrap_or_default()));
+        details.push(("attestationFormat", facts.format.as_str().to_string()));
+    }
+    let audit = event(
+        ctx,
+        actor,
+        finish_activity(attempt.on_behalf),
+        Err(code),
+        vec![user_target(target)],
+        details,
+    );
+    let failure = RegistrationFailure {
+        attempt: attempt.id,
+        now: ctx.now,
+        code,
+        evidence,
+        facts,
+        event: &audit,
+    };
+    match state.store.fail_registration(failure).await? {
+        Ok(()) => Ok(refusal(code, question, evidence).with_attempt(attempt.id)),
+        Err(used) => Ok(ApiError::code(used)),
+    }
+}
+
+/// A passkey's display name: trimmed, 1 to 64 characters, no control characters.
+pub fn valid_display_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid("displayName must have 1 to 64 printable characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// Finishes a registration: verifies the response, answers questions 3 and 4, commits.
+pub async fn finish(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    target: &User,
+    attempt_id: AttemptId,
+    display_name: Option<&str>,
+    credential: &Value,
+) -> Result<Passkey, ApiError> {
+    let attempt = open_attempt(state, actor, target, attempt_id).await?;
+    if attempt.challenge_expires_at.is_none_or(|e| e <= ctx.now) {
+        return Err(ApiError::code(Code::ChallengeExpired).with_attempt(attempt.id));
+    }
+    let display_name = display_name.map(valid_display_name).transpose()?;
+    let pending = PendingCeremony(attempt.ceremony.clone().unwrap_or_default());
+    let catalog = state.catalog();
+    let verified = match state.rp.finish_registration(credential, &pending, &catalog, ctx.now) {
+        Ok(verified) => verified,
+        Err(rejection) => {
+            let mut evidence = attempt.evidence.clone();
+            if let Some(question) = rejection.code.question() {
+                // The authenticator's answer shows the platform cannot host a passkey (no UV, a key type we
+                // cannot use): that decides the attempt.
+                let mut answer = keywarden_domain::registration::Answer::fail(rejection.code, Default::default());
+                answer.question = question;
+                evidence.platform = Some(answer);
+                return Err(fail(
+                    state,
+                    ctx,
+                    actor,
+                    target,
+                    Refused {
+                        attempt: &attempt,
+                        evidence: &evidence,
+                        facts: None,
+                    },
+                    (question, rejection.code),
+                )
+                .await?);
+            }
+            if is_security_event(rejection.code) {
+                let audit = event(
+                    ctx,
+                    actor,
+                    finish_activity(attempt.on_behalf),
+                    Err(rejection.code),
+                    vec![user_target(target)],
+                    vec![
+                        ("attemptId", attempt.id.to_string()),
+                        ("detail", rejection.detail.clone()),
+                    ],
+                );
+                state.store.record_event(&audit).await?;
+            }
+            return Err(ApiError::from(rejection).with_attempt(attempt.id));
+        }
+    };
+    let facts = verified.facts.clone();
+    let mut evidence = attempt.evidence.clone();
+    let q3 = answer_from_facts(&facts);
+    let q3_code = q3.code;
+    evidence.platform = Some(q3);
+    if let Some(code) = q3_code {
+        return Err(fail(
+            state,
+            ctx,
+            actor,
+            target,
+            Refused {
+                attempt: &attempt,
+                evidence: &evidence,
+                facts: Some(&facts),
+            },
+            (Question::PlatformCanHost, code),
+        )
+        .await?);
+    }
+    // Policy may have changed since begin: question 1 is answered again with today's policy.
+    let policy = super::current_policy(state).await?;
+    let groups = super::groups_of(state, target).await?;
+    let member = Member {
+        user: target,
+        groups: &groups,
+    };
+    let path = if attempt.on_behalf {
+        RegistrationPath::OnBehalf
+    } else {
+        RegistrationPath::SelfService
+    };
+    let q1 = eligibility(&policy.policy.fido2, member, path);
+    if let Some(code) = q1.code {
+        evidence.eligible = Some(q1);
+        return Err(fail(
+            state,
+            ctx,
+            actor,
+            target,
+            Refused {
+                attempt: &attempt,
+                evidence: &evidence,
+                facts: Some(&facts),
+            },
+            (Question::Eligible, code),
+        )
+        .await?);
+    }
+    let profiles = applicable_profiles(&policy.policy.fido2, member);
+    let q4 = acceptance(&profiles, &facts, catalog.entry(&facts.aaguid));
+    let admitted_by = q4.evidence.admitted_by.clone();
+    let q4_code = q4.code;
+    evidence.accepted = Some(q4);
+    if let Some(code) = q4_code {
+        return Err(fail(
+            state,
+            ctx,
+            actor,
+            target,
+            Refused {
+                attempt: &attempt,
+                evidence: &evidence,
+                facts: Some(&facts),
+            },
+            (Question::AuthenticatorAccepted, code),
+        )
+        .await?);
+    }
+    let passkey = Passkey {
+        id: MethodId(uuid::Uuid::new_v4()),
+        user_id: target.id,
+        credential_id: verified.credential_id.clone(),
+        display_name: display_name.unwrap_or_else(|| facts.model.clone().unwrap_or_else(|| "Passkey".into())),
+        created_date_time: ctx.now,
+        aa_guid: facts.aaguid,
+        model: facts.model.clone(),
+        attestation_level: facts.attestation_level(),
+        attestation_certificates: facts.certificate_thumbprints.clone(),
+        passkey_type: facts.passkey_type(),
+        sign_count: facts.sign_count,
+        backup_eligible: facts.flags.backup_eligible,
+        backup_state: facts.flags.backup_state,
+        transports: facts.transports.clone(),
+        admitting_profile: admitted_by.unwrap_or_default(),
+        registered_by: match (attempt.on_behalf, actor) {
+            (false, _) => Registrar::User,
+            (true, other) => {
+                let initiator = other.initiator(None);
+                Registrar::Admin {
+                    id: initiator.id(),
+                    name: initiator.name(),
+                }
+            }
+        },
+        attempt_id: attempt.id,
+        last_used_date_time: None,
+        backup_state_changed_date_time: None,
+        counter_regressions: 0,
+        facts: facts.clone(),
+    };
+    let consume = actor
+        .session()
+        .and_then(|s| {
+            s.authentication
+                .access_pass
+                .as_ref()
+                .filter(|p| p.is_usable_once)
+                .map(|p| (s, p))
+        })
+        .filter(|(s, _)| {
+            s.authentication
+                .last_strong()
+                .is_some_and(|m| m.method == Method::TemporaryAccessPass)
+        })
+        .map(|(_, p)| p.method_id);
+    let audit = success_event(ctx, actor, target, &attempt, &passkey);
+    let commit = RegistrationCommit {
+        attempt: attempt.id,
+        now: ctx.now,
+        passkey: &passkey,
+        webauthn: &verified.stored.0,
+        consume_access_pass: consume,
+        evidence: &evidence,
+        event: &audit,
+    };
+    match state.store.commit_registration(commit).await? {
+        Ok(()) => Ok(passkey),
+        Err(Code::ChallengeUsed) => Err(ApiError::code(Code::ChallengeUsed)),
+        Err(code) => {
+            let question = code.question().unwrap_or(Question::AuthenticatorAccepted);
+            Err(fail(
+                state,
+                ctx,
+                actor,
+                target,
+                Refused {
+                    attempt: &attempt,
+                    evidence: &evidence,
+                    facts: Some(&facts),
+                },
+                (question, code),
+            )
+            .await?)
+        }
+    }
+}
+
+fn success_event(ctx: &RequestContext, actor: &Actor, target: &User, attempt: &Attempt, passkey: &Passkey) -> Event {
+    let phrase = format!("Passkey ({})", passkey.passkey_type.label());
+    let reason = if attempt.on_behalf {
+        format!("Admin registered {phrase} for user")
+    } else {
+        format!("User registered {phrase}")
+    };
+    let mut audit = event(
+        ctx,
+        actor,
+        finish_activity(attempt.on_behalf),
+        Ok(&reason),
+        vec![
+            user_target(target).with_changes(vec![keywarden_domain::audit::ModifiedProperty {
+                display_name: "StrongAuthenticationMethod".into(),
+                old_value: None,
+                new_value: Some(phrase.clone()),
+            }]),
+        ],
+        vec![
+            ("method", phrase),
+            ("methodId", passkey.id.to_string()),
+            ("attemptId", attempt.id.to_string()),
+            ("aaguid", passkey.aa_guid.to_string()),
+            ("model", passkey.model.clone().unwrap_or_default()),
+            ("attestationLevel", passkey.attestation_level.as_str().into()),
+            ("admittingProfile", passkey.admitting_profile.clone()),
+        ],
+    );
+    audit.correlation_id = attempt.correlation_id;
+    audit
+}
+
+/// What the server tells the browser after it reports a failed ceremony.
+pub struct ClientVerdict {
+    pub code: Code,
+    pub message: String,
+}
+
+/// Records a ceremony the browser reports as failed: the evidence for question 3.
+pub async fn client_error(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    target: &User,
+    attempt_id: AttemptId,
+    report: ClientReport,
+) -> Result<ClientVerdict, ApiError> {
+    let attempt = open_attempt(state, actor, target, attempt_id).await?;
+    let mut evidence = attempt.evidence.clone();
+    let answer = answer_client_error(report.clone());
+    let code = answer.code.unwrap_or(Code::AuthenticatorError);
+    evidence.platform = Some(answer);
+    let activity = if matches!(report.name.as_str(), "NotAllowedError" | "AbortError") {
+        Activity::UserCanceledSecurityInfoRegistration
+    } else {
+        finish_activity(attempt.on_behalf)
+    };
+    let mut audit = event(
+        ctx,
+        actor,
+        activity,
+        Err(code),
+        vec![user_target(target)],
+        vec![
+            ("attemptId", attempt.id.to_string()),
+            ("question", "3".into()),
+            (
+                "domException",
+                format!(
+                    "{}: {}",
+                    report.name,
+                    report.message.chars().take(300).collect::<String>()
+                ),
+            ),
+        ],
+    );
+    audit.correlation_id = attempt.correlation_id;
+    let record = ClientErrorRecord {
+        attempt: attempt.id,
+        now: ctx.now,
+        code,
+        report: &report,
+        evidence: &evidence,
+        event: &audit,
+    };
+    match state.store.record_client_error(record).await? {
+        Ok(()) => Ok(ClientVerdict {
+            code,
+            message: code.summary().to_string(),
+        }),
+        Err(used) => Err(ApiError::code(used)),
+    }
+}
+
+/// An attempt as JSON, for the API and the CLI.
+pub fn attempt_to_json(attempt: &Attempt) -> Value {
+    json!({
+        "id": attempt.id.to_string(),
+        "userId": attempt.user_id.to_string(),
+        "initiatedBy": attempt.initiator,
+        "onBehalf": attempt.on_behalf,
+        "startedDateTime": attempt.started_at.format(&Rfc3339).unwrap_or_default(),
+        "finishedDateTime": attempt.finished_at.and_then(|t| t.format(&Rfc3339).ok()),
+        "correlationId": attempt.correlation_id.to_string(),
+        "policyVersion": attempt.policy_version,
+        "status": attempt.status.as_str(),
+        "outcome": attempt.outcome.map(|c| c.as_str()),
+        "failedQuestion": attempt.failed_question.map(|q| q.number()),
+        "questions": attempt.evidence,
+        "authenticator": attempt.facts,
+        "clientReport": attempt.client_report,
+        "passkeyId": attempt.passkey_id.map(|p| p.to_string()),
+        "ipAddress": attempt.ip,
+        "userAgent": attempt.user_agent,
+    })
+}

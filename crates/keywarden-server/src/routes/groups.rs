@@ -1,0 +1,112 @@
+//! `/v1/groups`: groups and their members.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use keywarden_domain::directory::{Group, Permission};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::users::user_json;
+use crate::api_error::ApiError;
+use crate::auth::Admin;
+use crate::context::RequestContext;
+use crate::json::Json;
+use crate::ops::directory::{Format, import_groups};
+use crate::routes::collection;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/groups", get(list).post(create))
+        .route("/v1/groups/{group}", get(get_one))
+        .route("/v1/groups/{group}/members", get(members).post(add_members))
+}
+
+fn group_json(group: &Group, members: Option<i64>) -> Value {
+    json!({ "id": group.id.to_string(), "displayName": group.display_name, "description": group.description, "memberCount": members })
+}
+
+async fn find(state: &AppState, key: &str) -> Result<Group, ApiError> {
+    state
+        .store
+        .find_group(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("group {key:?}")))
+}
+
+async fn list(State(state): State<AppState>, Admin(actor): Admin) -> Result<axum::Json<Value>, ApiError> {
+    actor.require(Permission::ReadDirectory)?;
+    let groups = state.store.list_groups().await?;
+    Ok(axum::Json(collection(
+        groups.iter().map(|(g, n)| group_json(g, Some(*n))).collect(),
+        None,
+    )))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    actor.require(Permission::ReadDirectory)?;
+    Ok(axum::Json(group_json(&find(&state, &key).await?, None)))
+}
+
+async fn members(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    actor.require(Permission::ReadDirectory)?;
+    let group = find(&state, &key).await?;
+    let members = state.store.group_members(group.id).await?;
+    Ok(axum::Json(collection(members.iter().map(user_json).collect(), None)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateGroup {
+    display_name: String,
+    description: Option<String>,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(actor): Admin,
+    Json(request): Json<CreateGroup>,
+) -> Result<Response, ApiError> {
+    let text = json!([{ "displayName": request.display_name, "description": request.description, "members": request.members }]).to_string();
+    import_groups(&state, &ctx, &actor, &text, Format::Json).await?;
+    let group = find(&state, &request.display_name).await?;
+    Ok((StatusCode::CREATED, axum::Json(group_json(&group, None))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddMembers {
+    /// User ids or userPrincipalNames.
+    members: Vec<String>,
+}
+
+async fn add_members(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+    Json(request): Json<AddMembers>,
+) -> Result<StatusCode, ApiError> {
+    let group = find(&state, &key).await?;
+    let mut upns = Vec::new();
+    for member in &request.members {
+        upns.push(crate::ops::find_user(&state, member).await?.user_principal_name);
+    }
+    let text = json!([{ "id": group.id.to_string(), "displayName": group.display_name, "members": upns }]).to_string();
+    import_groups(&state, &ctx, &actor, &text, Format::Json).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,256 @@
+//! `/v1/me`: the signed-in user's own account, sign-in state and passkeys (Security info).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use keywarden_domain::audit::Activity;
+use keywarden_domain::ids::{AttemptId, MethodId};
+use keywarden_domain::platform::{CeremonyPath, ClientReport};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use crate::api_error::ApiError;
+use crate::auth::Actor;
+use crate::context::RequestContext;
+use crate::json::Json;
+use crate::ops::{self, passkeys, registration};
+use crate::routes::collection;
+use crate::state::AppState;
+use crate::telemetry::ceremony;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/me", get(me))
+        .route("/v1/me/authentication/fido2Methods", get(list))
+        .route(
+            "/v1/me/authentication/fido2Methods/{id}",
+            get(get_one).patch(rename).delete(delete),
+        )
+        .route("/v1/me/authentication/fido2Methods/registration/begin", post(begin))
+        .route("/v1/me/authentication/fido2Methods/registration/finish", post(finish))
+        .route(
+            "/v1/me/authentication/fido2Methods/registration/clientError",
+            post(client_error),
+        )
+        .route("/v1/me/authentication/softwareOathMethods", post(enroll_totp))
+}
+
+fn signed_in(actor: &Actor) -> Result<(&keywarden_domain::directory::User, &keywarden_store::Session), ApiError> {
+    match actor {
+        Actor::User { user, session } => Ok((user, session)),
+        _ => Err(ApiError::new(
+            keywarden_domain::Code::Unauthenticated,
+            "/v1/me is for signed-in users, not API tokens",
+        )),
+    }
+}
+
+pub(crate) fn parse_method_id(id: &str) -> Result<MethodId, ApiError> {
+    id.parse().map_err(|_| ApiError::not_found(format!("method {id:?}")))
+}
+
+async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Value>, ApiError> {
+    let (user, session) = signed_in(&actor)?;
+    let policy = ops::current_policy(&state).await?;
+    let window = ops::registration_window(&state, &policy);
+    let last = session.authentication.last_strong();
+    Ok(axum::Json(json!({
+        "id": user.id.to_string(),
+        "userPrincipalName": user.user_principal_name,
+        "displayName": user.display_name,
+        "userType": user.user_type.as_str(),
+        "roles": user.roles,
+        "csrfToken": session.csrf_token,
+        "session": {
+            "createdDateTime": session.created_at.format(&Rfc3339).unwrap_or_default(),
+            "expiresDateTime": session.expires_at.format(&Rfc3339).unwrap_or_default(),
+            "methods": session.authentication.methods,
+            "lastStrongAuthenticationDateTime": last.map(|m| m.at.format(&Rfc3339).unwrap_or_default()),
+            "registrationWindowMinutes": window.whole_minutes(),
+            "recentlyVerifiedUntil": last.map(|m| (m.at + window).format(&Rfc3339).unwrap_or_default()),
+            "signedInWithAccessPass": session.authentication.access_pass,
+        },
+    })))
+}
+
+async fn list(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Value>, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let items = passkeys::list(&state, &actor, user)
+        .await?
+        .iter()
+        .map(passkeys::to_json)
+        .collect();
+    Ok(axum::Json(collection(items, None)))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let passkey = passkeys::get(&state, &actor, user, parse_method_id(&id)?).await?;
+    Ok(axum::Json(passkeys::to_json(&passkey)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RenameRequest {
+    display_name: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    actor: Actor,
+    Path(id): Path<String>,
+    Json(request): Json<RenameRequest>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let passkey = passkeys::rename(&state, &ctx, &actor, user, parse_method_id(&id)?, &request.display_name).await?;
+    Ok(axum::Json(passkeys::to_json(&passkey)))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    passkeys::delete(&state, &ctx, &actor, user, parse_method_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BeginRequest {
+    pub(crate) path: Option<CeremonyPath>,
+}
+
+pub(crate) fn begun_json(begun: &registration::Begun) -> Value {
+    json!({
+        "attemptId": begun.attempt_id.to_string(),
+        "publicKey": begun.public_key,
+        "challengeTimeoutDateTime": begun.expires_at.format(&Rfc3339).unwrap_or_default(),
+    })
+}
+
+async fn begin(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    actor: Actor,
+    body: Option<Json<BeginRequest>>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let request = body.map(|Json(r)| r).unwrap_or_default();
+    let result = registration::begin(&state, &ctx, &actor, user, request.path).await;
+    ceremony("registration_begin", result.as_ref().map(|_| ()).map_err(|e| e.code));
+    Ok(axum::Json(begun_json(&result?)))
+}
+
+pub(crate) fn parse_attempt(id: &str) -> Result<AttemptId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::new(
+            keywarden_domain::Code::ChallengeUnknown,
+            format!("attemptId {id:?} is not one keywarden issued"),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FinishRequest {
+    attempt_id: String,
+    display_name: Option<String>,
+    credential: Value,
+}
+
+async fn finish(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    actor: Actor,
+    Json(request): Json<FinishRequest>,
+) -> Result<Response, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let attempt = parse_attempt(&request.attempt_id)?;
+    let result = registration::finish(
+        &state,
+        &ctx,
+        &actor,
+        user,
+        attempt,
+        request.display_name.as_deref(),
+        &request.credential,
+    )
+    .await;
+    ceremony("registration_finish", result.as_ref().map(|_| ()).map_err(|e| e.code));
+    Ok((StatusCode::CREATED, axum::Json(passkeys::to_json(&result?))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ClientErrorRequest {
+    pub(crate) attempt_id: String,
+    #[serde(flatten)]
+    pub(crate) report: ClientReport,
+}
+
+pub(crate) fn verdict_json(verdict: &registration::ClientVerdict) -> Value {
+    json!({
+        "code": verdict.code.as_str(),
+        "question": 3,
+        "message": verdict.message,
+        "fix": verdict.code.fix(),
+    })
+}
+
+async fn client_error(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    actor: Actor,
+    Json(request): Json<ClientErrorRequest>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let attempt = parse_attempt(&request.attempt_id)?;
+    let verdict = registration::client_error(&state, &ctx, &actor, user, attempt, request.report).await?;
+    ceremony("registration_client_error", Err(verdict.code));
+    Ok(axum::Json(verdict_json(&verdict)))
+}
+
+/// Sets up an authenticator app. A user who already has a strong method must have verified recently.
+async fn enroll_totp(State(state): State<AppState>, ctx: RequestContext, actor: Actor) -> Result<Response, ApiError> {
+    let (user, session) = signed_in(&actor)?;
+    let policy = ops::current_policy(&state).await?;
+    let groups = ops::groups_of(&state, user).await?;
+    let usable = ops::usable_strong_methods(&state, &policy, user, &groups).await?;
+    if !usable.is_empty() {
+        let input = keywarden_domain::registration::RecencyInput {
+            verified_party: &user.user_principal_name,
+            authentication: Some(&session.authentication),
+            window: ops::registration_window(&state, &policy),
+            usable_methods: usable,
+            one_time_pass_consumed: false,
+        };
+        let answer = keywarden_domain::registration::recently_verified(&input, ctx.now);
+        if let Some(code) = answer.code {
+            return Err(ApiError::code(code).with_details(json!({ "verification": answer.evidence })));
+        }
+    }
+    let enrolled = ops::sign_in::enroll_totp(
+        &state,
+        &ctx,
+        actor.initiator(ctx.ip.clone()),
+        user,
+        Activity::UserRegisteredSecurityInfo,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "id": enrolled.id.to_string(), "secret": enrolled.secret_base32, "uri": enrolled.uri })),
+    )
+        .into_response())
+}

@@ -1,0 +1,181 @@
+//! `/v1/signin/*`, `/v1/signout`: the sign-in steps. Each answers `{ status, user, csrfToken }` and sets the
+//! session cookie when it creates a session.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use keywarden_domain::Code;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api_error::ApiError;
+use crate::auth::{clear_session_cookie, session_cookie, session_of};
+use crate::context::RequestContext;
+use crate::json::Json;
+use crate::ops::sign_in::{self, SignedIn};
+use crate::state::AppState;
+use crate::telemetry::ceremony;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/signin/password", post(password))
+        .route("/v1/signin/totp", post(totp))
+        .route("/v1/signin/tap", post(tap))
+        .route("/v1/signin/passkey/begin", post(passkey_begin))
+        .route("/v1/signin/passkey/finish", post(passkey_finish))
+        .route("/v1/signout", post(sign_out))
+}
+
+/// The current session, if the request carries one (sign-in steps extend it).
+pub(crate) struct MaybeSession(Option<(keywarden_store::Session, keywarden_domain::directory::User)>);
+
+impl axum::extract::FromRequestParts<AppState> for MaybeSession {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(MaybeSession(session_of(parts, state).await?))
+    }
+}
+
+fn answer(state: &AppState, signed_in: &SignedIn) -> Response {
+    let body = json!({
+        "status": signed_in.status(),
+        "user": { "id": signed_in.user.id.to_string(), "userPrincipalName": signed_in.user.user_principal_name, "displayName": signed_in.user.display_name },
+        "csrfToken": signed_in.session.csrf_token,
+        "expiresDateTime": signed_in.session.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+    });
+    let mut response = axum::Json(body).into_response();
+    if let Some(token) = &signed_in.token {
+        let max_age = (signed_in.session.expires_at - state.clock.now())
+            .whole_seconds()
+            .max(0);
+        if let Ok(value) = session_cookie(token, max_age, state.config.is_https()).parse() {
+            response.headers_mut().insert(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+fn count(step: &'static str, result: &Result<SignedIn, ApiError>) {
+    ceremony(step, result.as_ref().map(|_| ()).map_err(|e| e.code));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordRequest {
+    username: String,
+    password: String,
+}
+
+async fn password(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    MaybeSession(existing): MaybeSession,
+    Json(request): Json<PasswordRequest>,
+) -> Result<Response, ApiError> {
+    let result = sign_in::password(
+        &state,
+        &ctx,
+        &request.username,
+        &request.password,
+        existing.map(|(s, _)| s),
+    )
+    .await;
+    count("sign_in_password", &result);
+    Ok(answer(&state, &result?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeRequest {
+    code: String,
+}
+
+async fn totp(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    MaybeSession(existing): MaybeSession,
+    Json(request): Json<CodeRequest>,
+) -> Result<Response, ApiError> {
+    let Some((session, user)) = existing else {
+        return Err(ApiError::new(Code::Unauthenticated, "sign in with the password first"));
+    };
+    let result = sign_in::totp(&state, &ctx, session, user, &request.code).await;
+    count("sign_in_totp", &result);
+    Ok(answer(&state, &result?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TapRequest {
+    username: String,
+    code: String,
+}
+
+async fn tap(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    MaybeSession(existing): MaybeSession,
+    Json(request): Json<TapRequest>,
+) -> Result<Response, ApiError> {
+    let result = sign_in::access_pass(&state, &ctx, &request.username, &request.code, existing.map(|(s, _)| s)).await;
+    count("sign_in_tap", &result);
+    Ok(answer(&state, &result?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PasskeyBeginRequest {
+    username: Option<String>,
+}
+
+async fn passkey_begin(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    body: Option<Json<PasskeyBeginRequest>>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let request = body.map(|Json(r)| r).unwrap_or_default();
+    let (challenge_id, public_key) = sign_in::passkey_begin(&state, &ctx, request.username.as_deref()).await?;
+    Ok(axum::Json(
+        json!({ "challengeId": challenge_id.to_string(), "publicKey": public_key }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PasskeyFinishRequest {
+    challenge_id: String,
+    credential: Value,
+}
+
+async fn passkey_finish(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    MaybeSession(existing): MaybeSession,
+    Json(request): Json<PasskeyFinishRequest>,
+) -> Result<Response, ApiError> {
+    let challenge = request
+        .challenge_id
+        .parse::<uuid::Uuid>()
+        .map_err(|_| ApiError::new(Code::ChallengeUnknown, "challengeId is not one keywarden issued"))?;
+    let result = sign_in::passkey_finish(&state, &ctx, challenge, &request.credential, existing.map(|(s, _)| s)).await;
+    count("sign_in_passkey", &result);
+    Ok(answer(&state, &result?))
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    MaybeSession(existing): MaybeSession,
+) -> Result<Response, ApiError> {
+    if let Some((session, user)) = existing {
+        sign_in::sign_out(&state, &ctx, &session, &user).await?;
+    }
+    let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = clear_session_cookie(state.config.is_https()).parse() {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,110 @@
+//! What every request handler and CLI operation shares: the store, the configuration, the relying party, the
+//! FIDO metadata, the clock and the metrics.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use keywarden_domain::metadata::Catalog;
+use keywarden_store::Store;
+use keywarden_webauthn::RelyingParty;
+use keywarden_webauthn::metadata;
+
+use crate::clock::Clock;
+use crate::config::{Config, MetadataSource};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub rp: Arc<RelyingParty>,
+    catalog: Arc<RwLock<Arc<Catalog>>>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Builds the state from a validated configuration and a connected store.
+    pub fn new(config: Config, store: Store, catalog: Catalog, clock: Clock) -> anyhow::Result<AppState> {
+        let rp = RelyingParty::new(&config.rp_id, &config.rp_name, &config.origins)
+            .map_err(|e| anyhow::anyhow!("configuration: rp_id/origins: {e}"))?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            rp: Arc::new(rp),
+            catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            clock,
+        })
+    }
+
+    /// The FIDO metadata in use now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Replaces the metadata (after a refresh).
+    pub fn set_catalog(&self, catalog: Catalog) {
+        let mut slot = self.catalog.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Arc::new(catalog);
+    }
+}
+
+fn read_root(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading metadata.root {}", path.display()))?;
+    if bytes.starts_with(b"-----BEGIN") {
+        let text = String::from_utf8_lossy(&bytes);
+        let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        use base64::Engine;
+        return base64::engine::general_purpose::STANDARD
+            .decode(body.trim())
+            .with_context(|| format!("metadata.root {} is not a PEM certificate", path.display()));
+    }
+    Ok(bytes)
+}
+
+/// Loads the FIDO metadata the configuration names: a BLOB (verified) or payload from a file, or a BLOB from a
+/// URL; then the fallback names. `now` is used when no `verify_at` is configured.
+pub async fn load_catalog(config: &Config, now: time::OffsetDateTime) -> anyhow::Result<Catalog> {
+    let settings = &config.metadata;
+    let roots = match &settings.root {
+        Some(path) => vec![read_root(path)?],
+        None => metadata::globalsign_roots(),
+    };
+    let at = config.metadata_verify_at()?.unwrap_or(now);
+    let mut catalog = match settings.source {
+        MetadataSource::None => Catalog::default(),
+        MetadataSource::File => {
+            let path = settings
+                .path
+                .as_ref()
+                .context("metadata.path is required for a file source")?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading metadata.path {}", path.display()))?;
+            let text = text.trim();
+            if text.starts_with('{') {
+                metadata::load_payload(text).with_context(|| format!("metadata.path {}", path.display()))?
+            } else {
+                metadata::load_blob(text, &roots, at).with_context(|| format!("metadata.path {}", path.display()))?
+            }
+        }
+        MetadataSource::Url => {
+            let blob = reqwest::get(&settings.url)
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .with_context(|| format!("fetching metadata.url {}", settings.url))?
+                .text()
+                .await
+                .with_context(|| format!("reading metadata.url {}", settings.url))?;
+            metadata::load_blob(blob.trim(), &roots, at).with_context(|| format!("metadata.url {}", settings.url))?
+        }
+    };
+    if let Some(names) = &settings.names {
+        let text =
+            std::fs::read_to_string(names).with_context(|| format!("reading metadata.names {}", names.display()))?;
+        catalog.fallback_names =
+            metadata::load_fallback_names(&text).with_context(|| format!("metadata.names {}", names.display()))?;
+    }
+    Ok(catalog)
+}

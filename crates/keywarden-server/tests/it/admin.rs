@@ -1,0 +1,222 @@
+//! Roles gate every admin endpoint; API tokens act with their role; the audit log is filtered and paged.
+
+use keywarden_domain::directory::Role;
+use keywarden_server::auth::Actor;
+use keywarden_server::ops::tokens;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::TestApp;
+use crate::support::Automation;
+
+pub(crate) async fn roles_gate_admin_endpoints(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    alice.get("/v1/users").await.refused(403, "forbidden");
+    alice
+        .get("/v1/auditLogs/directoryAudits")
+        .await
+        .refused(403, "forbidden");
+
+    let reader = app.signed_in_with_pass("reader@contoso.com", false).await;
+    let users = reader.get("/v1/users?top=3").await.expect(200);
+    assert_eq!(users["value"].as_array().map(Vec::len), Some(3));
+    assert!(users["@odata.nextLink"].is_string());
+    reader
+        .get("/v1/users/alice@contoso.com/authentication/fido2Methods")
+        .await
+        .expect(200);
+    reader.get("/v1/policies/authenticationMethodsPolicy").await.expect(200);
+    reader
+        .post(
+            "/v1/users/alice@contoso.com/authentication/temporaryAccessPassMethods",
+            json!({}),
+        )
+        .await
+        .refused(403, "forbidden");
+    reader
+        .patch(
+            "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+            json!({"state": "disabled"}),
+        )
+        .await
+        .refused(403, "forbidden");
+
+    let helpdesk = app.signed_in_with_pass("helpdesk@contoso.com", false).await;
+    helpdesk
+        .post(
+            "/v1/users/alice@contoso.com/authentication/temporaryAccessPassMethods",
+            json!({}),
+        )
+        .await
+        .expect(201);
+    // An Authentication Administrator cannot manage an admin's methods, nor their own.
+    helpdesk
+        .post(
+            "/v1/users/reader@contoso.com/authentication/temporaryAccessPassMethods",
+            json!({}),
+        )
+        .await
+        .refused(403, "forbidden");
+    helpdesk
+        .post(
+            "/v1/users/helpdesk@contoso.com/authentication/temporaryAccessPassMethods",
+            json!({}),
+        )
+        .await
+        .refused(403, "forbidden");
+    helpdesk
+        .patch(
+            "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+            json!({"state": "disabled"}),
+        )
+        .await
+        .refused(403, "forbidden");
+
+    let privileged = app.signed_in_with_pass("privileged@contoso.com", false).await;
+    privileged
+        .post(
+            "/v1/users/reader@contoso.com/authentication/temporaryAccessPassMethods",
+            json!({}),
+        )
+        .await
+        .expect(201);
+    // No one outside the User Administrator role creates users.
+    privileged
+        .post("/v1/users", json!({"userPrincipalName": "new@contoso.com"}))
+        .await
+        .refused(403, "forbidden");
+    // Without a session at all.
+    app.browser().get("/v1/users").await.refused(401, "unauthenticated");
+}
+
+pub(crate) async fn api_tokens_carry_a_role(app: TestApp) {
+    let operator = Actor::LocalOperator { os_user: "test".into() };
+    let (_, reader_secret) = tokens::create(&app.state, &app.ctx(), &operator, "siem", Role::GlobalReader, None)
+        .await
+        .expect("token");
+    let (token, admin_secret) = tokens::create(
+        &app.state,
+        &app.ctx(),
+        &operator,
+        "onboarding",
+        Role::AuthenticationAdministrator,
+        Some(30),
+    )
+    .await
+    .expect("token");
+    let reader = Automation::new(&app, &reader_secret);
+    reader
+        .send(Method::GET, "/v1/auditLogs/directoryAudits?top=5", None)
+        .await
+        .expect(200);
+    reader
+        .send(
+            Method::POST,
+            "/v1/users/bob@contoso.com/authentication/temporaryAccessPassMethods",
+            Some(json!({})),
+        )
+        .await
+        .refused(403, "forbidden");
+    let admin = Automation::new(&app, &admin_secret);
+    let issued = admin
+        .send(
+            Method::POST,
+            "/v1/users/bob@contoso.com/authentication/temporaryAccessPassMethods",
+            Some(json!({"isUsableOnce": true})),
+        )
+        .await
+        .expect(201);
+    assert!(issued["temporaryAccessPass"].is_string());
+    let events = app.audit().await;
+    let issued_event = events
+        .iter()
+        .rev()
+        .find(|e| e.activity == keywarden_domain::audit::Activity::AdminRegisteredSecurityInfo)
+        .expect("event");
+    assert_eq!(
+        issued_event.initiated_by.id(),
+        token.id.to_string(),
+        "the app is the initiator"
+    );
+    // Graph's GET creationOptions works for tokens.
+    admin
+        .send(
+            Method::GET,
+            "/v1/users/bob@contoso.com/authentication/fido2Methods/creationOptions",
+            None,
+        )
+        .await
+        .expect(200);
+    tokens::revoke(&app.state, &app.ctx(), &operator, token.id)
+        .await
+        .expect("revoke");
+    admin
+        .send(Method::GET, "/v1/users", None)
+        .await
+        .refused(401, "unauthenticated");
+    Automation::new(&app, "kwt_made_up")
+        .send(Method::GET, "/v1/users", None)
+        .await
+        .refused(401, "unauthenticated");
+}
+
+pub(crate) async fn audit_log_filters_and_pages(app: TestApp) {
+    for _ in 0..3 {
+        app.issue_pass("alice@contoso.com", false).await;
+    }
+    let reader = app.signed_in_with_pass("reader@contoso.com", false).await;
+    let page = reader.get("/v1/auditLogs/directoryAudits?target=alice@contoso.com&activity=Admin%20registered%20security%20info&top=2").await.expect(200);
+    assert_eq!(page["value"].as_array().map(Vec::len), Some(2));
+    let event = &page["value"][0];
+    for field in [
+        "id",
+        "activityDateTime",
+        "activityDisplayName",
+        "category",
+        "correlationId",
+        "initiatedBy",
+        "loggedByService",
+        "operationType",
+        "result",
+        "resultReason",
+        "targetResources",
+        "additionalDetails",
+    ] {
+        assert!(event.get(field).is_some(), "directoryAudit field {field} missing");
+    }
+    assert_eq!(event["activityDisplayName"], "Admin registered security info");
+    assert_eq!(event["initiatedBy"]["app"]["appId"], "local-operator");
+    let next = page["@odata.nextLink"].as_str().expect("a next page");
+    let rest = reader.get(next).await.expect(200);
+    assert_eq!(rest["value"].as_array().map(Vec::len), Some(1));
+    let failures = reader
+        .get("/v1/auditLogs/directoryAudits?result=failure&since=1d")
+        .await
+        .expect(200);
+    assert!(
+        failures["value"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|e| e["result"] == "failure")
+    );
+    let by_activity = reader
+        .get("/v1/auditLogs/directoryAudits?activity=User%20signed%20in&initiator=reader@contoso.com")
+        .await
+        .expect(200);
+    let initiators: Vec<&str> = by_activity["value"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["initiatedBy"]["user"]["userPrincipalName"].as_str())
+        .collect();
+    assert_eq!(initiators, vec!["reader@contoso.com"], "{by_activity}");
+    reader
+        .get("/v1/auditLogs/directoryAudits?since=yesterday")
+        .await
+        .refused(400, "invalid_request");
+    reader
+        .get("/v1/auditLogs/directoryAudits?activity=Nope")
+        .await
+        .refused(400, "invalid_request");
+}

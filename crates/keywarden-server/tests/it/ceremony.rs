@@ -1,0 +1,282 @@
+//! The ceremony's single-use and integrity rules: forged or malformed responses are refused with their code and
+//! change nothing; a challenge and a one-time pass are consumed exactly once, even under concurrent finishes.
+
+use keywarden_domain::registration::Status;
+use keywarden_testkit::{SoftAuthenticator, tamper};
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::TestApp;
+use crate::support::{Browser, YUBIKEY, aaguid};
+
+async fn begin(browser: &Browser) -> Value {
+    browser
+        .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .expect(200)
+}
+
+async fn finish(browser: &Browser, begun: &Value, credential: &Value) -> crate::support::Answer {
+    browser
+        .post(
+            "/v1/me/authentication/fido2Methods/registration/finish",
+            json!({"attemptId": begun["attemptId"], "credential": credential}),
+        )
+        .await
+}
+
+pub(crate) async fn malformed_and_forged_responses_are_refused_and_change_nothing(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let begun = begin(&alice).await;
+    let mut key = SoftAuthenticator::new(aaguid(YUBIKEY));
+    let good = key
+        .register(&begun["publicKey"], &app.origin)
+        .expect("authenticator answers");
+    let other_rp = {
+        let mut options = begun["publicKey"].clone();
+        options["rp"]["id"] = json!("evil.example");
+        SoftAuthenticator::new(aaguid(YUBIKEY))
+            .register(&options, &app.origin)
+            .expect("answers")
+    };
+    let wrong_origin = SoftAuthenticator::new(aaguid(YUBIKEY))
+        .register(&begun["publicKey"], "http://localhost:1")
+        .expect("answers");
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        ("wrong origin", wrong_origin, 400, "origin_mismatch"),
+        ("wrong rp id", other_rp, 400, "rp_id_mismatch"),
+        (
+            "other challenge",
+            tamper::challenge(&good, b"another challenge"),
+            400,
+            "challenge_unknown",
+        ),
+        (
+            "id differs from the attested one",
+            tamper::raw_id(&good, b"not the attested id"),
+            400,
+            "credential_id_mismatch",
+        ),
+        (
+            "bad base64",
+            tamper::invalid_base64(&good, "/response/attestationObject"),
+            400,
+            "malformed_response",
+        ),
+        ("bad cbor", tamper::invalid_cbor(&good), 400, "malformed_response"),
+        (
+            "trailing bytes",
+            tamper::attestation_object_trailing_bytes(&good, &[0]),
+            400,
+            "malformed_response",
+        ),
+        (
+            "truncated",
+            tamper::truncate_attestation_object(&good),
+            400,
+            "malformed_response",
+        ),
+        ("not an object", json!("hello"), 400, "malformed_response"),
+    ];
+    let user = app
+        .store()
+        .find_user("alice@contoso.com")
+        .await
+        .expect("query")
+        .expect("alice");
+    let events_before = app.audit().await.len();
+    for (case, credential, status, code) in &cases {
+        let answer = finish(&alice, &begun, credential).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (*status, *code),
+            "{case}: {}",
+            answer.body
+        );
+    }
+    // Bad request bodies, unknown attempts.
+    alice
+        .post(
+            "/v1/me/authentication/fido2Methods/registration/finish",
+            json!({"credential": good}),
+        )
+        .await
+        .refused(400, "invalid_request");
+    alice
+        .post(
+            "/v1/me/authentication/fido2Methods/registration/finish",
+            json!({"attemptId": uuid::Uuid::new_v4().to_string(), "credential": good}),
+        )
+        .await
+        .refused(400, "challenge_unknown");
+    let attempt = &app.store().attempts_of(user.id, 1).await.expect("attempts")[0];
+    assert_eq!(attempt.status, Status::Open, "the attempt is still open");
+    assert!(attempt.challenge_used_at.is_none(), "the challenge is still usable");
+    assert!(app.store().passkeys_of(user.id).await.expect("query").is_empty());
+    let security_events = app.audit().await.len() - events_before;
+    assert_eq!(
+        security_events, 3,
+        "origin, rp id and credential id forgeries are audited; nothing else is written"
+    );
+    // The genuine response still works afterwards.
+    finish(&alice, &begun, &good).await.expect(201);
+}
+
+pub(crate) async fn replayed_response_is_refused(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let begun = begin(&alice).await;
+    let credential = SoftAuthenticator::new(aaguid(YUBIKEY))
+        .register(&begun["publicKey"], &app.origin)
+        .expect("answers");
+    finish(&alice, &begun, &credential).await.expect(201);
+    let events = app.audit().await.len();
+    finish(&alice, &begun, &credential).await.refused(409, "challenge_used");
+    // The old response answers the old challenge, not the new attempt's.
+    let again = begin(&alice).await;
+    finish(&alice, &again, &credential)
+        .await
+        .refused(400, "challenge_unknown");
+    assert_eq!(app.audit().await.len(), events + 1, "only the new begin wrote an event");
+}
+
+pub(crate) async fn expired_challenge_is_refused(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let begun = begin(&alice).await;
+    let credential = SoftAuthenticator::new(aaguid(YUBIKEY))
+        .register(&begun["publicKey"], &app.origin)
+        .expect("answers");
+    app.clock().advance(Duration::minutes(5) + Duration::seconds(1));
+    finish(&alice, &begun, &credential)
+        .await
+        .refused(410, "challenge_expired");
+}
+
+pub(crate) async fn concurrent_finishes_commit_exactly_once(app: TestApp) {
+    let alice = std::sync::Arc::new(app.signed_in_with_pass("alice@contoso.com", false).await);
+    let begun = begin(&alice).await;
+    let credential = SoftAuthenticator::new(aaguid(YUBIKEY))
+        .register(&begun["publicKey"], &app.origin)
+        .expect("answers");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (alice, begun, credential) = (alice.clone(), begun.clone(), credential.clone());
+        tasks.push(tokio::spawn(async move { finish(&alice, &begun, &credential).await }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        let answer = task.await.expect("task");
+        statuses.push((answer.status.as_u16(), answer.code().to_string()));
+    }
+    assert_eq!(statuses.iter().filter(|(s, _)| *s == 201).count(), 1, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .filter(|(s, _)| *s != 201)
+            .all(|(s, c)| *s == 409 && c == "challenge_used"),
+        "{statuses:?}"
+    );
+    let user = app
+        .store()
+        .find_user("alice@contoso.com")
+        .await
+        .expect("query")
+        .expect("alice");
+    assert_eq!(app.store().passkeys_of(user.id).await.expect("query").len(), 1);
+    let registered = app
+        .audit()
+        .await
+        .iter()
+        .filter(|e| e.activity == keywarden_domain::audit::Activity::UserRegisteredSecurityInfo)
+        .count();
+    assert_eq!(registered, 1, "one audit event for the one committed registration");
+}
+
+pub(crate) async fn one_time_pass_is_consumed_exactly_once_across_sessions(app: TestApp) {
+    let code = app.issue_pass("bob@contoso.com", true).await;
+    let mut browsers = Vec::new();
+    for _ in 0..4 {
+        let browser = app.browser();
+        browser
+            .post("/v1/signin/tap", json!({"username": "bob@contoso.com", "code": code}))
+            .await
+            .expect(200);
+        let begun = begin(&browser).await;
+        let credential = SoftAuthenticator::new(aaguid(YUBIKEY))
+            .register(&begun["publicKey"], &app.origin)
+            .expect("answers");
+        browsers.push((std::sync::Arc::new(browser), begun, credential));
+    }
+    let mut tasks = Vec::new();
+    for (browser, begun, credential) in browsers {
+        tasks.push(tokio::spawn(async move { finish(&browser, &begun, &credential).await }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        let answer = task.await.expect("task");
+        outcomes.push((answer.status.as_u16(), answer.code().to_string()));
+    }
+    assert_eq!(outcomes.iter().filter(|(s, _)| *s == 201).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|(s, _)| *s != 201)
+            .all(|(_, c)| c == "access_pass_already_used"),
+        "{outcomes:?}"
+    );
+    let user = app
+        .store()
+        .find_user("bob@contoso.com")
+        .await
+        .expect("query")
+        .expect("bob");
+    assert_eq!(
+        app.store().passkeys_of(user.id).await.expect("query").len(),
+        1,
+        "one pass, one passkey"
+    );
+}
+
+pub(crate) async fn failed_ceremony_does_not_burn_a_one_time_pass(app: TestApp) {
+    app.patch_fido2(json!({
+        "passkeyProfiles": [
+            {"id": "any", "name": "Any passkey", "passkeyTypes": "deviceBound", "attestationEnforcement": "disabled",
+             "keyRestrictions": {"isEnforced": false, "enforcementType": "allow", "aaGuids": []}},
+            {"id": "attested", "name": "Attested device-bound", "passkeyTypes": "deviceBound", "attestationEnforcement": "registrationOnly",
+             "keyRestrictions": {"isEnforced": false, "enforcementType": "allow", "aaGuids": []}},
+        ],
+    }))
+    .await;
+    let bob = app.signed_in_with_pass("bob@contoso.com", true).await;
+    let mut synced = SoftAuthenticator::new(aaguid(YUBIKEY)).backup(true, true);
+    app.register(&bob, &mut synced)
+        .await
+        .refused(422, "passkey_type_not_allowed");
+    let begun = begin(&bob).await;
+    let verdict = bob
+        .post(
+            "/v1/me/authentication/fido2Methods/registration/clientError",
+            json!({"attemptId": begun["attemptId"], "name": "AbortError", "message": "aborted"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(verdict["code"], "ceremony_aborted");
+    let user = app
+        .store()
+        .find_user("bob@contoso.com")
+        .await
+        .expect("query")
+        .expect("bob");
+    let pass = app.store().access_pass_of(user.id).await.expect("query").expect("pass");
+    assert!(pass.pass.used_date_time.is_none(), "refusals did not consume the pass");
+    let mut device_bound = SoftAuthenticator::new(aaguid(YUBIKEY));
+    app.register(&bob, &mut device_bound).await.expect(201);
+    let pass = app.store().access_pass_of(user.id).await.expect("query").expect("pass");
+    assert!(
+        pass.pass.used_date_time.is_some(),
+        "the committed registration consumed it"
+    );
+    // Another registration in the same session now needs a new verification.
+    bob.post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .refused(403, "access_pass_already_used");
+}

@@ -1,0 +1,87 @@
+//! keywarden-server's integration tests: the real server on a random port, over HTTP, on SQLite and on a
+//! throw-away PostgreSQL cluster. `both!` makes one test per backend from an `async fn(Backend)`.
+
+mod support;
+
+mod access_pass;
+mod admin;
+mod ceremony;
+mod operations;
+mod policy;
+mod registration;
+mod sign_in;
+
+pub(crate) use support::{Backend, TestApp};
+
+/// Runs each named `async fn(TestApp)` from `$module` on both backends.
+macro_rules! both {
+    ($module:ident as $tests:ident: $($case:ident),* $(,)?) => {
+        mod $tests {
+            mod on_sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let app = crate::TestApp::spawn(crate::Backend::Sqlite).await.expect("sqlite app");
+                        crate::$module::$case(app).await;
+                    }
+                )*
+            }
+            mod on_postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let Some(app) = crate::TestApp::spawn(crate::Backend::Postgres).await else { return };
+                        crate::$module::$case(app).await;
+                    }
+                )*
+            }
+        }
+    };
+}
+
+both!(registration as registration_tests:
+    tap_bootstrap_then_registration_then_username_less_sign_in,
+    each_eligibility_rule_refuses_at_begin_with_its_code,
+    stale_strong_authentication_is_refused_then_accepted_after_verifying_again,
+    password_only_user_without_methods_is_told_to_get_a_pass,
+    each_profile_rule_refuses_at_finish_with_its_code,
+    attestation_verified_against_metadata_is_accepted,
+    revoked_model_is_refused,
+    admin_registers_on_behalf_of_a_user,
+    browser_failure_is_recorded_as_question_three,
+);
+both!(ceremony as ceremony_tests:
+    malformed_and_forged_responses_are_refused_and_change_nothing,
+    replayed_response_is_refused,
+    expired_challenge_is_refused,
+    concurrent_finishes_commit_exactly_once,
+    one_time_pass_is_consumed_exactly_once_across_sessions,
+    failed_ceremony_does_not_burn_a_one_time_pass,
+);
+both!(access_pass as access_pass_tests:
+    pass_is_shown_once_and_stored_hashed,
+    wrong_codes_are_rate_limited_per_user,
+    pass_outside_policy_is_refused,
+    expired_and_revoked_passes_do_not_sign_in,
+);
+both!(sign_in as sign_in_tests:
+    password_then_totp,
+    totp_code_cannot_be_replayed,
+    passkey_sign_in_stores_counter_and_backup_state_change,
+    counter_regression_is_refused_and_recorded,
+    synced_passkey_stops_working_when_the_profile_drops_synced,
+    self_service_rename_and_delete,
+);
+both!(policy as policy_tests:
+    policy_is_read_and_patched_through_the_api_with_a_diff_in_the_audit,
+    invalid_policy_lists_every_problem_and_changes_nothing,
+);
+both!(admin as admin_tests:
+    roles_gate_admin_endpoints,
+    api_tokens_carry_a_role,
+    audit_log_filters_and_pages,
+);
+both!(operations as operations_tests:
+    health_readiness_metrics_and_openapi,
+    errors_have_one_shape,
+);

@@ -1,0 +1,135 @@
+//! Operational endpoints and the error contract: health, readiness, metrics, the OpenAPI document matching the
+//! routes, and one error shape for every refusal.
+
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
+    let browser = app.browser();
+    assert_eq!(browser.get("/healthz").await.expect(200)["status"], "ok");
+    assert_eq!(browser.get("/readyz").await.expect(200)["status"], "ready");
+    // A ceremony to count.
+    let bob = app.signed_in_with_pass("bob@contoso.com", false).await;
+    bob.post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .expect(200);
+    let response = reqwest::get(format!("{}/metrics", app.base)).await.expect("metrics");
+    let text = response.text().await.expect("text");
+    assert!(
+        text.contains("keywarden_ceremonies_total{ceremony=\"registration_begin\",outcome=\"success\",code=\"ok\"}"),
+        "{text}"
+    );
+    assert!(text.contains("keywarden_http_request_duration_seconds"), "{text}");
+
+    let document = browser.get("/v1/openapi.json").await.expect(200);
+    let paths = document["paths"].as_object().expect("paths");
+    // Every documented route exists: it answers with anything but route_not_found.
+    for (path, operations) in paths {
+        let concrete = path
+            .replace("{user}", "alice@contoso.com")
+            .replace("{group}", "Pilot")
+            .replace("{id}", "fido2");
+        for method in operations.as_object().expect("operations").keys() {
+            let request = browser.client.request(
+                method.to_uppercase().parse().expect("method"),
+                format!("{}{concrete}", app.base),
+            );
+            let answer = request
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .expect("request");
+            let status = answer.status().as_u16();
+            let body: Value = answer.json().await.unwrap_or(Value::Null);
+            assert_ne!(
+                body["error"]["code"], "route_not_found",
+                "{method} {path} is documented but not routed"
+            );
+            assert_ne!(status, 405, "{method} {path}");
+        }
+    }
+    // Every routed path is documented.
+    let sources = [
+        "audit",
+        "groups",
+        "me",
+        "openapi",
+        "operations",
+        "policies",
+        "signin",
+        "users",
+    ];
+    for source in sources {
+        let text = std::fs::read_to_string(format!("{}/src/routes/{source}.rs", env!("CARGO_MANIFEST_DIR")))
+            .expect("route source");
+        for line in text.lines().filter(|l| l.contains(".route(\"")) {
+            let path = line.split('"').nth(1).expect("quoted path");
+            assert!(
+                paths.contains_key(path),
+                "{path} is routed in {source}.rs but not in openapi.json"
+            );
+        }
+    }
+}
+
+pub(crate) async fn errors_have_one_shape(app: TestApp) {
+    let browser = app.browser();
+    let body = browser.get("/v1/nowhere").await.refused(404, "route_not_found");
+    assert!(body["error"]["message"].is_string() && body["error"]["fix"].is_string());
+    let raw = browser
+        .client
+        .post(format!("{}/v1/signin/tap", app.base))
+        .body("username=x")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status().as_u16(), 415);
+    let body: Value = raw.json().await.expect("json error");
+    assert_eq!(body["error"]["code"], "unsupported_media_type");
+    let raw = browser
+        .client
+        .post(format!("{}/v1/signin/tap", app.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status().as_u16(), 400);
+    let big = "x".repeat(70 * 1024);
+    let raw = browser
+        .client
+        .post(format!("{}/v1/signin/tap", app.base))
+        .header("content-type", "application/json")
+        .body(format!("{{\"username\":\"{big}\",\"code\":\"x\"}}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status().as_u16(), 413);
+    let body: Value = raw.json().await.expect("json error");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    browser
+        .post("/v1/signin/tap", json!({"username": "alice@contoso.com"}))
+        .await
+        .refused(400, "invalid_request");
+    browser
+        .post(
+            "/v1/signin/tap",
+            json!({"username": "alice@contoso.com", "code": "x", "extra": 1}),
+        )
+        .await
+        .refused(400, "invalid_request");
+    let correlation = uuid::Uuid::new_v4();
+    let raw = browser
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-correlation-id", correlation.to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        raw.headers().get("x-correlation-id").and_then(|v| v.to_str().ok()),
+        Some(correlation.to_string().as_str())
+    );
+}

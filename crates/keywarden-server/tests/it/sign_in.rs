@@ -1,0 +1,221 @@
+//! Sign-in: password then TOTP, replay protection, passkey counters and backup state, the policy re-check at
+//! sign-in, and self-service management of passkeys.
+
+use keywarden_domain::audit::{Activity, Initiator, Outcome};
+use keywarden_server::ops::sign_in::{enroll_totp, totp_code};
+use keywarden_testkit::SoftAuthenticator;
+use serde_json::json;
+use time::Duration;
+
+use crate::TestApp;
+use crate::support::{ICLOUD, YUBIKEY, aaguid};
+
+async fn totp_for(app: &TestApp, upn: &str) -> String {
+    let user = app.store().find_user(upn).await.expect("query").expect("user");
+    enroll_totp(
+        &app.state,
+        &app.ctx(),
+        Initiator::LocalOperator { os_user: "test".into() },
+        &user,
+        Activity::AdminRegisteredSecurityInfo,
+    )
+    .await
+    .expect("totp enrolled")
+    .secret_base32
+}
+
+pub(crate) async fn password_then_totp(app: TestApp) {
+    let secret = totp_for(&app, "alice@contoso.com").await;
+    let alice = app.browser();
+    alice
+        .sign_in_password("alice@contoso.com", "wrong-password")
+        .await
+        .refused(401, "invalid_credentials");
+    let first = alice
+        .sign_in_password("alice@contoso.com", "alice-password")
+        .await
+        .expect(200);
+    assert_eq!(first["status"], "mfaRequired");
+    alice.get("/v1/me").await.refused(401, "mfa_required");
+    alice
+        .post("/v1/signin/totp", json!({"code": "000000"}))
+        .await
+        .refused(401, "invalid_credentials");
+    let code = totp_code(&secret, app.clock().now()).expect("code");
+    let second = alice.post("/v1/signin/totp", json!({"code": code})).await.expect(200);
+    assert_eq!(second["status"], "signedIn");
+    let me = alice.get("/v1/me").await.expect(200);
+    let methods: Vec<&str> = me["session"]["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter_map(|m| m["method"].as_str())
+        .collect();
+    assert_eq!(methods, vec!["password", "softwareOath"]);
+    assert!(me["session"]["lastStrongAuthenticationDateTime"].is_string());
+    // Password + TOTP is strong authentication: registration may begin.
+    alice
+        .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .expect(200);
+    // Unknown users get the same answer as wrong passwords.
+    app.browser()
+        .sign_in_password("nobody@contoso.com", "x-password")
+        .await
+        .refused(401, "invalid_credentials");
+}
+
+pub(crate) async fn totp_code_cannot_be_replayed(app: TestApp) {
+    let secret = totp_for(&app, "alice@contoso.com").await;
+    let code = totp_code(&secret, app.clock().now()).expect("code");
+    let first = app.browser();
+    first
+        .sign_in_password("alice@contoso.com", "alice-password")
+        .await
+        .expect(200);
+    first.post("/v1/signin/totp", json!({"code": code})).await.expect(200);
+    let second = app.browser();
+    second
+        .sign_in_password("alice@contoso.com", "alice-password")
+        .await
+        .expect(200);
+    second
+        .post("/v1/signin/totp", json!({"code": code}))
+        .await
+        .refused(401, "invalid_credentials");
+}
+
+pub(crate) async fn passkey_sign_in_stores_counter_and_backup_state_change(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let mut key = SoftAuthenticator::new(aaguid(ICLOUD))
+        .backup(true, false)
+        .counter_start(10);
+    let created = app.register(&alice, &mut key).await.expect(201);
+    assert_eq!(created["passkeyType"], "synced");
+    let id = created["id"].as_str().expect("id").to_string();
+    let (_, answer) = app.sign_in_with_passkey(&mut key).await;
+    answer.expect(200);
+    let credential = key.credential_ids().remove(0);
+    key.set_backup_state(&credential, true);
+    let (_, answer) = app.sign_in_with_passkey(&mut key).await;
+    answer.expect(200);
+    let stored = app
+        .store()
+        .passkey(id.parse().expect("method id"))
+        .await
+        .expect("query")
+        .expect("passkey")
+        .passkey;
+    assert_eq!(stored.sign_count, 12);
+    assert!(stored.backup_state);
+    assert!(stored.backup_state_changed_date_time.is_some());
+    assert!(stored.last_used_date_time.is_some());
+    let events = app.audit().await;
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e.activity == Activity::UserSignedIn)
+        .expect("sign-in event");
+    assert!(
+        last.additional_details
+            .iter()
+            .any(|d| d.key == "backupStateChanged" && d.value == "false -> true")
+    );
+}
+
+pub(crate) async fn counter_regression_is_refused_and_recorded(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let mut key = SoftAuthenticator::new(aaguid(YUBIKEY)).counter_start(50);
+    let created = app.register(&alice, &mut key).await.expect(201);
+    let (_, answer) = app.sign_in_with_passkey(&mut key).await;
+    answer.expect(200);
+    let credential = key.credential_ids().remove(0);
+    key.set_counter(&credential, 10);
+    let (_, answer) = app.sign_in_with_passkey(&mut key).await;
+    answer.refused(401, "sign_count_regressed");
+    let stored = app
+        .store()
+        .passkey(created["id"].as_str().expect("id").parse().expect("id"))
+        .await
+        .expect("query")
+        .expect("passkey");
+    assert_eq!(stored.passkey.counter_regressions, 1);
+    assert_eq!(stored.passkey.sign_count, 51, "the stored counter is kept");
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|e| e.result == Outcome::Failure && e.result_reason == "sign_count_regressed")
+    );
+}
+
+pub(crate) async fn synced_passkey_stops_working_when_the_profile_drops_synced(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let mut synced = SoftAuthenticator::new(aaguid(ICLOUD)).backup(true, true);
+    app.register(&alice, &mut synced).await.expect(201);
+    let mut bound = SoftAuthenticator::new(aaguid(YUBIKEY));
+    app.register(&alice, &mut bound).await.expect(201);
+    app.patch_fido2(json!({
+        "passkeyProfiles": [
+            {"id": "any", "name": "Any passkey", "passkeyTypes": "deviceBound", "attestationEnforcement": "disabled",
+             "keyRestrictions": {"isEnforced": false, "enforcementType": "allow", "aaGuids": []}},
+            {"id": "attested", "name": "Attested device-bound", "passkeyTypes": "deviceBound", "attestationEnforcement": "registrationOnly",
+             "keyRestrictions": {"isEnforced": false, "enforcementType": "allow", "aaGuids": []}},
+        ],
+    }))
+    .await;
+    let (_, answer) = app.sign_in_with_passkey(&mut synced).await;
+    let body = answer.refused(403, "credential_not_allowed_at_sign_in");
+    assert!(body["error"]["details"]["verdicts"][0]["denials"][0]["code"] == "passkey_type_not_allowed");
+    let (_, answer) = app.sign_in_with_passkey(&mut bound).await;
+    answer.expect(200);
+    // Key restrictions apply at sign-in too; exclusion wins.
+    app.apply_policy(&json!({"id": "Fido2", "excludeTargets": [{"targetType": "group", "id": crate::support::PILOT}]}))
+        .await;
+    let (_, answer) = app.sign_in_with_passkey(&mut bound).await;
+    answer.refused(403, "user_excluded");
+}
+
+pub(crate) async fn self_service_rename_and_delete(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let mut key = SoftAuthenticator::new(aaguid(YUBIKEY));
+    let created = app.register(&alice, &mut key).await.expect(201);
+    let path = format!(
+        "/v1/me/authentication/fido2Methods/{}",
+        created["id"].as_str().expect("id")
+    );
+    let renamed = alice
+        .patch(&path, json!({"displayName": "Work YubiKey"}))
+        .await
+        .expect(200);
+    assert_eq!(renamed["displayName"], "Work YubiKey");
+    alice
+        .patch(&path, json!({"displayName": "   "}))
+        .await
+        .refused(400, "invalid_request");
+    // Deleting needs recent strong authentication.
+    app.clock().advance(Duration::minutes(11));
+    alice.delete(&path).await.refused(403, "reauthentication_required");
+    let code = app.issue_pass("alice@contoso.com", false).await;
+    alice
+        .post("/v1/signin/tap", json!({"username": "alice@contoso.com", "code": code}))
+        .await
+        .expect(200);
+    alice.delete(&path).await.expect(204);
+    alice.get(&path).await.refused(404, "not_found");
+    let events = app.audit().await;
+    assert!(events.iter().any(|e| e.activity == Activity::UserUpdatedSecurityInfo));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.activity == Activity::UserDeletedSecurityInfo && e.result == Outcome::Success)
+    );
+    // Without the CSRF header a cookie request that changes state is refused.
+    let raw = alice
+        .client
+        .delete(format!("{}{path}", alice.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status().as_u16(), 403);
+}

@@ -1,0 +1,222 @@
+//! The command line's shape: every subcommand and option, with their help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub(crate) const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the thing checked is not so (attestation verify: the response does not verify)
+  2  usage or configuration error
+  3  refused by keywarden's rules (the message gives the stable code)
+  4  internal or database error";
+
+#[derive(Parser, Debug)]
+#[command(name = "keywarden", version, about = "Passkey registration governance", after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    /// Configuration file (TOML). KEYWARDEN_* environment variables override it.
+    #[arg(long, global = true, env = "KEYWARDEN_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Run the HTTP service.
+    Serve,
+    /// Run keywarden on SQLite with demo users, groups, a policy with several passkey profiles, and a printed
+    /// Temporary Access Pass.
+    Demo(DemoArgs),
+    /// Users: import, list, set a password, set up an authenticator app.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Groups: import, list.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// The authentication methods policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Temporary Access Passes.
+    #[command(subcommand)]
+    Tap(TapCommand),
+    /// API tokens for automation.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Offline checks of WebAuthn responses.
+    #[command(subcommand)]
+    Attestation(AttestationCommand),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// The demo database (SQLite file); reused if it exists.
+    #[arg(long, default_value = "keywarden-demo.db")]
+    pub(crate) database: PathBuf,
+    /// Set up the demo and exit instead of serving.
+    #[arg(long)]
+    pub(crate) no_serve: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Output {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum FileFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum UsersCommand {
+    /// Import users from CSV (header: userPrincipalName,displayName,userType,accountEnabled,roles,password) or a
+    /// JSON array. Existing users (same UPN) are updated. Every bad row is reported and nothing is imported.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Output,
+    },
+    /// Set a user's password, read from standard input.
+    SetPassword { user: String },
+    /// Set up an authenticator app (TOTP) for a user and print its secret once.
+    Totp { user: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum GroupsCommand {
+    /// Import groups from CSV (header: displayName,description,members with members separated by ;) or JSON.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+    },
+    /// List groups with their member counts.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Output,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum PolicyCommand {
+    /// Print the policy as Graph JSON (editable and re-applicable).
+    Show,
+    /// Apply a policy document (whole, or one configuration). Properties left out keep their values.
+    Apply { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum TapCommand {
+    /// Issue a Temporary Access Pass (replacing the user's previous one) and print its code once.
+    Issue {
+        user: String,
+        /// Lifetime in minutes (the policy's default when omitted).
+        #[arg(long)]
+        lifetime: Option<u32>,
+        /// One-time pass.
+        #[arg(long)]
+        once: bool,
+        /// Start time (RFC 3339); now when omitted.
+        #[arg(long)]
+        start: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Output,
+    },
+    /// Show a user's pass (without its code) and whether it is usable.
+    Show { user: String },
+    /// Revoke a user's pass.
+    Revoke { user: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum TokenCommand {
+    /// Create an API token with one role; the secret is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// privileged-authentication-administrator, authentication-administrator,
+        /// authentication-policy-administrator, global-reader, user-administrator
+        #[arg(long)]
+        role: String,
+        /// Expire after this many days.
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    List,
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AuditCommand {
+    /// List audit events, newest first.
+    List {
+        /// RFC 3339 or a duration back from now (90d, 12h, 30m).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+        /// Activity display name, e.g. "User registered security info".
+        #[arg(long)]
+        activity: Option<String>,
+        /// User id or UPN, token id, local-operator.
+        #[arg(long)]
+        initiator: Option<String>,
+        /// Target id or UPN.
+        #[arg(long)]
+        target: Option<String>,
+        /// success or failure.
+        #[arg(long)]
+        result: Option<String>,
+        #[arg(long)]
+        correlation_id: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        top: u32,
+        /// Continue from a previous page's cursor.
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Output,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AttestationCommand {
+    /// Verify a RegistrationResponseJSON on its own and print what it proves (JSON).
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        rp_id: String,
+        /// An allowed origin; repeat for several.
+        #[arg(long, required = true)]
+        origin: Vec<String>,
+        /// The challenge, base64url, exactly as in clientDataJSON.
+        #[arg(long)]
+        challenge: String,
+        /// Check certificate validity at this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        /// FIDO metadata: a signed BLOB (.jwt, verified against the GlobalSign roots at --at) or a payload (.json).
+        #[arg(long)]
+        mds: Option<PathBuf>,
+        /// Require the user-verified flag.
+        #[arg(long)]
+        require_user_verification: bool,
+    },
+}

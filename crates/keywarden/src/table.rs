@@ -1,0 +1,66 @@
+//! Plain-text tables for people: columns padded to their widest cell, and CSV for `--format csv`.
+
+/// Renders rows under a header with two spaces between columns.
+pub(crate) fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<width$}", width = *w))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut out = line(header.to_vec());
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders rows as RFC 4180 CSV.
+pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
+    let field = |f: &str| {
+        if f.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.to_string()
+        }
+    };
+    let mut out = header.iter().map(|h| field(h)).collect::<Vec<_>>().join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        out.push_str(&row.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_to_the_widest_cell() {
+        let out = render(
+            &["UPN", "Name"],
+            &[vec!["a@b.c".into(), "A".into()], vec!["x".into(), "Longer".into()]],
+        );
+        assert_eq!(out, "UPN    Name\na@b.c  A\nx      Longer\n");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let out = csv(&["a", "b"], &[vec!["1,2".into(), "say \"hi\"".into()]]);
+        assert_eq!(out, "a,b\r\n\"1,2\",\"say \"\"hi\"\"\"\r\n");
+    }
+}
