@@ -108,3 +108,65 @@ pub async fn load_catalog(config: &Config, now: time::OffsetDateTime) -> anyhow:
     }
     Ok(catalog)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MetadataConfig;
+
+    fn shared() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/aaguid")
+    }
+
+    fn config(metadata: MetadataConfig) -> Config {
+        Config {
+            metadata,
+            ..Config::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pinned_blob_loads_with_a_root_and_a_time_and_names_come_from_the_list() {
+        let metadata = MetadataConfig {
+            source: MetadataSource::File,
+            path: Some(shared().join("mds3_blob_no9_2021.jwt")),
+            root: Some(shared().join("globalsign_root_r3.pem")),
+            verify_at: Some("2021-11-15T00:00:00Z".into()),
+            names: Some(shared().join("aaguid.json")),
+            ..MetadataConfig::default()
+        };
+        let catalog = load_catalog(&config(metadata), time::OffsetDateTime::now_utc())
+            .await
+            .expect("blob verifies");
+        assert_eq!(catalog.serial, Some(9));
+        assert!(!catalog.entries.is_empty());
+        assert!(!catalog.fallback_names.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_expired_blob_is_refused_naming_the_setting() {
+        let metadata = MetadataConfig {
+            source: MetadataSource::File,
+            path: Some(shared().join("mds3_blob_no9_2021.jwt")),
+            ..MetadataConfig::default()
+        };
+        let error = load_catalog(&config(metadata), time::OffsetDateTime::now_utc())
+            .await
+            .expect_err("expired");
+        assert!(format!("{error:#}").contains("metadata.path"), "{error:#}");
+    }
+
+    #[tokio::test]
+    async fn a_payload_file_loads_without_a_signature() {
+        let metadata = MetadataConfig {
+            source: MetadataSource::File,
+            path: Some(shared().join("mds3_payload_no291.json")),
+            ..MetadataConfig::default()
+        };
+        let catalog = load_catalog(&config(metadata), time::OffsetDateTime::now_utc())
+            .await
+            .expect("payload");
+        let yubikey = "ee882879-721c-4913-9775-3dfcce97072a".parse().expect("aaguid");
+        assert!(catalog.name(&yubikey).is_some_and(|n| n.contains("YubiKey")));
+    }
+}

@@ -85,3 +85,8 @@ both!(operations as operations_tests:
     health_readiness_metrics_and_openapi,
     errors_have_one_shape,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_requests_in_flight() {
+    operations::shutdown_finishes_requests_in_flight().await;
+}

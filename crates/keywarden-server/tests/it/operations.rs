@@ -133,3 +133,57 @@ pub(crate) async fn errors_have_one_shape(app: TestApp) {
         Some(correlation.to_string().as_str())
     );
 }
+
+/// Graceful shutdown: a request in flight when the signal comes is answered, then the server stops.
+pub(crate) async fn shutdown_finishes_requests_in_flight() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let config = keywarden_server::Config {
+        database_url: url.clone(),
+        origins: vec![format!("http://localhost:{port}")],
+        ..keywarden_server::Config::default()
+    };
+    let store = keywarden_store::Store::connect(&url).await.expect("store");
+    let state = keywarden_server::AppState::new(config, store, Default::default(), keywarden_server::Clock::system())
+        .expect("state");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(keywarden_server::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    // A request whose body is still being sent when the signal arrives, over a raw connection.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = br#"{"username":"nobody@contoso.com","code":"x"}"#;
+    let mut connection = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/signin/tap HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    connection.write_all(head.as_bytes()).await.expect("headers");
+    connection.write_all(&body[..10]).await.expect("first part");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tx.send(()).expect("signal");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    connection.write_all(&body[10..]).await.expect("rest of the body");
+    let mut answer = String::new();
+    connection
+        .read_to_string(&mut answer)
+        .await
+        .expect("the request in flight is answered");
+    assert!(
+        answer.starts_with("HTTP/1.1 401"),
+        "it was handled, not dropped: {answer}"
+    );
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("the server stops")
+        .expect("task")
+        .expect("clean stop");
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err(),
+        "no longer listening"
+    );
+}

@@ -1,0 +1,4 @@
+//! The `keywarden` command line, run as a process: exit codes, messages, and what each command writes.
+
+mod commands;
+mod support;
