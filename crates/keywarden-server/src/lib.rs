@@ -118,7 +118,10 @@ async fn refresh_metadata(state: AppState) {
                 tracing::info!(entries = catalog.entries.len(), serial = ?catalog.serial, "FIDO metadata reloaded");
                 state.set_catalog(catalog);
             }
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "reloading FIDO metadata failed; keeping the current one"),
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "reloading FIDO metadata failed; keeping the current one"
+            ),
         }
     }
 }

@@ -50,6 +50,26 @@ pub(crate) enum Command {
     /// Offline checks of WebAuthn responses.
     #[command(subcommand)]
     Attestation(AttestationCommand),
+    /// Authenticator models in the FIDO metadata.
+    #[command(subcommand)]
+    Aaguid(AaguidCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AaguidCommand {
+    /// Name, certification level, status history, attestation types, key protection and named groups of a model,
+    /// by AAGUID or by (part of) its name, from the configured metadata (or --mds / --names).
+    Lookup {
+        query: String,
+        /// A signed MDS3 BLOB (.jwt, verified now against the GlobalSign roots) or a payload (.json).
+        #[arg(long)]
+        mds: Option<PathBuf>,
+        /// A community AAGUID name list (aaguid.json or combined names).
+        #[arg(long)]
+        names: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Output,
+    },
 }
 
 #[derive(Args, Debug)]

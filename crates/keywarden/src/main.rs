@@ -98,5 +98,6 @@ async fn run(cli: Cli) -> Outcome {
         Command::Token(command) => commands::token(config, command).await,
         Command::Audit(command) => commands::audit(config, command).await,
         Command::Attestation(command) => commands::attestation(command).await,
+        Command::Aaguid(command) => commands::aaguid(config, command).await,
     }
 }

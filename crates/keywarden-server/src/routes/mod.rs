@@ -1,6 +1,7 @@
 //! The router: one module per URL prefix, each with its handlers.
 
 mod audit;
+mod authenticators;
 mod groups;
 mod me;
 mod openapi;
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(policies::router())
         .merge(audit::router())
+        .merge(authenticators::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

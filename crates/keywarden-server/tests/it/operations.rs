@@ -29,7 +29,8 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
         let concrete = path
             .replace("{user}", "alice@contoso.com")
             .replace("{group}", "Pilot")
-            .replace("{id}", "fido2");
+            .replace("{id}", "fido2")
+            .replace("{aaguid}", "ee882879-721c-4913-9775-3dfcce97072a");
         for method in operations.as_object().expect("operations").keys() {
             let request = browser.client.request(
                 method.to_uppercase().parse().expect("method"),
