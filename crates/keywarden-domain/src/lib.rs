@@ -14,6 +14,7 @@ pub mod platform;
 pub mod policy;
 pub mod registration;
 pub mod session;
+pub mod strength;
 
 pub use codes::{Code, Question};
 pub use ids::{Aaguid, AttemptId, GroupId, MethodId, UserId};
