@@ -1,6 +1,7 @@
 //! The router: one module per URL prefix, each with its handlers.
 
 mod audit;
+mod diagnosis;
 mod groups;
 mod me;
 mod openapi;
@@ -23,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(me::router())
         .merge(users::router())
+        .merge(diagnosis::router())
         .merge(groups::router())
         .merge(policies::router())
         .merge(audit::router())
