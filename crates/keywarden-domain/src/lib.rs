@@ -6,6 +6,7 @@
 pub mod access_pass;
 pub mod audit;
 pub mod codes;
+pub mod diagnosis;
 pub mod directory;
 pub mod ids;
 pub mod metadata;

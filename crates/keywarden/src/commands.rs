@@ -66,7 +66,7 @@ fn time(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
@@ -182,7 +182,7 @@ pub(crate) async fn users(config: Config, command: UsersCommand) -> Outcome {
     Ok(())
 }
 
-fn output(format: Output, header: &[&str], rows: &[Vec<String>], json: impl FnOnce() -> serde_json::Value) {
+pub(crate) fn output(format: Output, header: &[&str], rows: &[Vec<String>], json: impl FnOnce() -> serde_json::Value) {
     match format {
         Output::Table => print!("{}", table::render(header, rows)),
         Output::Csv => print!("{}", table::csv(header, rows)),
@@ -250,6 +250,7 @@ pub(crate) async fn policy(config: Config, command: PolicyCommand) -> Outcome {
                 println!("policy version {version} applied (was {})", before.version);
             }
         }
+        PolicyCommand::Explain { user, format } => return crate::diagnose::explain(&state, &user, format).await,
     }
     Ok(())
 }

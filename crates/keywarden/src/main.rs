@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod diagnose;
 mod table;
 
 use std::process::ExitCode;
@@ -99,5 +100,6 @@ async fn run(cli: Cli) -> Outcome {
         Command::Audit(command) => commands::audit(config, command).await,
         Command::Attestation(command) => commands::attestation(command).await,
         Command::Aaguid(command) => commands::aaguid(config, command).await,
+        Command::Diagnose(args) => diagnose::run(config, args).await,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod access_pass;
 pub mod audit;
+pub mod diagnosis;
 pub mod directory;
 pub mod passkeys;
 pub mod policy;

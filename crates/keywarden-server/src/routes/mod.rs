@@ -2,6 +2,7 @@
 
 mod audit;
 mod authenticators;
+mod diagnosis;
 mod groups;
 mod me;
 mod openapi;
@@ -24,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(me::router())
         .merge(users::router())
+        .merge(diagnosis::router())
         .merge(groups::router())
         .merge(policies::router())
         .merge(audit::router())

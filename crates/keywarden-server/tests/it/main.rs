@@ -6,6 +6,7 @@ mod support;
 mod access_pass;
 mod admin;
 mod ceremony;
+mod diagnosis;
 mod operations;
 mod policy;
 mod registration;
@@ -80,6 +81,13 @@ both!(admin as admin_tests:
     roles_gate_admin_endpoints,
     api_tokens_carry_a_role,
     audit_log_filters_and_pages,
+);
+both!(diagnosis as diagnosis_tests:
+    a_refused_user_is_diagnosed_now_with_the_fix,
+    a_failed_attempt_is_read_from_its_evidence_and_under_todays_policy,
+    a_browser_failure_is_matched_against_the_knowledge_base,
+    the_effective_policy_names_targets_and_profiles,
+    diagnosis_needs_a_reading_role_and_a_known_attempt,
 );
 both!(operations as operations_tests:
     health_readiness_metrics_and_openapi,

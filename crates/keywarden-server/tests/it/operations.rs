@@ -54,6 +54,7 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
     // Every routed path is documented.
     let sources = [
         "audit",
+        "diagnosis",
         "groups",
         "me",
         "openapi",
