@@ -1,13 +1,14 @@
 //! `/v1/authenticators`: what the loaded FIDO metadata says about authenticator models (by AAGUID or name).
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use keywarden_domain::Aaguid;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api_error::ApiError;
+use crate::json::Query;
 use crate::auth::Actor;
 use crate::routes::collection;
 use crate::state::AppState;

@@ -4,12 +4,13 @@
 //! These live beside `users.rs` rather than in it because they are keywarden's own resources, not Graph's.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api_error::ApiError;
+use crate::json::Query;
 use crate::auth::Admin;
 use crate::ops::{self, diagnosis};
 use crate::state::AppState;
