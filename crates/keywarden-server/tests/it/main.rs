@@ -71,6 +71,7 @@ both!(sign_in as sign_in_tests:
     counter_regression_is_refused_and_recorded,
     synced_passkey_stops_working_when_the_profile_drops_synced,
     self_service_rename_and_delete,
+    own_methods_are_listed_without_secrets,
 );
 both!(policy as policy_tests:
     policy_is_read_and_patched_through_the_api_with_a_diff_in_the_audit,
