@@ -26,6 +26,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(policies::router())
         .merge(audit::router())
+        .merge(crate::pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -7,6 +7,7 @@ mod access_pass;
 mod admin;
 mod ceremony;
 mod operations;
+mod pages;
 mod policy;
 mod registration;
 mod sign_in;
@@ -81,6 +82,13 @@ both!(admin as admin_tests:
     roles_gate_admin_endpoints,
     api_tokens_carry_a_role,
     audit_log_filters_and_pages,
+);
+both!(pages as pages_tests:
+    pages_and_assets_carry_security_headers_and_no_inline_code,
+    visitors_are_sent_to_sign_in_and_members_kept_out_of_the_admin_console,
+    assets_revalidate_with_their_etag,
+    session_cookie_is_http_only_same_site_and_secure_over_https,
+    state_changing_requests_need_the_session_csrf_token,
 );
 both!(operations as operations_tests:
     health_readiness_metrics_and_openapi,
