@@ -1,6 +1,6 @@
 // The admin console's Policy page: the Fido2 and TemporaryAccessPass configurations as forms, a review of the change (diff and what-if), PATCH, and the server's problems shown next to their fields.
 
-import { $, $$, api, clear, errorOf, errorView, fill, formatTime, h, may, me, template } from './kw.js';
+import { $, $$, api, clear, errorOf, errorView, fill, formatTime, groupNames, h, may, me, template } from './kw.js';
 import { OPTIONAL, absent, genericView, notAvailable } from './admin.js';
 
 const form = $('#policy-form');
@@ -388,7 +388,6 @@ review.addEventListener('click', (event) => {
 const viewer = await me();
 editable = may(viewer.roles, 'managePolicy');
 $('#policy-readonly').hidden = editable;
-const groupsAnswer = await api('GET', '/v1/groups');
-if (groupsAnswer.ok) for (const g of groupsAnswer.body.value || []) groups.set(g.id, g.displayName);
+groups = await groupNames();
 fill($('#group-ids'), [...groups.entries()].map(([id, name]) => h('option', { value: id, text: name })));
 if (await load()) form.hidden = false;

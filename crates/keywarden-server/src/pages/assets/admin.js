@@ -1,8 +1,8 @@
 // The admin console's pages but Policy: user search, a user's page (methods, TAP, attempts with the four questions, diagnosis), the audit log with export, and the optional reports.
 
 import {
-  $, api, clear, download, errorOf, errorView, fill, formatTime, h, mayManageMethodsOf, me, passkeyTypeLabel, relative,
-  showError, toCsv,
+  $, api, clear, download, errorOf, errorView, fill, formatTime, groupNames, h, mayManageMethodsOf, me, passExpiry,
+  passkeyTypeLabel, relative, showError, toCsv,
 } from './kw.js';
 
 const main = document.getElementById('main');
@@ -27,14 +27,6 @@ function absent(answer) {
 
 function notAvailable(what) {
   return h('div', { class: 'notice' }, h('p', { text: what + ' is not available in this version of keywarden.' }));
-}
-
-function groupNames() {
-  return api('GET', '/v1/groups').then((answer) => {
-    const names = new Map();
-    if (answer.ok) for (const g of answer.body.value || []) names.set(g.id, g.displayName);
-    return names;
-  });
 }
 
 /* Users */
@@ -374,7 +366,7 @@ async function loadPass(context) {
     fill(box, h('p', { class: 'muted', text: 'No Temporary Access Pass.' }));
     return;
   }
-  const expires = new Date(new Date(pass.startDateTime).getTime() + pass.lifetimeInMinutes * 60000).toISOString();
+  const expires = passExpiry(pass);
   fill(box, h('div', { class: 'notice' },
     h('p', {}, h('span', { class: 'badge ' + (pass.isUsable ? 'ok' : ''), text: pass.isUsable ? 'Usable' : 'Not usable: ' + pass.methodUsabilityReason }),
       ' ' + (pass.isUsableOnce ? 'One-time' : 'Multi-use') + ' pass, ' + pass.lifetimeInMinutes + ' minutes from ' + formatTime(pass.startDateTime) + ', expires ' + relative(expires) + '.'),
@@ -422,7 +414,7 @@ function setUpIssue(context) {
 
 /** The pass's code, shown once: it lives only in this element until "Done" removes it. */
 function showIssued(box, pass) {
-  const expires = new Date(new Date(pass.startDateTime).getTime() + pass.lifetimeInMinutes * 60000).toISOString();
+  const expires = passExpiry(pass);
   const code = h('p', { class: 'secret', id: 'tap-code', text: pass.temporaryAccessPass });
   fill(box, h('div', { class: 'notice ok', role: 'status' },
     h('h3', { text: 'Temporary Access Pass issued' }),

@@ -176,6 +176,19 @@ export function relative(value) {
   return ms >= 0 ? 'in ' + span : span + ' ago';
 }
 
+/** When a Temporary Access Pass (Graph JSON) stops working: its start plus its lifetime, as an ISO string. */
+export function passExpiry(pass) {
+  return new Date(toDate(pass.startDateTime).getTime() + pass.lifetimeInMinutes * 60000).toISOString();
+}
+
+/** The directory's groups by id, for showing names next to ids (empty when the caller may not read them). */
+export async function groupNames() {
+  const answer = await api('GET', '/v1/groups');
+  const names = new Map();
+  if (answer.ok) for (const g of answer.body.value || []) names.set(g.id, g.displayName);
+  return names;
+}
+
 export const METHOD_NAMES = {
   password: 'password',
   softwareOath: 'authenticator app code',

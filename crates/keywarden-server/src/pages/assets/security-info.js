@@ -2,7 +2,7 @@
 
 import {
   $, api, clear, clientCapabilities, createCredential, errorOf, errorView, fill, formatTime, h, me, METHOD_NAMES,
-  passkeyTypeLabel, relative, reverify, serverNow, showError, template, toDate,
+  passExpiry, passkeyTypeLabel, relative, reverify, serverNow, showError, template, toDate,
 } from './kw.js';
 
 const REGISTRATION = '/v1/me/authentication/fido2Methods/registration';
@@ -103,7 +103,7 @@ function methodItem(method) {
 }
 
 function tapItem(pass) {
-  const expires = new Date(new Date(pass.startDateTime).getTime() + pass.lifetimeInMinutes * 60000).toISOString();
+  const expires = passExpiry(pass);
   const facts = [pass.isUsableOnce ? 'One-time' : 'Multi-use'];
   const badge = pass.isUsable
     ? h('span', { class: 'badge ok', text: 'Active' })
