@@ -1,4 +1,4 @@
-// Contract: when the server refuses a credential (question 4), Security info names the reason and what would work; here a user whose profile allows only device-bound passkeys tries a synced one, then succeeds with a device-bound one.
+// Contract: when the server refuses a credential (question 4), Security info names the reason and what would work; here a user whose profile allows only device-bound passkeys tries a synced one, then succeeds with a device-bound one, renames it and deletes it.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -19,7 +19,7 @@ after(async () => {
   await keywarden?.stop();
 });
 
-test('a synced passkey is refused with the reason and the accepted alternatives', async () => {
+test('a synced passkey is refused with the reason and the accepted alternatives; a device-bound one is added, renamed and deleted', async () => {
   const pass = await keywarden.issuePass('dora@contoso.com', { once: false });
   const page = await newPage(browser, keywarden.origin);
   const synced = await addAuthenticator(page, { backupEligible: true });
@@ -47,5 +47,16 @@ test('a synced passkey is refused with the reason and the accepted alternatives'
   await page.getByRole('button', { name: 'Create passkey' }).click();
   await page.getByRole('heading', { name: 'Passkey added' }).waitFor();
   assert.match(await page.locator('#panel').innerText(), /Device-bound/);
+  await page.getByRole('button', { name: 'Done' }).click();
+
+  // Rename it, then delete it (the session verified moments ago, so no new verification is asked).
+  await page.locator('#methods').getByRole('button', { name: /^Rename / }).click();
+  await page.getByLabel('New name').fill('Dora desk key');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#methods li', { hasText: 'Dora desk key' }).waitFor();
+  await page.getByRole('button', { name: 'Delete Dora desk key' }).click();
+  await page.getByRole('button', { name: 'Delete passkey' }).click();
+  await page.locator('#methods-notice', { hasText: 'deleted' }).waitFor();
+  await page.getByText('No passkey yet').waitFor();
   assert.deepEqual(page.problems, []);
 });
