@@ -1,5 +1,6 @@
 //! keywarden's HTTP service: the `/v1` API (Graph-shaped where Graph has the resource), operational endpoints,
-//! and the application operations (`ops`) that the CLI shares.
+//! the web pages (Security info and the admin console, which use the same API), and the application operations
+//! (`ops`) that the CLI shares.
 //!
 //! `app(state)` builds the router; `serve(listener, state, shutdown)` runs it on an already-bound listener so
 //! tests can use port 0. Handlers extract, call an operation, and answer; rules live in `ops` and the domain.
@@ -11,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod json;
 pub mod ops;
+mod pages;
 mod routes;
 pub mod secrets;
 pub mod state;

@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(audit::router())
         .merge(authenticators::router())
+        .merge(crate::pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

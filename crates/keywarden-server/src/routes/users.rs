@@ -142,10 +142,11 @@ async fn list_passkeys(
     Path(key): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let user = target(&state, &actor, &key).await?;
+    let catalog = state.catalog();
     let items = passkeys::list(&state, &actor, &user)
         .await?
         .iter()
-        .map(passkeys::to_json)
+        .map(|p| passkeys::to_json(p, &catalog))
         .collect();
     Ok(axum::Json(collection(items, None)))
 }
@@ -158,6 +159,7 @@ async fn get_passkey(
     let user = target(&state, &actor, &key).await?;
     Ok(axum::Json(passkeys::to_json(
         &passkeys::get(&state, &actor, &user, parse_method_id(&id)?).await?,
+        &state.catalog(),
     )))
 }
 
@@ -222,7 +224,11 @@ async fn register_passkey(
     )
     .await;
     ceremony("registration_finish", result.as_ref().map(|_| ()).map_err(|e| e.code));
-    Ok((StatusCode::CREATED, axum::Json(passkeys::to_json(&result?))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(passkeys::to_json(&result?, &state.catalog())),
+    )
+        .into_response())
 }
 
 async fn client_error(
