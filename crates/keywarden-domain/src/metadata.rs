@@ -78,6 +78,7 @@ impl Status {
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub status: Status,
+    #[serde(with = "crate::metadata::iso_date::option")]
     pub effective_date: Option<Date>,
     /// For `USER_VERIFICATION_BYPASS` and similar: the firmware version from which the issue is fixed.
     pub authenticator_version: Option<u64>,
@@ -266,4 +267,10 @@ impl Catalog {
                 .collect(),
         }
     }
+}
+
+/// Dates as `YYYY-MM-DD` in JSON (the MDS format), not `time`'s default tuple.
+pub mod iso_date {
+    time::serde::format_description!(pub(crate) format, Date, "[year]-[month]-[day]");
+    pub use format::*;
 }

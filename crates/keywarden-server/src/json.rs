@@ -101,7 +101,10 @@ where
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(rejection) => Err(ApiError::invalid(format!("the query string is not valid: {}", rejection.body_text()))),
+            Err(rejection) => Err(ApiError::invalid(format!(
+                "the query string is not valid: {}",
+                rejection.body_text()
+            ))),
         }
     }
 }

@@ -1,13 +1,13 @@
 //! `/v1/auditLogs/directoryAudits`: the audit log, filtered and paged with a cursor.
 
 use axum::Router;
-use axum::extract::{State};
+use axum::extract::State;
 use axum::routing::get;
 use serde_json::Value;
 
 use crate::api_error::ApiError;
-use crate::json::Query;
 use crate::auth::Admin;
+use crate::json::Query;
 use crate::ops::audit::{self, Query as AuditQuery};
 use crate::routes::collection;
 use crate::state::AppState;

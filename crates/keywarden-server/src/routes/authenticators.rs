@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api_error::ApiError;
-use crate::json::Query;
 use crate::auth::Actor;
+use crate::json::Query;
 use crate::routes::collection;
 use crate::state::AppState;
 

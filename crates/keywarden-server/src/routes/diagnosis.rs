@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api_error::ApiError;
-use crate::json::Query;
 use crate::auth::Admin;
+use crate::json::Query;
 use crate::ops::{self, diagnosis};
 use crate::state::AppState;
 

@@ -123,7 +123,10 @@ pub(crate) async fn errors_have_one_shape(app: TestApp) {
         .await
         .refused(400, "invalid_request");
     let reader = app.signed_in_with_pass("reader@contoso.com", false).await;
-    reader.get("/v1/users?colour=blue").await.refused(400, "invalid_request");
+    reader
+        .get("/v1/users?colour=blue")
+        .await
+        .refused(400, "invalid_request");
     reader.get("/v1/users?top=many").await.refused(400, "invalid_request");
     let correlation = uuid::Uuid::new_v4();
     let raw = browser

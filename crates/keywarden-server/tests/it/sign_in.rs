@@ -53,6 +53,13 @@ pub(crate) async fn password_then_totp(app: TestApp) {
         .collect();
     assert_eq!(methods, vec!["password", "softwareOath"]);
     assert!(me["session"]["lastStrongAuthenticationDateTime"].is_string());
+    let at = me["session"]["methods"][0]["at"]
+        .as_str()
+        .expect("times are RFC 3339 strings");
+    assert!(
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{at}"
+    );
     // Password + TOTP is strong authentication: registration may begin.
     alice
         .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
