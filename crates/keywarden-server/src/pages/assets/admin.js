@@ -1,28 +1,33 @@
-// The admin console's pages but Policy: user search, a user's page (methods, TAP, attempts with the four questions, diagnosis), the audit log with export, and the optional reports.
+// The admin console's pages but Policy: user search, a user's page (the diagnosis as the four-question decision tree, the effective policy, methods, TAP, attempts with the four questions), the audit log with export, and the optional reports.
 
 import {
-  $, api, clear, download, errorOf, errorView, fill, formatTime, groupNames, h, mayManageMethodsOf, me, passExpiry,
-  passkeyTypeLabel, relative, showError, toCsv,
+  $, METHOD_NAMES, api, clear, download, errorOf, errorView, fill, formatTime, groupNames, h, mayManageMethodsOf, me,
+  passExpiry, passkeyTypeLabel, relative, showError, toCsv,
 } from './kw.js';
 
 const main = document.getElementById('main');
 
 /**
- * Reports that arrive with the governance work. A page shows one when its endpoint answers 200 and otherwise
- * says plainly that this version does not have it: nothing is estimated or invented here.
+ * Endpoints an older keywarden may not have. A page shows one's answer when it has it and otherwise says plainly
+ * that this version does not have it: nothing is estimated or invented here.
  */
 const OPTIONAL = {
   diagnosis: (user) => '/v1/users/' + encodeURIComponent(user) + '/passkeyDiagnosis',
+  effectivePolicy: (user) => '/v1/users/' + encodeURIComponent(user) + '/effectivePolicy',
   inventory: '/v1/reports/passkeyInventory',
   findings: '/v1/reports/findings',
   rollout: '/v1/reports/rollout',
   whatIf: '/v1/policies/authenticationMethodsPolicy/whatIf',
 };
 
-/** Whether an answer means "this keywarden has no such endpoint" rather than a refusal worth showing. */
+/**
+ * Whether an answer means "this keywarden has no such endpoint" rather than a refusal worth showing. A 404 whose
+ * code is `not_found` is the endpoint saying that what it was asked about (a user, an attempt) does not exist.
+ */
 function absent(answer) {
   const code = answer.body && answer.body.error && answer.body.error.code;
-  return answer.status === 404 || answer.status === 405 || code === 'route_not_found';
+  if (code === 'route_not_found' || answer.status === 501) return true;
+  return (answer.status === 404 || answer.status === 405) && code !== 'not_found';
 }
 
 function notAvailable(what) {
@@ -115,30 +120,433 @@ async function userPage() {
   fill($('#user-subtitle'), target.userPrincipalName + ' · ' + target.userType + (target.accountEnabled ? '' : ' · disabled') +
     ' · roles: ' + ((target.roles || []).join(', ') || 'none') + ' · groups: ' + (memberOf.join(', ') || 'none'));
   const manage = mayManageMethodsOf(viewer, target);
-  const context = { base, target, viewer, manage, names };
-  const attempts = await loadAttempts(context);
-  await Promise.all([loadDiagnosis(context, attempts), loadPasskeys(context), loadPass(context)]);
-  renderEffectivePolicy(context, attempts);
+  // `diagnosis`: whether this keywarden answers passkeyDiagnosis (null until the first answer).
+  const context = { base, target, viewer, manage, names, attempts: [], diagnosis: null };
+  context.attempts = await fetchAttempts(context);
+  setUpDiagnosis(context);
+  const subject = new URLSearchParams(location.search).get('attempt');
+  await Promise.all([showDiagnosis(context, subject || null), loadEffectivePolicy(context), loadPasskeys(context), loadPass(context)]);
+  renderAttempts(context);
   if (manage) setUpIssue(context);
 }
 
-async function loadDiagnosis(context, attempts) {
+/* The diagnosis: the four questions walked for the user now, or for one attempt (GET passkeyDiagnosis). */
+
+/** How each answer reads: a word and a sign besides the colour, so that the status never rests on colour alone. */
+const STEP_STATUS = {
+  passed: { label: 'Passed', sign: '✓', css: 'passed', badge: 'ok' },
+  failed: { label: 'Failed', sign: '✗', css: 'failed', badge: 'bad' },
+  notReached: { label: 'Not reached', sign: '–', css: 'not-reached', badge: '' },
+  unknown: { label: 'Unknown', sign: '?', css: 'unknown', badge: 'warn' },
+};
+
+/** The fixes' actions in the playbook's words. */
+const ACTIONS = {
+  update_targeting: 'Update policy targeting',
+  enable_passkey_method: 'Enable the passkey method',
+  enable_account: 'Enable the account',
+  use_member_account: 'Use a member account',
+  allow_self_service: 'Turn on self-service set up',
+  register_on_behalf: 'Register on the user\'s behalf',
+  verify_again: 'Verify again',
+  issue_access_pass: 'Issue a Temporary Access Pass',
+  retry: 'Retry',
+  switch_platform_path: 'Switch platform path',
+  prepare_platform: 'Prepare the platform',
+  use_configured_origin: 'Use the configured site address',
+  use_existing_passkey: 'Use the existing passkey',
+  add_aaguid: 'Add the AAGUID to the allow list',
+  unblock_aaguid: 'Remove the AAGUID from the block list',
+  steer_to_allowed_authenticator: 'Steer the user to an allowed authenticator',
+  relax_attestation: 'Relax the attestation requirement',
+  allow_passkey_type: 'Allow the passkey type',
+  replace_authenticator: 'Replace the authenticator',
+};
+
+const KNOWLEDGE_PLATFORMS = {
+  windowsHello: 'Windows Hello', ios: 'iOS', android: 'Android', securityKey: 'security key', anyPlatform: 'any platform',
+};
+
+function actionLabel(action) {
+  if (ACTIONS[action]) return ACTIONS[action];
+  const words = String(action || 'fix').replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function diagnosisUrl(context, subject) {
+  return OPTIONAL.diagnosis(context.target.id) + (subject ? '?attempt=' + encodeURIComponent(subject) : '');
+}
+
+function setUpDiagnosis(context) {
+  $('#diagnose-now').addEventListener('click', () => showDiagnosis(context, null, true));
+  $('#diagnose-latest').addEventListener('click', () => showDiagnosis(context, 'last', true));
+}
+
+/** Marks which diagnosis is shown, on the buttons and in the address (so that a reload or a link shows it again). */
+function markSubject(context, subject) {
+  const actions = $('#diagnosis-actions');
+  actions.hidden = false;
+  $('#diagnose-now').setAttribute('aria-pressed', String(!subject));
+  const latest = $('#diagnose-latest');
+  latest.setAttribute('aria-pressed', String(subject === 'last'));
+  latest.hidden = context.attempts.length === 0 && subject !== 'last';
+  const url = new URL(location.href);
+  if (subject) url.searchParams.set('attempt', subject);
+  else url.searchParams.delete('attempt');
+  history.replaceState(null, '', url);
+}
+
+let diagnosisRequest = 0;
+
+/**
+ * Shows the diagnosis of `subject`: null for "now", 'last' for the latest attempt, or an attempt id. `focus` moves
+ * the keyboard focus to it (after a button press). Only an older keywarden without the endpoint gets the fallback.
+ */
+async function showDiagnosis(context, subject, focus) {
   const box = $('#diagnosis');
+  const status = $('#diagnosis-status');
+  const request = ++diagnosisRequest;
+  box.setAttribute('aria-busy', 'true');
+  fill(status, subject === 'last' ? 'Diagnosing the latest attempt…' : subject ? 'Diagnosing the attempt…' : 'Diagnosing…');
+  const answer = await api('GET', diagnosisUrl(context, subject));
+  if (request !== diagnosisRequest) return;
+  box.removeAttribute('aria-busy');
   box.classList.remove('muted');
-  const answer = await api('GET', OPTIONAL.diagnosis(context.target.id));
-  const latest = attempts[0];
+  fill(status);
+  if (absent(answer)) {
+    context.diagnosis = false;
+    $('#diagnosis-actions').hidden = true;
+    fill(box, recordedDiagnosis(context));
+    return;
+  }
+  context.diagnosis = true;
+  markSubject(context, subject);
+  if (!answer.ok) {
+    fill(box, h('div', { class: 'notice bad', role: 'alert' }, errorView(errorOf(answer))));
+    return;
+  }
+  fill(box, diagnosisView(answer.body, context));
+  if (focus) $('#diagnosis-heading').focus();
+}
+
+/** An older keywarden: what the latest attempt recorded, and a plain "not available". */
+function recordedDiagnosis(context) {
+  const latest = context.attempts[0];
   const recorded = latest
     ? [h('p', { text: 'What keywarden recorded at this user\'s latest registration attempt (' + formatTime(latest.startedDateTime) + '):' }), attemptSummary(latest)]
     : [h('p', { text: 'This user has made no registration attempt yet.' })];
+  return [notAvailable('A diagnosis of whether this user can register now, and with what,'), recorded];
+}
+
+function diagnosisView(d, context) {
+  const subject = d.subject || {};
+  const attempt = subject.kind === 'attempt' ? subject : null;
+  const user = (d.user && d.user.displayName) || context.target.displayName;
+  const heading = h('h3', {
+    id: 'diagnosis-heading',
+    tabindex: '-1',
+    text: attempt ? 'Why did the attempt of ' + formatTime(attempt.startedAt) + ' end as it did?' : 'Can ' + user + ' register a passkey now?',
+  });
+  const kind = d.firstFailure ? 'bad' : attempt && attempt.status !== 'succeeded' ? 'warn' : 'ok';
+  const verdict = h('div', { class: 'notice ' + kind },
+    h('p', {}, h('strong', { text: d.summary })),
+    d.firstFailure
+      ? h('p', {}, 'The walk stops at question ' + d.firstFailure.question + ' (', h('code', { text: d.firstFailure.code }), '): act there first.')
+      : null);
+  return h('div', { class: 'diagnosis', data: { subject: attempt ? 'attempt' : 'now' } },
+    heading,
+    subjectFacts(d, attempt),
+    verdict,
+    h('ol', { class: 'questions tree', 'aria-label': 'The four questions' }, (d.questions || []).map((step) => stepView(step, context, 4))),
+    profilesView(d.profiles || [], attempt ? 'Profiles that applied at the time' : 'Profiles that apply', 4,
+      attempt ? 'No profile was recorded for the attempt.' : 'None: no passkey profile applies, so no passkey is accepted.'),
+    d.today ? todayView(d, context) : null,
+    (d.notes || []).length ? h('ul', { class: 'notes small' }, d.notes.map((n) => h('li', {}, h('strong', { text: 'Note: ' }), n))) : null);
+}
+
+function subjectFacts(d, attempt) {
+  if (!attempt) {
+    return facts([
+      ['Diagnosed', formatTime(d.subject && d.subject.at)],
+      ['Policy', 'version ' + d.policyVersion + ' (today\'s)'],
+    ]);
+  }
+  return facts([
+    ['Attempt', h('code', { class: 'break', text: attempt.id })],
+    ['Begun', formatTime(attempt.startedAt) + (attempt.onBehalf ? ', by an administrator on the user\'s behalf' : ', by the user')],
+    ['Ended', attempt.finishedAt ? formatTime(attempt.finishedAt) : 'not yet (still open)'],
+    ['Outcome', [statusBadge(attempt), attempt.outcome ? [' ', h('code', { text: attempt.outcome })] : null]],
+    ['Policy', 'version ' + d.policyVersion + ' (the one in force at the time)'],
+  ]);
+}
+
+/** One question of the walk: its answer (in words and a sign), code, finding, evidence, failure modes and fixes. */
+function stepView(step, context, level) {
+  const status = STEP_STATUS[step.status] || { label: String(step.status), sign: '?', css: '', badge: '' };
+  const sub = 'h' + (level + 1);
+  const parts = [
+    h('h' + level, { class: 'q-title' },
+      step.question + '. ' + step.title + ' ',
+      h('span', { class: 'badge ' + status.badge }, h('span', { 'aria-hidden': 'true', text: status.sign + ' ' }), status.label)),
+  ];
+  if (step.code || step.status !== 'notReached') {
+    parts.push(h('p', { class: 'finding' },
+      step.code ? [h('code', { class: 'code', text: step.code }), ' '] : null,
+      step.finding));
+  } else {
+    parts.push(h('p', { class: 'finding muted', text: 'Not reached: an earlier question failed.' }));
+  }
+  const evidence = stepEvidence(step.evidence || {}, context);
+  if (evidence) parts.push(h(sub, { text: 'Evidence' }), evidence);
+  const modes = step.failureModes || [];
+  if (modes.length) {
+    parts.push(h(sub, { text: 'Known platform failure modes' }), h('ul', { class: 'modes' }, modes.map((mode) => h('li', { data: { mode: mode.id } },
+      h('p', {}, h('strong', { text: mode.title }), ' ', h('span', { class: 'muted', text: '(' + (KNOWLEDGE_PLATFORMS[mode.platform] || mode.platform) + ')' })),
+      h('p', {}, h('strong', { text: 'Why: ' }), mode.explanation),
+      mode.fix ? h('p', {}, h('strong', { text: 'Fix, ' + actionLabel(mode.fix.action).toLowerCase() + ': ' }), mode.fix.text) : null,
+      h('p', { class: 'reference', text: 'Source: ' + mode.source + ' · ' + mode.id })))));
+  }
+  const fixes = step.fixes || [];
+  if (fixes.length) {
+    parts.push(h(sub, { text: fixes.length === 1 ? 'Fix' : 'Fixes' }), h('ul', { class: 'fixes' }, fixes.map((fix) => h('li', { data: { action: fix.action } },
+      h('strong', { text: actionLabel(fix.action) + ': ' }), fix.text))));
+  }
+  return h('li', { class: status.css, data: { question: String(step.question), status: step.status } }, parts);
+}
+
+function stepEvidence(evidence, context) {
+  switch (evidence.kind) {
+    case 'eligibility': return eligibilityFacts(evidence);
+    case 'verification': return verificationFacts(evidence);
+    case 'platform': return platformFacts(evidence);
+    case 'acceptance': return acceptanceFacts(evidence, context);
+    case 'none': case undefined: return null;
+    default: return h('pre', { class: 'json', text: JSON.stringify(evidence, null, 2) });
+  }
+}
+
+/** Whether a value was given (the API sends null for "not known"). */
+function known(value) {
+  return value !== null && value !== undefined;
+}
+
+function onOff(value) {
+  return value ? 'on' : 'off';
+}
+
+function targetKind(target) {
+  if (target.id === 'all_users') return '';
+  return target.targetType === 'user' ? ' (user)' : ' (group)';
+}
+
+/** Policy targets with the profiles each allows, as a list; 'none' when empty. */
+function targetsView(targets, none = 'none') {
+  if (!targets || !targets.length) return none;
+  return h('ul', { class: 'plain' }, targets.map((t) => h('li', {},
+    h('span', { text: t.name + targetKind(t) }),
+    (t.profiles || []).length ? ', allows ' + t.profiles.map((p) => p.name).join(', ') : '')));
+}
+
+function eligibilityFacts(e) {
+  return facts([
+    ['Passkey method', (e.methodState === 'enabled' ? 'enabled' : 'disabled') + '; self-service set up ' + onOff(e.selfServiceRegistrationAllowed)],
+    ['Path', e.path === 'onBehalf' ? 'an administrator on the user\'s behalf' : 'self-service'],
+    ['Account', (e.accountEnabled ? 'enabled' : 'disabled') + ', ' + e.userType],
+    ['Member of', e.memberOf ? e.memberOf.map((g) => g.name).join(', ') || 'no group' : null],
+    ['Included by', targetsView(e.includedBy, 'no include target covers the user')],
+    ['Excluded by', targetsView(e.excludedBy, 'nothing')],
+    ['Other include targets', (e.otherIncludeTargets || []).length ? targetsView(e.otherIncludeTargets) : null],
+  ]);
+}
+
+function methodName(method) {
+  return METHOD_NAMES[method] || method;
+}
+
+function verificationFacts(v) {
+  const last = v.lastStrongAuthentication
+    ? (v.lastStrongMethod ? methodName(v.lastStrongMethod) : 'a strong method') + ' at ' + formatTime(v.lastStrongAuthentication) +
+      (v.verifiedUntil ? ', recent until ' + formatTime(v.verifiedUntil) : '')
+    : 'none recorded';
+  let pass = null;
+  if (v.accessPass) {
+    const p = v.accessPass;
+    pass = (p.isUsableOnce ? 'one-time' : 'multi-use') + ', ' + formatTime(p.startDateTime) + ' to ' + formatTime(p.expiresDateTime) +
+      '; usable: ' + yesNo(p.isUsable) + ' (' + p.methodUsabilityReason + ')' +
+      (p.methodState === 'disabled' ? '; the pass method is disabled' : p.inPolicyScope ? '' : '; the pass method does not cover the user');
+  } else if (known(v.authenticatorApp)) {
+    pass = 'none';
+  }
+  return facts([
+    ['Registration window', v.windowMinutes + ' minutes'],
+    ['Who had to verify', v.verifiedParty],
+    ['Last strong authentication', last],
+    ['Via a one-time pass', v.viaOneTimeAccessPass ? 'yes' : null],
+    ['Methods to verify with', (v.usableMethods || []).map(methodName).join(', ') || 'none'],
+    ['Authenticator app', known(v.authenticatorApp) ? (v.authenticatorApp ? 'set up' : 'not set up') : null],
+    ['Passkeys', Array.isArray(v.passkeys) ? v.passkeys[0] + ' registered, ' + v.passkeys[1] + ' usable under today\'s policy' : null],
+    ['Temporary Access Pass', pass],
+  ]);
+}
+
+function capabilityList(capabilities, supported) {
+  return Object.entries(capabilities || {}).filter(([, v]) => v === supported).map(([k]) => k).join(', ');
+}
+
+function attestationPhrase(format) {
+  return !format || format === 'none' ? 'no attestation' : format + ' attestation';
+}
+
+function platformFacts(p) {
+  const capabilities = p.clientCapabilities || {};
+  const reported = Object.keys(capabilities).length > 0;
+  return facts([
+    ['From attempt', p.attemptId ? [h('code', { class: 'break', text: p.attemptId }), p.at ? ' at ' + formatTime(p.at) : ''] : null],
+    ['Client', p.clientPlatform || (p.userAgent ? 'unknown platform' : null)],
+    ['Path chosen', p.path ? PATHS[p.path] || p.path : null],
+    ['Browser error', p.error ? h('code', { class: 'break', text: p.error }) : null],
+    ['Platform authenticator available', known(p.platformAuthenticatorAvailable) ? yesNo(p.platformAuthenticatorAvailable) : null],
+    ['Capabilities supported', reported ? capabilityList(capabilities, true) || 'none' : null],
+    ['Capabilities missing', reported ? capabilityList(capabilities, false) || 'none' : null],
+    ['Response', p.attestationFormat ? attestationPhrase(p.attestationFormat) : null],
+    ['User verified', known(p.userVerified) ? yesNo(p.userVerified) : null],
+    ['Hardware-backed key', known(p.hardwareBacked) ? yesNo(p.hardwareBacked) : null],
+    ['User agent', p.userAgent ? h('span', { class: 'small break', text: p.userAgent }) : null],
+    ...(p.notes || []).map((n) => ['Note', n]),
+  ]);
+}
+
+function acceptanceFacts(a, context) {
+  const authenticator = a.authenticator;
+  const admitted = a.admittedBy
+    ? ((a.verdicts || []).find((v) => v.profileId === a.admittedBy) || {}).profileName || context.names.profiles.get(a.admittedBy) || a.admittedBy
+    : null;
+  const verdicts = (a.verdicts || []).length
+    ? h('ul', { class: 'plain' }, a.verdicts.map((v) => h('li', { data: { profile: v.profileId } },
+      h('strong', { text: v.profileName + ': ' }),
+      v.accepted ? 'accepts it' : ['refuses it', (v.denials || []).map((d) => [h('br'), h('code', { text: d.code }), ' ', d.detail])])))
+    : 'no profile applied';
+  return facts([
+    ['Authenticator', authenticator ? [(authenticator.name || 'unknown model') + ' ', h('code', { class: 'small', text: authenticator.aaguid })] : null],
+    ['Passkey type', authenticator ? passkeyTypeLabel(authenticator.passkeyType) : null],
+    ['Attestation', authenticator ? attestationPhrase(authenticator.attestationFormat) + ', ' + (authenticator.attestationLevel === 'attested' ? 'attested' : 'not attested') : null],
+    ['Transports', authenticator ? (authenticator.transports || []).join(', ') || 'none stated' : null],
+    ['Profiles', verdicts],
+    ['Admitted by', admitted],
+    ...(a.notes || []).map((n) => ['Note', n]),
+  ]);
+}
+
+/** The passkey profiles that apply and what each accepts, with the authenticators its list names. */
+function profilesView(profiles, title, level, none) {
+  return [
+    h('h' + level, { text: title }),
+    profiles.length
+      ? h('ul', { class: 'profiles' }, profiles.map((p) => {
+        const restrictions = p.keyRestrictions || {};
+        const listed = restrictions.isEnforced ? restrictions.aaGuids || [] : [];
+        return h('li', { data: { profile: p.id } },
+          h('p', {}, h('strong', { text: p.name }), ' ', h('span', { class: 'muted small', text: '(' + p.id + ')' }), ' accepts:'),
+          h('ul', {}, (p.accepts || []).map((sentence) => h('li', { text: sentence }))),
+          listed.length
+            ? [h('p', { class: 'small', text: restrictions.enforcementType === 'block' ? 'Authenticators on its block list:' : 'Authenticators on its allow list:' }),
+              h('ul', { class: 'small' }, listed.map((a) => h('li', {}, (a.name || 'unnamed model') + ' ', h('code', { text: a.aaguid }))))]
+            : null);
+      }))
+      : h('p', { class: 'muted', text: none }),
+  ];
+}
+
+/** A past attempt re-read under today's policy: questions 1 and 4, and what differs from the recorded answer. */
+function todayView(d, context) {
+  const today = d.today;
+  const steps = [today.eligible, today.accepted].filter(Boolean);
+  const differs = (step) => {
+    const recorded = (d.questions || []).find((q) => q.question === step.question);
+    return !recorded || recorded.status !== step.status || recorded.code !== step.code;
+  };
+  const changed = today.changed ? steps.filter(differs) : [];
+  return h('section', { class: 'today', 'aria-labelledby': 'today-title' },
+    h('h4', { id: 'today-title', text: 'Under today\'s policy (version ' + today.policyVersion + ')' }),
+    h('p', {}, h('span', { class: 'badge ' + (today.changed ? 'warn' : ''), text: today.changed ? 'Changed' : 'Same answer' }), ' ', today.summary),
+    h('ul', { class: 'plain small' }, steps.map((step) => {
+      const status = STEP_STATUS[step.status] || { label: step.status, sign: '?' };
+      return h('li', {}, 'Question ' + step.question + ': ' + status.label.toLowerCase(), step.code ? [' (', h('code', { text: step.code }), ')'] : null);
+    })),
+    changed.length ? h('ol', { class: 'questions tree', 'aria-label': 'Today\'s answers that differ' }, changed.map((step) => stepView(step, context, 5))) : null);
+}
+
+/* The effective policy (GET effectivePolicy): targets matched, profiles that apply, what each accepts. */
+
+async function loadEffectivePolicy(context) {
+  const box = $('#effective-policy');
+  const answer = await api('GET', OPTIONAL.effectivePolicy(context.target.id));
+  box.classList.remove('muted');
   if (answer.ok) {
-    fill(box, genericView(answer.body), h('h3', { text: 'Latest attempt' }), recorded);
+    fill(box, explanationView(answer.body));
     return;
   }
   if (absent(answer)) {
-    fill(box, notAvailable('A diagnosis of whether this user can register now, and with what,'), recorded);
+    renderRecordedPolicy(context);
     return;
   }
-  fill(box, h('div', { class: 'notice bad' }, errorView(errorOf(answer))), recorded);
+  fill(box, h('div', { class: 'notice bad' }, errorView(errorOf(answer))));
+}
+
+function accessPassSentence(pass) {
+  if (pass.methodState === 'disabled') return 'the method is disabled';
+  if (!pass.inPolicyScope) return 'the method does not cover this user';
+  return 'may sign in with one: ' + (pass.oneTimeOnly ? 'one-time only' : 'one-time or multi-use') + ', ' +
+    pass.minimumLifetimeInMinutes + ' to ' + pass.maximumLifetimeInMinutes + ' minutes (' + pass.defaultLifetimeInMinutes + ' by default)';
+}
+
+function explanationView(e) {
+  const v = e.eligibilityEvidence || {};
+  const eligible = !e.eligibility;
+  return h('div', { class: 'explanation' },
+    h('div', { class: 'notice ' + (eligible ? 'ok' : 'bad') },
+      h('p', {},
+        h('span', { class: 'badge ' + (eligible ? 'ok' : 'bad') }, h('span', { 'aria-hidden': 'true', text: (eligible ? '✓' : '✗') + ' ' }), eligible ? 'Eligible' : 'Not eligible'),
+        ' ',
+        eligible ? 'The user may register a passkey themselves' : ['The user may not register a passkey themselves: ', h('code', { text: e.eligibility })],
+        ' (policy version ' + e.policyVersion + ').')),
+    facts([
+      ['Passkey method', (v.methodState === 'enabled' ? 'enabled' : 'disabled') + '; self-service set up ' + onOff(v.selfServiceRegistrationAllowed)],
+      ['Account', (v.accountEnabled ? 'enabled' : 'disabled') + ', ' + v.userType],
+      ['Member of', (v.memberOf || []).map((g) => g.name).join(', ') || 'no group'],
+      ['Included by', targetsView(v.includedBy, 'no include target covers the user')],
+      ['Excluded by', targetsView(v.excludedBy, 'nothing')],
+      ['Include targets that do not cover the user', (v.otherIncludeTargets || []).length ? targetsView(v.otherIncludeTargets) : null],
+      ['Registration window', e.registrationWindowMinutes + ' minutes after a strong authentication (10 after a one-time Temporary Access Pass)'],
+      ['Temporary Access Pass', e.accessPass ? accessPassSentence(e.accessPass) : null],
+    ]),
+    profilesView(e.profiles || [], 'Profiles that apply', 3, 'None: no passkey profile applies, so no passkey is accepted.'),
+    (e.statements || []).length
+      ? h('details', { class: 'statements' }, h('summary', { text: 'In sentences, as keywarden policy explain prints it' }),
+        h('ul', {}, e.statements.map((s) => h('li', { text: s }))))
+      : null);
+}
+
+/** An older keywarden: the policy as the latest attempt that answered question 1 recorded it. */
+function renderRecordedPolicy(context) {
+  const box = $('#effective-policy');
+  const withQ1 = context.attempts.find((a) => a.questions && a.questions.eligible);
+  const note = notAvailable('Computing the effective policy for a user on demand');
+  if (!withQ1) {
+    fill(box, note, h('p', { text: 'No registration attempt has recorded the policy that applied to this user yet.' }));
+    return;
+  }
+  const evidence = withQ1.questions.eligible.evidence;
+  const { groups, profiles } = context.names;
+  const group = (id) => (id === 'all_users' ? 'all users' : groups.get(id) || id);
+  fill(box, note,
+    h('p', { text: 'As applied at the attempt of ' + formatTime(withQ1.startedDateTime) + ' (policy version ' + withQ1.policyVersion + '):' }),
+    h('dl', { class: 'facts' },
+      h('dt', { text: 'Passkey method' }), h('dd', { text: evidence.methodState }),
+      h('dt', { text: 'Self-service registration' }), h('dd', { text: evidence.selfServiceRegistrationAllowed ? 'allowed' : 'off' }),
+      h('dt', { text: 'Included by' }), h('dd', { text: (evidence.includedBy || []).map((m) => group(m.targetId) + (m.isRegistrationRequired ? ' (registration required)' : '')).join(', ') || 'no include target' }),
+      h('dt', { text: 'Excluded by' }), h('dd', { text: (evidence.excludedBy || []).map((t) => group(t.id)).join(', ') || 'nothing' }),
+      h('dt', { text: 'Passkey profiles' }), h('dd', { text: (evidence.profiles || []).map((p) => profiles.get(p) || p).join(', ') || 'none' })));
 }
 
 /** The outcome of one attempt in a sentence or two, with the fix. */
@@ -162,45 +570,30 @@ function clientSentence(report) {
     (report.path ? ' on the path "' + PATHS[report.path] + '"' : '') + '.';
 }
 
-function renderEffectivePolicy(context, attempts) {
-  const box = $('#effective-policy');
-  box.classList.remove('muted');
-  const withQ1 = attempts.find((a) => a.questions && a.questions.eligible);
-  const note = notAvailable('Computing the effective policy for a user on demand');
-  if (!withQ1) {
-    fill(box, note, h('p', { text: 'No registration attempt has recorded the policy that applied to this user yet.' }));
-    return;
-  }
-  const evidence = withQ1.questions.eligible.evidence;
-  const { groups, profiles } = context.names;
-  const group = (id) => (id === 'all_users' ? 'all users' : groups.get(id) || id);
-  fill(box, note,
-    h('p', { text: 'As applied at the attempt of ' + formatTime(withQ1.startedDateTime) + ' (policy version ' + withQ1.policyVersion + '):' }),
-    h('dl', { class: 'facts' },
-      h('dt', { text: 'Passkey method' }), h('dd', { text: evidence.methodState }),
-      h('dt', { text: 'Self-service registration' }), h('dd', { text: evidence.selfServiceRegistrationAllowed ? 'allowed' : 'off' }),
-      h('dt', { text: 'Included by' }), h('dd', { text: (evidence.includedBy || []).map((m) => group(m.targetId) + (m.isRegistrationRequired ? ' (registration required)' : '')).join(', ') || 'no include target' }),
-      h('dt', { text: 'Excluded by' }), h('dd', { text: (evidence.excludedBy || []).map((t) => group(t.id)).join(', ') || 'nothing' }),
-      h('dt', { text: 'Passkey profiles' }), h('dd', { text: (evidence.profiles || []).map((p) => profiles.get(p) || p).join(', ') || 'none' })));
-}
+/* Registration attempts, with the four questions each recorded. */
 
-async function loadAttempts(context) {
-  const box = $('#attempts');
+async function fetchAttempts(context) {
   const answer = await api('GET', context.base + '/registrationAttempts');
-  box.classList.remove('muted');
   if (!answer.ok) {
-    showError(box, errorOf(answer));
+    context.attemptsError = errorOf(answer);
     return [];
   }
-  const attempts = (answer.body.value || []).slice().sort((a, b) => b.startedDateTime.localeCompare(a.startedDateTime));
-  if (!attempts.length) {
-    fill(box, h('p', { class: 'muted', text: 'No registration attempt yet.' }));
-    return attempts;
-  }
-  fill(box, attempts.map((attempt, i) => attemptView(attempt, context, i === 0)));
-  return attempts;
+  return (answer.body.value || []).slice().sort((a, b) => b.startedDateTime.localeCompare(a.startedDateTime));
 }
 
+function renderAttempts(context) {
+  const box = $('#attempts');
+  box.classList.remove('muted');
+  if (context.attemptsError) {
+    showError(box, context.attemptsError);
+    return;
+  }
+  if (!context.attempts.length) {
+    fill(box, h('p', { class: 'muted', text: 'No registration attempt yet.' }));
+    return;
+  }
+  fill(box, context.attempts.map((attempt, i) => attemptView(attempt, context, i === 0)));
+}
 function statusBadge(attempt) {
   const kind = attempt.status === 'succeeded' ? 'ok' : attempt.status === 'failed' ? 'bad' : 'warn';
   return h('span', { class: 'badge ' + kind, text: attempt.status });
@@ -219,6 +612,14 @@ function attemptView(attempt, context, open) {
   const body = h('div', { class: 'attempt-body' },
     questions,
     attempt.fix ? h('p', {}, h('strong', { text: 'Fix: ' }), attempt.fix) : null,
+    context.diagnosis
+      ? h('div', { class: 'actions' }, h('button', {
+        type: 'button',
+        class: 'attempt-diagnose',
+        'aria-label': 'Diagnose this attempt, begun ' + formatTime(attempt.startedDateTime),
+        on: { click: () => showDiagnosis(context, attempt.id, true) },
+      }, 'Diagnose this attempt'))
+      : null,
     h('p', { class: 'reference', text: 'Attempt ' + attempt.id + ' · correlation ' + attempt.correlationId + ' · policy version ' + attempt.policyVersion + (attempt.ipAddress ? ' · from ' + attempt.ipAddress : '') }),
     h('details', {}, h('summary', { text: 'Raw evidence' }), h('pre', { class: 'json', text: JSON.stringify(attempt, null, 2) })));
   return h('details', { class: 'attempt', open: open || undefined, data: { attempt: attempt.id } }, summary, body);
@@ -244,8 +645,9 @@ function yesNo(value) {
   return value === true ? 'yes' : value === false ? 'no' : 'unknown';
 }
 
+/** A definition list of [term, value] pairs; a value is text, a node or a list of them; empty values are left out. */
 function facts(pairs) {
-  return h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v) })]));
+  return h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, typeof v === 'object' ? v : String(v))]));
 }
 
 function evidenceView(key, evidence, attempt, context) {
@@ -303,7 +705,6 @@ function evidenceView(key, evidence, attempt, context) {
       return h('pre', { class: 'json', text: JSON.stringify(evidence, null, 2) });
   }
 }
-
 async function loadPasskeys(context) {
   const box = $('#passkeys');
   box.classList.remove('muted');

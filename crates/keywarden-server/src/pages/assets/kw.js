@@ -68,7 +68,8 @@ export function serverNow() {
 
 /**
  * Builds an element. `props`: `class`, `text`, `hidden`, `on` ({ event: handler }), `data` ({ key: value }),
- * anything else becomes an attribute. Children are nodes or strings (always inserted as text, never as HTML).
+ * anything else becomes an attribute. Children are nodes or strings (always inserted as text, never as HTML), or
+ * arrays of them at any depth.
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -86,7 +87,7 @@ export function h(tag, props = {}, ...children) {
 }
 
 function append(el, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
