@@ -267,6 +267,8 @@ pub struct RestrictionsView {
     pub is_enforced: bool,
     pub enforcement_type: EnforcementType,
     pub aa_guids: Vec<AuthenticatorName>,
+    /// Named authenticator groups (from the FIDO metadata) listed next to the AAGUIDs.
+    pub authenticator_groups: Vec<crate::policy::AuthenticatorGroup>,
 }
 
 /// What one passkey profile accepts, as data and in plain words.
@@ -630,8 +632,15 @@ pub fn profile_view(profile: &PasskeyProfile, catalog: &Catalog) -> ProfileView 
     let listed = aa_guids
         .iter()
         .map(AuthenticatorName::label)
+        .chain(
+            restrictions
+                .authenticator_groups
+                .iter()
+                .map(|g| format!("the group \"{}\"", g.description())),
+        )
         .collect::<Vec<_>>()
         .join(", ");
+    let nothing_listed = aa_guids.is_empty() && restrictions.authenticator_groups.is_empty();
     let mut accepts = vec![types_phrase(profile.passkey_types).to_string()];
     accepts.push(match profile.attestation_enforcement {
         AttestationEnforcement::RegistrationOnly => {
@@ -650,13 +659,9 @@ pub fn profile_view(profile: &PasskeyProfile, catalog: &Catalog) -> ProfileView 
     });
     accepts.push(match (restrictions.is_enforced, restrictions.enforcement_type) {
         (false, _) => "any authenticator model".into(),
-        (true, EnforcementType::Allow) if aa_guids.is_empty() => {
-            "no authenticator model (the allow list is empty)".into()
-        }
+        (true, EnforcementType::Allow) if nothing_listed => "no authenticator model (the allow list is empty)".into(),
         (true, EnforcementType::Allow) => format!("only these authenticators: {listed}"),
-        (true, EnforcementType::Block) if aa_guids.is_empty() => {
-            "any authenticator model (the block list is empty)".into()
-        }
+        (true, EnforcementType::Block) if nothing_listed => "any authenticator model (the block list is empty)".into(),
         (true, EnforcementType::Block) => format!("any authenticator except: {listed}"),
     });
     ProfileView {
@@ -668,6 +673,7 @@ pub fn profile_view(profile: &PasskeyProfile, catalog: &Catalog) -> ProfileView 
             is_enforced: restrictions.is_enforced,
             enforcement_type: restrictions.enforcement_type,
             aa_guids,
+            authenticator_groups: restrictions.authenticator_groups.clone(),
         },
         accepts,
     }

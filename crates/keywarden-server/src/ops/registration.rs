@@ -351,6 +351,7 @@ fn what_profiles_accept(profiles: &[&PasskeyProfile], catalog: &Catalog) -> Valu
                 "keyRestrictions": {
                     "isEnforced": restrictions.is_enforced,
                     "enforcementType": restrictions.enforcement_type,
+                    "authenticatorGroups": restrictions.authenticator_groups,
                     "aaGuids": restrictions.aa_guids.iter()
                         .map(|aaguid| json!({ "aaGuid": aaguid.to_string(), "model": catalog.name(aaguid) }))
                         .collect::<Vec<_>>(),

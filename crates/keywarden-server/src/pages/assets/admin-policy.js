@@ -79,6 +79,8 @@ function profileBlock(profile) {
   field(block, 'keyRestrictions.isEnforced').checked = !!restrictions.isEnforced;
   field(block, 'keyRestrictions.enforcementType').value = restrictions.enforcementType || 'allow';
   field(block, 'keyRestrictions.aaGuids').value = (restrictions.aaGuids || []).join('\n');
+  const groups = restrictions.authenticatorGroups || [];
+  for (const box of $$('[data-group]', block)) box.checked = groups.includes(box.dataset.group);
   field(block, 'isSha1TpmAttestationAllowed').checked = !!profile.isSha1TpmAttestationAllowed;
   $('.profile-legend', block).textContent = 'Profile: ' + (profile.name || 'new');
   field(block, 'name').addEventListener('input', (e) => {
@@ -157,14 +159,22 @@ function collectFido2() {
       name: field(block, 'name').value.trim(),
       passkeyTypes: $$('[data-type]:checked', block).map((b) => b.dataset.type).join(','),
       attestationEnforcement: field(block, 'attestationEnforcement').value,
-      keyRestrictions: {
-        isEnforced: field(block, 'keyRestrictions.isEnforced').checked,
-        enforcementType: field(block, 'keyRestrictions.enforcementType').value,
-        aaGuids: field(block, 'keyRestrictions.aaGuids').value.split(/\s+/).map((s) => s.trim()).filter(Boolean),
-      },
+      keyRestrictions: keyRestrictionsOf(block),
       isSha1TpmAttestationAllowed: field(block, 'isSha1TpmAttestationAllowed').checked,
     })),
   };
+}
+
+/** A profile's key restrictions; `authenticatorGroups` only when some are chosen, as the server shows them. */
+function keyRestrictionsOf(block) {
+  const restrictions = {
+    isEnforced: field(block, 'keyRestrictions.isEnforced').checked,
+    enforcementType: field(block, 'keyRestrictions.enforcementType').value,
+    aaGuids: field(block, 'keyRestrictions.aaGuids').value.split(/\s+/).map((s) => s.trim()).filter(Boolean),
+  };
+  const groups = $$('[data-group]:checked', block).map((b) => b.dataset.group);
+  if (groups.length) restrictions.authenticatorGroups = groups;
+  return restrictions;
 }
 
 function collectExclude(row) {
