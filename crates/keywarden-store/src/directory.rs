@@ -35,9 +35,14 @@ pub struct UserPage {
 const USER_COLUMNS: &str = "id, upn, display_name, user_type, account_enabled, roles";
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
+    user_from_row_with_id(row, "id")
+}
+
+/// A user from a row holding the user columns, its id in `id_column` (a join names it otherwise).
+pub(crate) fn user_from_row_with_id(row: &AnyRow, id_column: &str) -> Result<User> {
     let user_type: String = get(row, "user_type")?;
     Ok(User {
-        id: parse_id("users.id", &get::<String>(row, "id")?)?,
+        id: parse_id("users.id", &get::<String>(row, id_column)?)?,
         user_principal_name: get(row, "upn")?,
         display_name: get(row, "display_name")?,
         user_type: user_type.parse::<UserType>().map_err(Error::Corrupt)?,
