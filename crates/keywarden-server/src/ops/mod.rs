@@ -16,6 +16,7 @@ use keywarden_domain::Code;
 use keywarden_domain::audit::{Activity, Event, KeyValue, Outcome, TargetResource};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::GroupId;
+use keywarden_domain::passkey::Passkey;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
 use keywarden_store::StoredPolicy;
 use time::Duration;
@@ -102,13 +103,24 @@ pub async fn usable_strong_methods(
     user: &User,
     groups: &BTreeSet<GroupId>,
 ) -> Result<Vec<String>, ApiError> {
+    let passkeys = state.store.passkeys_of(user.id).await?;
+    usable_strong_methods_with(state, policy, user, groups, &passkeys).await
+}
+
+/// [`usable_strong_methods`] for a caller that has already read the user's passkeys.
+pub async fn usable_strong_methods_with(
+    state: &AppState,
+    policy: &StoredPolicy,
+    user: &User,
+    groups: &BTreeSet<GroupId>,
+    passkeys: &[Passkey],
+) -> Result<Vec<String>, ApiError> {
     let now = state.clock.now();
     let member = Member { user, groups };
     let mut methods = Vec::new();
     if state.store.totp_of(user.id).await?.is_some() {
         methods.push("softwareOath".to_string());
     }
-    let passkeys = state.store.passkeys_of(user.id).await?;
     if passkeys
         .iter()
         .any(|p| sign_in_check(&policy.policy.fido2, member, p.aa_guid, p.passkey_type).is_ok())
