@@ -249,6 +249,26 @@ impl Store {
         ids.iter().map(|id| parse_id("group_members.group_id", id)).collect()
     }
 
+    /// A user's group memberships and the number of the policy version in force (0 before the first), in one
+    /// query: every policy decision about a user needs both, and the version lets a caller keep the parsed
+    /// policy while it has not changed (versions are never rewritten).
+    pub async fn groups_and_policy_version(&self, user: UserId) -> Result<(BTreeSet<GroupId>, i64)> {
+        let rows: Vec<(Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT v.version, g.group_id FROM (SELECT MAX(version) AS version FROM policy_versions) v \
+             LEFT JOIN group_members g ON g.user_id = $1",
+        )
+        .bind(user.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        let version = rows.first().and_then(|(version, _)| *version).unwrap_or(0);
+        let groups = rows
+            .iter()
+            .filter_map(|(_, id)| id.as_deref())
+            .map(|id| parse_id("group_members.group_id", id))
+            .collect::<Result<_>>()?;
+        Ok((groups, version))
+    }
+
     pub async fn group(&self, id: GroupId) -> Result<Option<Group>> {
         let row = sqlx::query("SELECT id, display_name, description FROM directory_groups WHERE id = $1")
             .bind(id.to_string())

@@ -136,8 +136,7 @@ pub async fn begin(
     if path == RegistrationPath::OnBehalf {
         actor.require_manage_methods_of(target)?;
     }
-    let policy = super::current_policy(state).await?;
-    let groups = super::groups_of(state, target).await?;
+    let (policy, groups) = super::policy_and_groups(state, target).await?;
     let member = Member {
         user: target,
         groups: &groups,
@@ -427,8 +426,7 @@ pub async fn finish(
         .await?);
     }
     // Policy may have changed since begin: question 1 is answered again with today's policy.
-    let policy = super::current_policy(state).await?;
-    let groups = super::groups_of(state, target).await?;
+    let (policy, groups) = super::policy_and_groups(state, target).await?;
     let member = Member {
         user: target,
         groups: &groups,
