@@ -37,7 +37,11 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
             .context("locating this binary")?
             .with_file_name("keywarden"),
     };
-    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let dir = match &options.db_dir {
+        Some(parent) => tempfile::tempdir_in(parent),
+        None => tempfile::tempdir(),
+    }
+    .context("creating a temporary directory")?;
 
     let setup_started = Instant::now();
     eprintln!(
@@ -103,6 +107,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
             cpu_model,
         },
         backend: options.backend,
+        database_dir: options
+            .db_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir)
+            .display()
+            .to_string(),
         server: binary.display().to_string(),
         clients: options.clients,
         users: options.users,
@@ -250,6 +260,8 @@ struct CpuSnapshot {
     server: Duration,
     loadgen: Duration,
     machine: MachineCpu,
+    cpu_stall: Option<u64>,
+    io_stall: Option<u64>,
 }
 
 impl CpuSnapshot {
@@ -259,6 +271,8 @@ impl CpuSnapshot {
             server: cpu_time_of(&format!("/proc/{pid}/stat")).unwrap_or_default(),
             loadgen: cpu_time_of("/proc/self/stat").unwrap_or_default(),
             machine: MachineCpu::now(),
+            cpu_stall: server::stall_micros("cpu"),
+            io_stall: server::stall_micros("io"),
         }
     }
 
@@ -269,6 +283,14 @@ impl CpuSnapshot {
             server: cores(self.server.saturating_sub(earlier.server)),
             loadgen: cores(self.loadgen.saturating_sub(earlier.loadgen)),
             machine: round(self.machine.busy_cores_since(&earlier.machine, wall), 2),
+            cpu_stalled_percent: stalled(self.cpu_stall, earlier.cpu_stall, wall),
+            io_stalled_percent: stalled(self.io_stall, earlier.io_stall, wall),
         }
     }
+}
+
+/// The share of `wall` during which some task waited, from two PSI totals.
+fn stalled(now: Option<u64>, earlier: Option<u64>, wall: Duration) -> Option<f64> {
+    let waited = now?.checked_sub(earlier?)? as f64 / 1e6;
+    Some(round(100.0 * waited / wall.as_secs_f64().max(1e-9), 1))
 }

@@ -31,6 +31,10 @@ pub struct Options {
     /// The `keywarden` binary to run as the server (a release build). Default: `keywarden` next to this binary.
     #[arg(long)]
     pub server: Option<PathBuf>,
+    /// Where the SQLite database (and the server's log) are created, in a new temporary directory. Default: the
+    /// system's temporary directory. `/dev/shm` takes the disk out of the measurement.
+    #[arg(long)]
+    pub db_dir: Option<PathBuf>,
     /// Concurrent clients, each a loop of complete operations with its own HTTP connection.
     #[arg(long, default_value_t = 64)]
     pub clients: usize,

@@ -17,6 +17,8 @@ pub struct Report {
     pub date: String,
     pub machine: Machine,
     pub backend: Backend,
+    /// Where the SQLite database lived (the PostgreSQL cluster is always under the temporary directory).
+    pub database_dir: String,
     pub server: String,
     pub clients: usize,
     pub users: usize,
@@ -126,13 +128,20 @@ pub fn mib(bytes: u64) -> f64 {
     round(bytes as f64 / MIB, 1)
 }
 
-/// Average busy cores during the measured part of a phase.
+/// Average busy cores during the measured part of a phase, and how much of it something on the machine waited.
 #[derive(Serialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct Cpu {
     pub server: f64,
     pub loadgen: f64,
     /// Everything on the machine (server, load generator, PostgreSQL, anything else running).
     pub machine: f64,
+    /// The share of the time some task waited for a CPU (Linux PSI), when the kernel reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_stalled_percent: Option<f64>,
+    /// The share of the time some task waited for I/O (Linux PSI): another job on the disk shows here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_stalled_percent: Option<f64>,
 }
 
 pub fn round(x: f64, digits: i32) -> f64 {
@@ -164,8 +173,8 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "machine: {} logical CPUs, {}; server: {}",
-            self.machine.logical_cpus, self.machine.cpu_model, self.server
+            "machine: {} logical CPUs, {}; server: {}; database under {}",
+            self.machine.logical_cpus, self.machine.cpu_model, self.server, self.database_dir
         );
         let _ = writeln!(
             out,
@@ -204,7 +213,7 @@ impl Report {
         for phase in &self.phases {
             let _ = writeln!(
                 out,
-                "{}: begin request p50 {:.1} / p99 {:.1} ms, finish request p50 {:.1} / p99 {:.1} ms{}{}",
+                "{}: begin request p50 {:.1} / p99 {:.1} ms, finish request p50 {:.1} / p99 {:.1} ms{}{}{}",
                 phase.name,
                 phase.begin_ms.p50,
                 phase.begin_ms.p99,
@@ -214,6 +223,10 @@ impl Report {
                     .passkeys_per_user
                     .map(|n| format!(", {n:.1} passkeys per user at the end"))
                     .unwrap_or_default(),
+                match (phase.cpu_cores.cpu_stalled_percent, phase.cpu_cores.io_stalled_percent) {
+                    (Some(cpu), Some(io)) => format!("; stalled on CPU {cpu:.0}% / on I/O {io:.0}% of the time"),
+                    _ => String::new(),
+                },
                 if phase.server_rss.peak_since_phase_start {
                     ""
                 } else {

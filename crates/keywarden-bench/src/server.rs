@@ -196,6 +196,17 @@ impl MachineCpu {
     }
 }
 
+/// Microseconds during which at least one task on the machine waited for a resource (Linux pressure stall
+/// information, `some` line of /proc/pressure/<resource>), or `None` without PSI.
+pub fn stall_micros(resource: &str) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/pressure/{resource}")).ok()?;
+    let some = text.lines().find(|l| l.starts_with("some"))?;
+    some.split_whitespace()
+        .find_map(|field| field.strip_prefix("total="))?
+        .parse()
+        .ok()
+}
+
 /// The machine, for the report: logical CPUs and the CPU model.
 pub fn machine() -> (usize, String) {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
