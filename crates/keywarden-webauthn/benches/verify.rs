@@ -4,7 +4,8 @@
 //!
 //! Responses are made before timing starts, so only the relying party's work is measured: options and pending
 //! state (begin), verification into facts (finish), and assertion verification (sign-in finish). It prints rates;
-//! it asserts no timing. `BENCH_ITERATIONS` sets the number of ceremonies per case (default 2000).
+//! it asserts no timing. Each step is timed over `BENCH_ITERATIONS` ceremonies (default 2000), three times; the
+//! fastest run is reported.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -19,6 +20,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 const ORIGIN: &str = "http://localhost:8080";
+/// How many timed runs of each case; the fastest is reported.
+const ROUNDS: usize = 3;
 /// The load generator's AAGUID ("keywarden-bench!").
 const AAGUID: [u8; 16] = *b"keywarden-bench!";
 
@@ -73,16 +76,23 @@ fn main() {
     ];
 
     println!(
-        "keywarden-webauthn in-process verification, one thread, {iterations} ceremonies per case, {}",
+        "keywarden-webauthn in-process verification, one thread, fastest of {ROUNDS} runs of {iterations} ceremonies, {}",
         cpu_model()
     );
     println!();
     println!("| attestation | step | µs/op | ops/s |");
     println!("|---|---|---:|---:|");
     for case in &cases {
-        // A short first run warms caches and the allocator; only the second is reported.
+        // A short first run warms caches and the allocator. Then each step's fastest of `ROUNDS` runs is
+        // reported: on a shared machine other jobs only ever slow a run down.
         run_case(&rp, aaguid, case, iterations.div_ceil(10));
-        for (step, elapsed) in run_case(&rp, aaguid, case, iterations) {
+        let mut fastest = run_case(&rp, aaguid, case, iterations);
+        for _ in 1..ROUNDS {
+            for (best, (_, elapsed)) in fastest.iter_mut().zip(run_case(&rp, aaguid, case, iterations)) {
+                best.1 = best.1.min(elapsed);
+            }
+        }
+        for (step, elapsed) in fastest {
             let micros = elapsed.as_secs_f64() * 1e6 / iterations as f64;
             println!("| {} | {step} | {micros:.1} | {:.0} |", case.name, 1e6 / micros);
         }
