@@ -141,15 +141,12 @@ pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<(Sessi
     let Some(token) = cookie_value(parts, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let Some(session) = state.store.session_by_token(&token_hash(&token)).await? else {
+    let Some((session, user)) = state.store.session_with_user_by_token(&token_hash(&token)).await? else {
         return Ok(None);
     };
     if session.expires_at <= state.clock.now() {
         return Ok(None);
     }
-    let Some(user) = state.store.user(session.user_id).await? else {
-        return Ok(None);
-    };
     if !user.account_enabled {
         return Ok(None);
     }

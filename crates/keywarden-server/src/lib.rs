@@ -27,6 +27,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 pub use api_error::ApiError;
 pub use clock::Clock;
@@ -50,10 +51,10 @@ async fn correlate(mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(CorrelationId(id));
     let span =
         tracing::info_span!("request", correlation_id = %id, method = %request.method(), path = %request.uri().path());
-    let mut response = {
-        let _entered = span.enter();
-        next.run(request).await
-    };
+    // The span is entered only while the request's future is polled (`instrument`), never held across an await:
+    // a guard held across an await would leave it entered on the worker thread while other requests run there,
+    // making it their parent, so that spans chain up and are never closed.
+    let mut response = next.run(request).instrument(span.clone()).await;
     tracing::info!(parent: &span, status = response.status().as_u16(), "handled");
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use keywarden_domain::metadata::Catalog;
-use keywarden_store::Store;
+use keywarden_store::{Store, StoredPolicy};
 use keywarden_webauthn::RelyingParty;
 use keywarden_webauthn::metadata;
 
@@ -19,6 +19,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub rp: Arc<RelyingParty>,
     catalog: Arc<RwLock<Arc<Catalog>>>,
+    /// The last policy version read, parsed. Only a cache: every use first checks the version in force in the
+    /// database (see `ops::policy_and_groups`), so a change saved by another process is seen at once.
+    policy: Arc<RwLock<Option<StoredPolicy>>>,
     pub clock: Clock,
 }
 
@@ -32,6 +35,7 @@ impl AppState {
             config: Arc::new(config),
             rp: Arc::new(rp),
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            policy: Arc::new(RwLock::new(None)),
             clock,
         })
     }
@@ -42,6 +46,20 @@ impl AppState {
             .read()
             .map(|c| c.clone())
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// The cached policy when it is version `version`.
+    pub fn cached_policy(&self, version: i64) -> Option<StoredPolicy> {
+        let slot = self.policy.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.as_ref().filter(|p| p.version == version).cloned()
+    }
+
+    /// Remembers `policy` as read from the database, unless a newer version is cached already.
+    pub fn cache_policy(&self, policy: &StoredPolicy) {
+        let mut slot = self.policy.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.as_ref().is_none_or(|cached| cached.version < policy.version) {
+            *slot = Some(policy.clone());
+        }
     }
 
     /// Replaces the metadata (after a refresh).

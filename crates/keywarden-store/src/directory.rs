@@ -35,9 +35,14 @@ pub struct UserPage {
 const USER_COLUMNS: &str = "id, upn, display_name, user_type, account_enabled, roles";
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
+    user_from_row_with_id(row, "id")
+}
+
+/// A user from a row holding the user columns, its id in `id_column` (a join names it otherwise).
+pub(crate) fn user_from_row_with_id(row: &AnyRow, id_column: &str) -> Result<User> {
     let user_type: String = get(row, "user_type")?;
     Ok(User {
-        id: parse_id("users.id", &get::<String>(row, "id")?)?,
+        id: parse_id("users.id", &get::<String>(row, id_column)?)?,
         user_principal_name: get(row, "upn")?,
         display_name: get(row, "display_name")?,
         user_type: user_type.parse::<UserType>().map_err(Error::Corrupt)?,
@@ -242,6 +247,26 @@ impl Store {
             .fetch_all(&self.reader)
             .await?;
         ids.iter().map(|id| parse_id("group_members.group_id", id)).collect()
+    }
+
+    /// A user's group memberships and the number of the policy version in force (0 before the first), in one
+    /// query: every policy decision about a user needs both, and the version lets a caller keep the parsed
+    /// policy while it has not changed (versions are never rewritten).
+    pub async fn groups_and_policy_version(&self, user: UserId) -> Result<(BTreeSet<GroupId>, i64)> {
+        let rows: Vec<(Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT v.version, g.group_id FROM (SELECT MAX(version) AS version FROM policy_versions) v \
+             LEFT JOIN group_members g ON g.user_id = $1",
+        )
+        .bind(user.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        let version = rows.first().and_then(|(version, _)| *version).unwrap_or(0);
+        let groups = rows
+            .iter()
+            .filter_map(|(_, id)| id.as_deref())
+            .map(|id| parse_id("group_members.group_id", id))
+            .collect::<Result<_>>()?;
+        Ok((groups, version))
     }
 
     pub async fn group(&self, id: GroupId) -> Result<Option<Group>> {

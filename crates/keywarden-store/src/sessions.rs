@@ -2,12 +2,14 @@
 
 use keywarden_domain::Code;
 use keywarden_domain::audit::Event;
+use keywarden_domain::directory::User;
 use keywarden_domain::ids::{MethodId, UserId};
 use keywarden_domain::session::Authentication;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use time::{Duration, OffsetDateTime};
 
+use crate::directory::user_from_row_with_id;
 use crate::{Error, Result, Store, audit, from_json, from_micros, get, json, micros, parse_id};
 
 /// A session. The token that names it is known only to the client; the store keeps its SHA-256.
@@ -130,6 +132,21 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// The session a token names and its user, in one query (every authenticated request needs both).
+    pub async fn session_with_user_by_token(&self, token_hash: &[u8]) -> Result<Option<(Session, User)>> {
+        let row = sqlx::query(
+            "SELECT s.id, s.user_id, s.created_at, s.expires_at, s.authentication, s.csrf_token, s.ip, s.user_agent, \
+             u.upn, u.display_name, u.user_type, u.account_enabled, u.roles \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref()
+            .map(|row| Ok((session_from_row(row)?, user_from_row_with_id(row, "user_id")?)))
+            .transpose()
     }
 
     pub async fn delete_session(&self, id: uuid::Uuid, event: &Event) -> Result<()> {

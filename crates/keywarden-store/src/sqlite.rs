@@ -22,14 +22,19 @@ pub(crate) async fn connect(url: &str) -> Result<Store> {
     } else {
         format!("{url}?mode=rwc")
     };
+    // sqlx pings a connection before handing it out unless told not to. A SQLite connection is a file handle in
+    // this process, served by its own thread: the ping cannot find it broken, and costs a round trip to that
+    // thread on every query, and one more while the single writer is held.
     let writer = AnyPoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(|_| ()) }))
         .connect(&url)
         .await?;
     let reader = AnyPoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(|_| ()) }))
         .connect(&url)

@@ -17,6 +17,7 @@ use keywarden_domain::Code;
 use keywarden_domain::audit::{Activity, Event, KeyValue, Outcome, TargetResource};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::GroupId;
+use keywarden_domain::passkey::Passkey;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
 use keywarden_store::StoredPolicy;
 use time::Duration;
@@ -73,12 +74,27 @@ pub fn user_target(user: &User) -> TargetResource {
     TargetResource::user(&user.id, &user.user_principal_name, &user.display_name)
 }
 
-/// The policy in force. A fresh database gets the default policy as version 1 (see `ensure_policy`).
+/// The policy in force, read from the database. A fresh database gets the default policy as version 1 (see
+/// `ensure_policy`).
 pub async fn current_policy(state: &AppState) -> Result<StoredPolicy, ApiError> {
-    match state.store.current_policy().await? {
-        Some(policy) => Ok(policy),
-        None => policy::ensure_policy(state, &RequestContext::local(state.clock.now())).await,
-    }
+    let policy = match state.store.current_policy().await? {
+        Some(policy) => policy,
+        None => policy::ensure_policy(state, &RequestContext::local(state.clock.now())).await?,
+    };
+    state.cache_policy(&policy);
+    Ok(policy)
+}
+
+/// What a policy decision about `user` needs: the policy in force and the user's groups. The version in force
+/// is read with the groups, and the policy document is read and parsed again only when it differs from the
+/// cached one, so a change saved by any process (another server, the command line) applies to the next request.
+pub async fn policy_and_groups(state: &AppState, user: &User) -> Result<(StoredPolicy, BTreeSet<GroupId>), ApiError> {
+    let (groups, version) = state.store.groups_and_policy_version(user.id).await?;
+    let policy = match state.cached_policy(version) {
+        Some(policy) => policy,
+        None => current_policy(state).await?,
+    };
+    Ok((policy, groups))
 }
 
 /// The registration window in force: the policy's, else the deployment's default.
@@ -103,13 +119,24 @@ pub async fn usable_strong_methods(
     user: &User,
     groups: &BTreeSet<GroupId>,
 ) -> Result<Vec<String>, ApiError> {
+    let passkeys = state.store.passkeys_of(user.id).await?;
+    usable_strong_methods_with(state, policy, user, groups, &passkeys).await
+}
+
+/// [`usable_strong_methods`] for a caller that has already read the user's passkeys.
+pub async fn usable_strong_methods_with(
+    state: &AppState,
+    policy: &StoredPolicy,
+    user: &User,
+    groups: &BTreeSet<GroupId>,
+    passkeys: &[Passkey],
+) -> Result<Vec<String>, ApiError> {
     let now = state.clock.now();
     let member = Member { user, groups };
     let mut methods = Vec::new();
     if state.store.totp_of(user.id).await?.is_some() {
         methods.push("softwareOath".to_string());
     }
-    let passkeys = state.store.passkeys_of(user.id).await?;
     let catalog = state.catalog();
     if passkeys.iter().any(|p| {
         sign_in_check(

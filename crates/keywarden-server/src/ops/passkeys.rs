@@ -123,8 +123,7 @@ pub async fn delete(
     if on_behalf {
         actor.require_manage_methods_of(user)?;
     } else {
-        let policy = super::current_policy(state).await?;
-        let groups = super::groups_of(state, user).await?;
+        let (policy, groups) = super::policy_and_groups(state, user).await?;
         let input = RecencyInput {
             verified_party: &user.user_principal_name,
             authentication: actor.session().map(|s| &s.authentication),

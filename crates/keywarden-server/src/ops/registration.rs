@@ -68,20 +68,26 @@ async fn one_time_pass_consumed(state: &AppState, actor: &Actor) -> Result<bool,
     })
 }
 
+/// The target of a registration as question 2 sees it: the user, their groups and the passkeys they hold.
+struct Target<'a> {
+    user: &'a User,
+    groups: &'a std::collections::BTreeSet<keywarden_domain::ids::GroupId>,
+    passkeys: &'a [Passkey],
+}
+
 /// Question 2 for whoever acts: the user themselves, or the administrator acting for them.
 async fn answer_recency(
     state: &AppState,
     actor: &Actor,
-    target: &User,
+    target: Target<'_>,
     policy: &StoredPolicy,
-    groups: &std::collections::BTreeSet<keywarden_domain::ids::GroupId>,
     now: time::OffsetDateTime,
 ) -> Result<keywarden_domain::registration::Answer<keywarden_domain::registration::Recency>, ApiError> {
     let window = super::registration_window(state, policy);
     let (party, usable) = match actor {
-        Actor::User { user, .. } if user.id == target.id => (
+        Actor::User { user, .. } if user.id == target.user.id => (
             user.user_principal_name.clone(),
-            super::usable_strong_methods(state, policy, user, groups).await?,
+            super::usable_strong_methods_with(state, policy, user, target.groups, target.passkeys).await?,
         ),
         Actor::User { user, .. } => {
             let admin_groups = super::groups_of(state, user).await?;
@@ -131,8 +137,7 @@ pub async fn begin(
     if path == RegistrationPath::OnBehalf {
         actor.require_manage_methods_of(target)?;
     }
-    let policy = super::current_policy(state).await?;
-    let groups = super::groups_of(state, target).await?;
+    let (policy, groups) = super::policy_and_groups(state, target).await?;
     let member = Member {
         user: target,
         groups: &groups,
@@ -141,9 +146,19 @@ pub async fn begin(
     let q1 = eligibility(&policy.policy.fido2, member, path);
     let q1_failure = q1.code;
     evidence.eligible = Some(q1);
-    if q1_failure.is_none() {
-        evidence.recently_verified = Some(answer_recency(state, actor, target, &policy, &groups, ctx.now).await?);
-    }
+    // Read once: question 2 looks at the user's passkeys, and the creation options exclude them.
+    let passkeys = if q1_failure.is_none() {
+        let passkeys = state.store.passkeys_of(target.id).await?;
+        let of_target = Target {
+            user: target,
+            groups: &groups,
+            passkeys: &passkeys,
+        };
+        evidence.recently_verified = Some(answer_recency(state, actor, of_target, &policy, ctx.now).await?);
+        passkeys
+    } else {
+        Vec::new()
+    };
     let attempt_id = AttemptId(uuid::Uuid::new_v4());
     let mut attempt = NewAttempt {
         id: attempt_id,
@@ -182,13 +197,7 @@ pub async fn begin(
         return Err(refusal(code, question, &evidence).with_attempt(attempt_id));
     }
     let profiles = applicable_profiles(&policy.policy.fido2, member);
-    let exclude = state
-        .store
-        .passkeys_of(target.id)
-        .await?
-        .into_iter()
-        .map(|p| p.credential_id)
-        .collect();
+    let exclude = passkeys.into_iter().map(|p| p.credential_id).collect();
     let request = RegistrationRequest {
         user_handle: target.id.0.as_bytes().to_vec(),
         user_name: target.user_principal_name.clone(),
@@ -450,8 +459,7 @@ pub async fn finish(
         .await?);
     }
     // Policy may have changed since begin: question 1 is answered again with today's policy.
-    let policy = super::current_policy(state).await?;
-    let groups = super::groups_of(state, target).await?;
+    let (policy, groups) = super::policy_and_groups(state, target).await?;
     let member = Member {
         user: target,
         groups: &groups,

@@ -313,8 +313,7 @@ pub async fn access_pass(
     if !verify_secret(code.trim(), &stored.code_hash) {
         return Err(wrong_code(state, ctx, &user, "temporaryAccessPass").await);
     }
-    let policy = super::current_policy(state).await?;
-    let groups = super::groups_of(state, &user).await?;
+    let (policy, groups) = super::policy_and_groups(state, &user).await?;
     let in_scope = access_pass_scope(
         &policy.policy.temporary_access_pass,
         Member {
@@ -437,8 +436,7 @@ pub async fn passkey_finish(
     if !user.account_enabled {
         return Err(refused(state, ctx, Some(&user), "fido2", ApiError::code(Code::AccountDisabled)).await);
     }
-    let policy = super::current_policy(state).await?;
-    let groups = super::groups_of(state, &user).await?;
+    let (policy, groups) = super::policy_and_groups(state, &user).await?;
     let member = Member {
         user: &user,
         groups: &groups,

@@ -266,8 +266,7 @@ async fn client_error(
 /// Sets up an authenticator app. A user who already has a strong method must have verified recently.
 async fn enroll_totp(State(state): State<AppState>, ctx: RequestContext, actor: Actor) -> Result<Response, ApiError> {
     let (user, session) = signed_in(&actor)?;
-    let policy = ops::current_policy(&state).await?;
-    let groups = ops::groups_of(&state, user).await?;
+    let (policy, groups) = ops::policy_and_groups(&state, user).await?;
     let usable = ops::usable_strong_methods(&state, &policy, user, &groups).await?;
     if !usable.is_empty() {
         let input = keywarden_domain::registration::RecencyInput {

@@ -78,6 +78,7 @@ both!(sign_in as sign_in_tests:
 both!(policy as policy_tests:
     policy_is_read_and_patched_through_the_api_with_a_diff_in_the_audit,
     invalid_policy_lists_every_problem_and_changes_nothing,
+    policy_saved_by_another_process_applies_to_the_next_request,
 );
 both!(admin as admin_tests:
     roles_gate_admin_endpoints,

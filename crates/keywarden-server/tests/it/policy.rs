@@ -110,3 +110,35 @@ pub(crate) async fn invalid_policy_lists_every_problem_and_changes_nothing(app: 
     );
     assert_eq!(app.audit().await.len(), events, "a refused change writes nothing");
 }
+
+pub(crate) async fn policy_saved_by_another_process_applies_to_the_next_request(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    alice
+        .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .expect(200);
+    // The command line is another process with its own state on the same database: the server's cached policy
+    // must not hide its change.
+    let store = keywarden_store::Store::connect(&app.state.config.database_url)
+        .await
+        .expect("a second connection to the database");
+    let cli = keywarden_server::AppState::new(
+        (*app.state.config).clone(),
+        store,
+        keywarden_domain::metadata::Catalog::default(),
+        keywarden_server::Clock::system(),
+    )
+    .expect("a second state");
+    keywarden_server::ops::policy::apply_document(
+        &cli,
+        &app.ctx(),
+        &keywarden_server::auth::Actor::LocalOperator { os_user: "test".into() },
+        &json!({"id": "Fido2", "state": "disabled"}).to_string(),
+    )
+    .await
+    .expect("the other process saves a policy");
+    alice
+        .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .refused(403, "passkey_method_disabled");
+}

@@ -562,6 +562,21 @@ pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
         .expect("query")
         .expect("session");
     assert!(stored.authentication.used(Method::Totp));
+    let (joined, user) = store
+        .session_with_user_by_token(b"token-hash")
+        .await
+        .expect("query")
+        .expect("session and user");
+    assert_eq!(joined, stored, "the joined query reads the same session");
+    assert_eq!(user, alice, "and its user");
+    assert!(
+        store
+            .session_with_user_by_token(b"no such token")
+            .await
+            .expect("query")
+            .is_none(),
+        "an unknown token names no session"
+    );
 }
 
 pub(crate) async fn assertion_updates_counter_and_backup_state(store: &Store) {
