@@ -13,6 +13,7 @@ pub mod passkey;
 pub mod platform;
 pub mod policy;
 pub mod registration;
+pub mod reports;
 pub mod session;
 
 pub use codes::{Code, Question};

@@ -12,6 +12,8 @@ mod directory;
 mod passkeys;
 mod policy;
 mod postgres;
+mod reports;
+mod scan;
 mod sessions;
 mod sqlite;
 mod tokens;
@@ -27,6 +29,8 @@ pub use audit::{AuditFilter, AuditPage};
 pub use directory::{ImportedGroup, NewUser, UserPage};
 pub use passkeys::{AssertionUpdate, PasskeyRecord};
 pub use policy::StoredPolicy;
+pub use reports::Selection;
+pub use scan::Scan;
 pub use sessions::{Session, SignInChallenge, SignInStep, ThrottleLimits, Totp};
 pub use tokens::ApiToken;
 

@@ -385,7 +385,12 @@ pub(crate) async fn audit(config: Config, command: AuditCommand) -> Outcome {
         top,
         cursor,
         format,
-    } = command;
+    } = command
+    else {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "audit export is run by reports::audit_export"
+        )));
+    };
     let query = audit::Query {
         since,
         until,

@@ -4,6 +4,8 @@
 mod cli;
 mod commands;
 mod demo;
+mod progress;
+mod reports;
 mod table;
 
 use std::process::ExitCode;
@@ -11,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use keywarden_server::ApiError;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AuditCommand, Cli, Command};
 
 /// How a command ended, as an exit code.
 pub(crate) enum Failure {
@@ -96,7 +98,10 @@ async fn run(cli: Cli) -> Outcome {
         Command::Policy(command) => commands::policy(config, command).await,
         Command::Tap(command) => commands::tap(config, command).await,
         Command::Token(command) => commands::token(config, command).await,
+        Command::Audit(AuditCommand::Export(args)) => reports::audit_export(config, args).await,
         Command::Audit(command) => commands::audit(config, command).await,
+        Command::Inventory(args) => reports::inventory(config, args).await,
+        Command::Findings(args) => reports::findings(config, args).await,
         Command::Attestation(command) => commands::attestation(command).await,
     }
 }

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod passkeys;
 pub mod policy;
 pub mod registration;
+pub mod reports;
 pub mod sign_in;
 pub mod tokens;
 

@@ -6,6 +6,7 @@ mod me;
 mod openapi;
 mod operations;
 mod policies;
+mod reports;
 mod signin;
 mod users;
 
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(policies::router())
         .merge(audit::router())
+        .merge(reports::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

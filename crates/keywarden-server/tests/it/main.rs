@@ -9,6 +9,7 @@ mod ceremony;
 mod operations;
 mod policy;
 mod registration;
+mod reports;
 mod sign_in;
 
 pub(crate) use support::{Backend, TestApp};
@@ -80,6 +81,12 @@ both!(admin as admin_tests:
     roles_gate_admin_endpoints,
     api_tokens_carry_a_role,
     audit_log_filters_and_pages,
+);
+both!(reports as reports_tests:
+    inventory_lists_passkeys_in_the_playbooks_columns,
+    users_without_a_passkey_are_listed_with_their_methods,
+    findings_cover_the_patterns_to_watch,
+    audit_export_is_entra_auditlogs_and_the_playbook_query_reads_it,
 );
 both!(operations as operations_tests:
     health_readiness_metrics_and_openapi,

@@ -58,6 +58,7 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
         "openapi",
         "operations",
         "policies",
+        "reports",
         "signin",
         "users",
     ];

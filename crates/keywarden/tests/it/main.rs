@@ -1,4 +1,5 @@
 //! The `keywarden` command line, run as a process: exit codes, messages, and what each command writes.
 
 mod commands;
+mod reports;
 mod support;
