@@ -17,11 +17,14 @@ pub const ONE_TIME_REGISTRATION_WINDOW: Duration = Duration::minutes(10);
 pub struct AccessPass {
     pub id: MethodId,
     pub user_id: UserId,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_date_time: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub start_date_time: OffsetDateTime,
     pub lifetime_in_minutes: u32,
     pub is_usable_once: bool,
     /// When a one-time pass was consumed by a committed registration.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub used_date_time: Option<OffsetDateTime>,
 }
 

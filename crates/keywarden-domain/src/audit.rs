@@ -297,6 +297,7 @@ pub struct KeyValue {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
     pub activity_date_time: OffsetDateTime,
     pub activity: Activity,
     pub correlation_id: Uuid,

@@ -6,6 +6,7 @@
 pub mod access_pass;
 pub mod audit;
 pub mod codes;
+pub mod diagnosis;
 pub mod directory;
 pub mod ids;
 pub mod metadata;
@@ -15,6 +16,7 @@ pub mod policy;
 pub mod registration;
 pub mod reports;
 pub mod session;
+pub mod strength;
 
 pub use codes::{Code, Question};
 pub use ids::{Aaguid, AttemptId, GroupId, MethodId, UserId};

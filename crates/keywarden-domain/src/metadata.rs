@@ -78,6 +78,7 @@ impl Status {
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub status: Status,
+    #[serde(with = "crate::metadata::iso_date::option")]
     pub effective_date: Option<Date>,
     /// For `USER_VERIFICATION_BYPASS` and similar: the firmware version from which the issue is fixed.
     pub authenticator_version: Option<u64>,
@@ -192,4 +193,97 @@ impl Catalog {
         found.dedup_by(|a, b| a.0 == b.0);
         found
     }
+}
+
+/// What keywarden can say about one authenticator model, for `aaguid lookup` and the API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Description {
+    pub aaguid: Aaguid,
+    pub name: Option<String>,
+    /// `metadata` when the FIDO metadata has an entry, `nameList` when only the community list names it.
+    pub source: &'static str,
+    pub certification_level: Option<String>,
+    pub current_status: Option<String>,
+    pub status_history: Vec<StatusReport>,
+    pub attestation_types: Vec<String>,
+    pub key_protection: Vec<String>,
+    pub transports: Vec<String>,
+    pub protocol_versions: Vec<String>,
+    pub fips_levels: Vec<String>,
+    pub attestation_root_count: usize,
+    /// The named authenticator groups (`fidoCertifiedL2OrHigher`...) the model belongs to today.
+    pub groups: Vec<&'static str>,
+}
+
+fn level_name(level: u8) -> String {
+    match level {
+        10 => "L1".into(),
+        15 => "L1+".into(),
+        20 => "L2".into(),
+        25 => "L2+".into(),
+        30 => "L3".into(),
+        35 => "L3+".into(),
+        other => format!("level {other}"),
+    }
+}
+
+impl Catalog {
+    /// Everything known about `aaguid`, or `None` when neither the metadata nor the name list knows it.
+    pub fn describe(&self, aaguid: &Aaguid) -> Option<Description> {
+        match self.entries.get(aaguid) {
+            Some(entry) => Some(Description {
+                aaguid: *aaguid,
+                name: Some(entry.description.clone()),
+                source: "metadata",
+                certification_level: entry.certification_level().map(level_name),
+                current_status: entry.current_status().map(Status::as_str),
+                status_history: entry.status_reports.clone(),
+                attestation_types: entry.attestation_types.clone(),
+                key_protection: entry.key_protection.clone(),
+                transports: entry.transports.clone(),
+                protocol_versions: entry.protocol_versions.clone(),
+                fips_levels: entry.fips_levels.clone(),
+                attestation_root_count: entry.attestation_roots.len(),
+                groups: crate::policy::AuthenticatorGroup::ALL
+                    .into_iter()
+                    .filter(|g| g.contains(entry))
+                    .map(|g| g.as_str())
+                    .collect(),
+            }),
+            None => self.fallback_names.get(aaguid).map(|name| Description {
+                aaguid: *aaguid,
+                name: Some(name.clone()),
+                source: "nameList",
+                certification_level: None,
+                current_status: None,
+                status_history: vec![],
+                attestation_types: vec![],
+                key_protection: vec![],
+                transports: vec![],
+                protocol_versions: vec![],
+                fips_levels: vec![],
+                attestation_root_count: 0,
+                groups: vec![],
+            }),
+        }
+    }
+
+    /// Looks up an AAGUID, or searches names: the models matching `query`.
+    pub fn lookup(&self, query: &str) -> Vec<Description> {
+        match query.parse::<Aaguid>() {
+            Ok(aaguid) => self.describe(&aaguid).into_iter().collect(),
+            Err(_) => self
+                .search(query)
+                .iter()
+                .filter_map(|(aaguid, _)| self.describe(aaguid))
+                .collect(),
+        }
+    }
+}
+
+/// Dates as `YYYY-MM-DD` in JSON (the MDS format), not `time`'s default tuple.
+pub mod iso_date {
+    time::serde::format_description!(pub(crate) format, Date, "[year]-[month]-[day]");
+    pub use format::*;
 }

@@ -24,6 +24,7 @@ pub struct Passkey {
     #[serde(skip)]
     pub credential_id: Vec<u8>,
     pub display_name: String,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_date_time: OffsetDateTime,
     pub aa_guid: Aaguid,
     pub model: Option<String>,
@@ -39,8 +40,10 @@ pub struct Passkey {
     pub admitting_profile: String,
     pub registered_by: Registrar,
     pub attempt_id: AttemptId,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_date_time: Option<OffsetDateTime>,
     /// When the backup state last changed at a sign-in (a device-bound credential that started syncing).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub backup_state_changed_date_time: Option<OffsetDateTime>,
     /// How many sign-ins presented a signature counter lower than the stored one.
     pub counter_regressions: u32,

@@ -184,10 +184,12 @@ impl<E> Answer<E> {
 pub struct Recency {
     /// Who had to be recently verified: the user themselves, or the administrator acting for them.
     pub verified_party: String,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub last_strong_authentication: Option<OffsetDateTime>,
     pub last_strong_method: Option<Method>,
     pub window_minutes: i64,
     /// Until when the session counts as recently verified (last strong authentication + window).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub verified_until: Option<OffsetDateTime>,
     /// Whether the session's strong authentication came from a one-time pass (which narrows the window to 10 minutes).
     pub via_one_time_access_pass: bool,

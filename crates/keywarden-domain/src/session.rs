@@ -43,6 +43,7 @@ impl Method {
 #[serde(rename_all = "camelCase")]
 pub struct MethodUse {
     pub method: Method,
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }
 
@@ -52,6 +53,7 @@ pub struct MethodUse {
 pub struct PassUse {
     pub method_id: MethodId,
     pub is_usable_once: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub signed_in_at: OffsetDateTime,
 }
 

@@ -37,6 +37,13 @@ pub struct MetadataConfig {
     pub verify_at: Option<String>,
     /// A community AAGUID name list (aaguid.json or a `{aaguid: name}` map), for display only.
     pub names: Option<PathBuf>,
+    /// Hours between reloads of the metadata while serving (MDS publishes monthly); 0 never reloads.
+    #[serde(default = "default_refresh_hours")]
+    pub refresh_hours: u32,
+}
+
+fn default_refresh_hours() -> u32 {
+    24
 }
 
 fn default_mds_url() -> String {
@@ -52,6 +59,7 @@ impl Default for MetadataConfig {
             root: None,
             verify_at: None,
             names: None,
+            refresh_hours: default_refresh_hours(),
         }
     }
 }

@@ -87,3 +87,24 @@ impl<S: Send + Sync> FromRequest<S> for Text {
             .map_err(|_| ApiError::invalid("the body is not UTF-8 text"))
     }
 }
+
+/// Query-string parameters with the same error shape as [`Json`] (`invalid_request` naming the parameter).
+pub struct Query<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::invalid(format!(
+                "the query string is not valid: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}

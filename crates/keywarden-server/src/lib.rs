@@ -1,5 +1,6 @@
 //! keywarden's HTTP service: the `/v1` API (Graph-shaped where Graph has the resource), operational endpoints,
-//! and the application operations (`ops`) that the CLI shares.
+//! the web pages (Security info and the admin console, which use the same API), and the application operations
+//! (`ops`) that the CLI shares.
 //!
 //! `app(state)` builds the router; `serve(listener, state, shutdown)` runs it on an already-bound listener so
 //! tests can use port 0. Handlers extract, call an operation, and answer; rules live in `ops` and the domain.
@@ -11,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod json;
 pub mod ops;
+mod pages;
 mod routes;
 pub mod secrets;
 pub mod state;
@@ -82,9 +84,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(purge_expired(state.clone()));
+    let refresh = tokio::spawn(refresh_metadata(state.clone()));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     purge.abort();
+    refresh.abort();
     result
 }
 
@@ -96,6 +100,30 @@ async fn purge_expired(state: AppState) {
         let before = state.clock.now() - time::Duration::hours(1);
         if let Err(e) = state.store.purge_expired(before).await {
             tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+    }
+}
+
+/// Reloads the FIDO metadata every `metadata.refresh_hours`, so that status changes (a model revoked) and named
+/// authenticator groups follow the latest BLOB. A failed reload keeps the metadata in use and is logged.
+async fn refresh_metadata(state: AppState) {
+    let hours = state.config.metadata.refresh_hours;
+    if hours == 0 || state.config.metadata.source == config::MetadataSource::None {
+        return;
+    }
+    let period = Duration::from_secs(u64::from(hours) * 3600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tick.tick().await;
+        match state::load_catalog(&state.config, state.clock.now()).await {
+            Ok(catalog) => {
+                tracing::info!(entries = catalog.entries.len(), serial = ?catalog.serial, "FIDO metadata reloaded");
+                state.set_catalog(catalog);
+            }
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "reloading FIDO metadata failed; keeping the current one"
+            ),
         }
     }
 }

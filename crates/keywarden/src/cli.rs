@@ -56,6 +56,59 @@ pub(crate) enum Command {
     /// Offline checks of WebAuthn responses.
     #[command(subcommand)]
     Attestation(AttestationCommand),
+    /// Authenticator models in the FIDO metadata.
+    #[command(subcommand)]
+    Aaguid(AaguidCommand),
+    /// Walk the four-question decision tree for a user (can they register now, and with what?) or for one of
+    /// their registration attempts (why did it fail?), or print the tree itself.
+    #[command(after_help = DIAGNOSE_HELP)]
+    Diagnose(DiagnoseArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AaguidCommand {
+    /// Name, certification level, status history, attestation types, key protection and named groups of a model,
+    /// by AAGUID or by (part of) its name, from the configured metadata (or --mds / --names).
+    Lookup {
+        query: String,
+        /// A signed MDS3 BLOB (.jwt, verified now against the GlobalSign roots) or a payload (.json).
+        #[arg(long)]
+        mds: Option<PathBuf>,
+        /// A community AAGUID name list (aaguid.json or combined names).
+        #[arg(long)]
+        names: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Output,
+    },
+}
+
+pub(crate) const DIAGNOSE_HELP: &str = "\
+Examples:
+  keywarden diagnose bob@contoso.com              can Bob register a passkey now, and with what?
+  keywarden diagnose bob@contoso.com --last       why did Bob's last attempt fail, and what would today's policy say?
+  keywarden diagnose bob@contoso.com --attempt ID one attempt (ids are in GET /v1/users/{user}/registrationAttempts)
+  keywarden diagnose --tree                       the decision tree, for the help desk's wall
+
+Exit codes: 0 no question failed, 1 a question failed (the output names it, with the evidence and the fix),
+2 usage or configuration, 3 refused (unknown user or attempt), 4 internal error.";
+
+#[derive(Args, Debug)]
+pub(crate) struct DiagnoseArgs {
+    /// The user's userPrincipalName or id.
+    #[arg(required_unless_present = "tree", conflicts_with = "tree")]
+    pub(crate) user: Option<String>,
+    /// Diagnose this registration attempt instead of "now".
+    #[arg(long, value_name = "ID", conflicts_with_all = ["last", "tree"])]
+    pub(crate) attempt: Option<String>,
+    /// Diagnose the user's most recent registration attempt.
+    #[arg(long, conflicts_with = "tree")]
+    pub(crate) last: bool,
+    /// Print the four-question decision tree with keywarden's codes and the known platform failure modes.
+    #[arg(long)]
+    pub(crate) tree: bool,
+    /// table: text for people; json: the whole diagnosis; csv: one row per question.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Output,
 }
 
 #[derive(Args, Debug)]
@@ -124,6 +177,14 @@ pub(crate) enum PolicyCommand {
     Show,
     /// Apply a policy document (whole, or one configuration). Properties left out keep their values.
     Apply { file: PathBuf },
+    /// Explain the effective policy for a user in plain words: targets matched, profiles that apply, what each
+    /// accepts.
+    Explain {
+        user: String,
+        /// table: sentences for people; json: the whole explanation; csv: one row per applicable profile.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Output,
+    },
 }
 
 #[derive(Subcommand, Debug)]

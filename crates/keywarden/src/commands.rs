@@ -18,8 +18,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{
-    AttestationCommand, AuditCommand, FileFormat, GroupsCommand, Output, PolicyCommand, TapCommand, TokenCommand,
-    UsersCommand,
+    AaguidCommand, AttestationCommand, AuditCommand, FileFormat, GroupsCommand, Output, PolicyCommand, TapCommand,
+    TokenCommand, UsersCommand,
 };
 use crate::{Failure, Outcome, table};
 
@@ -66,7 +66,7 @@ fn time(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
@@ -182,7 +182,7 @@ pub(crate) async fn users(config: Config, command: UsersCommand) -> Outcome {
     Ok(())
 }
 
-fn output(format: Output, header: &[&str], rows: &[Vec<String>], json: impl FnOnce() -> serde_json::Value) {
+pub(crate) fn output(format: Output, header: &[&str], rows: &[Vec<String>], json: impl FnOnce() -> serde_json::Value) {
     match format {
         Output::Table => print!("{}", table::render(header, rows)),
         Output::Csv => print!("{}", table::csv(header, rows)),
@@ -250,6 +250,7 @@ pub(crate) async fn policy(config: Config, command: PolicyCommand) -> Outcome {
                 println!("policy version {version} applied (was {})", before.version);
             }
         }
+        PolicyCommand::Explain { user, format } => return crate::diagnose::explain(&state, &user, format).await,
     }
     Ok(())
 }
@@ -521,4 +522,81 @@ pub(crate) async fn attestation(command: AttestationCommand) -> Outcome {
             Err(Failure::No)
         }
     }
+}
+
+pub(crate) async fn aaguid(mut config: Config, command: AaguidCommand) -> Outcome {
+    let AaguidCommand::Lookup {
+        query,
+        mds,
+        names,
+        format,
+    } = command;
+    if let Some(path) = mds {
+        config.metadata.source = keywarden_server::config::MetadataSource::File;
+        config.metadata.path = Some(path);
+    }
+    if let Some(path) = names {
+        config.metadata.names = Some(path);
+    }
+    let catalog = keywarden_server::state::load_catalog(&config, OffsetDateTime::now_utc())
+        .await
+        .map_err(Failure::Usage)?;
+    if catalog.entries.is_empty() && catalog.fallback_names.is_empty() {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "no FIDO metadata is configured: set [metadata] in the configuration, or pass --mds FILE / --names FILE"
+        )));
+    }
+    let found = catalog.lookup(&query);
+    if found.is_empty() {
+        return Err(Failure::Refused(keywarden_server::ApiError::not_found(format!(
+            "an authenticator matching {query:?} in the metadata ({} models) or name list ({} names)",
+            catalog.entries.len(),
+            catalog.fallback_names.len()
+        ))));
+    }
+    match format {
+        Output::Json => print_json(&json!(found)),
+        Output::Table | Output::Csv => {
+            let rows: Vec<Vec<String>> = found
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.aaguid.to_string(),
+                        d.name.clone().unwrap_or_default(),
+                        d.certification_level.clone().unwrap_or_default(),
+                        d.current_status.clone().unwrap_or_default(),
+                        d.attestation_types.join(";"),
+                        d.key_protection.join(";"),
+                        d.groups.join(";"),
+                    ]
+                })
+                .collect();
+            let header = [
+                "AAGUID",
+                "Name",
+                "Certification",
+                "Status",
+                "AttestationTypes",
+                "KeyProtection",
+                "Groups",
+            ];
+            output(format, &header, &rows, || json!(found));
+            if format == Output::Table && found.len() == 1 {
+                let d = &found[0];
+                println!();
+                println!("status history:");
+                for report in &d.status_history {
+                    let date = report.effective_date.map(|date| date.to_string()).unwrap_or_default();
+                    println!("  {date:<10}  {}", report.status.as_str());
+                }
+                println!(
+                    "transports: {}   protocols: {}   attestation roots: {}",
+                    d.transports.join(", "),
+                    d.protocol_versions.join(", "),
+                    d.attestation_root_count
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -77,6 +77,11 @@ pub(crate) async fn run(mut config: Config, args: DemoArgs) -> Outcome {
     println!("  API token (Authentication Administrator, 1 day): {token}");
     println!();
     println!("  Try:");
+    println!("    {origin}/security-info   sign in as {TAP_USER} with the pass above and add a passkey");
+    println!(
+        "    {origin}/admin           sign in as helpdesk@contoso.com (password \"{DEMO_PASSWORD}\"): users, attempts, passes"
+    );
+    println!("  or through the API:");
     println!(
         "    curl -c jar -H 'content-type: application/json' -d '{{\"username\":\"{TAP_USER}\",\"code\":\"{}\"}}' {origin}/v1/signin/tap",
         issued.code

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod diagnose;
 mod progress;
 mod reports;
 mod table;
@@ -103,5 +104,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Inventory(args) => reports::inventory(config, args).await,
         Command::Findings(args) => reports::findings(config, args).await,
         Command::Attestation(command) => commands::attestation(command).await,
+        Command::Aaguid(command) => commands::aaguid(config, command).await,
+        Command::Diagnose(args) => diagnose::run(config, args).await,
     }
 }

@@ -214,10 +214,23 @@ impl Denial {
             Denial::Sha1AttestationRefused => {
                 format!("{name} refuses TPM attestation signed with SHA-1 (isSha1TpmAttestationAllowed is false)")
             }
-            Denial::AaguidNotAllowed { aaguid } => format!(
-                "{aaguid} is not on {name}'s allow list ({} AAGUIDs)",
-                profile.key_restrictions.aa_guids.len()
-            ),
+            Denial::AaguidNotAllowed { aaguid } => {
+                let groups: Vec<&str> = profile
+                    .key_restrictions
+                    .authenticator_groups
+                    .iter()
+                    .map(|g| g.description())
+                    .collect();
+                format!(
+                    "{aaguid} is not on {name}'s allow list ({} AAGUIDs{})",
+                    profile.key_restrictions.aa_guids.len(),
+                    if groups.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; groups: {}", groups.join(", "))
+                    }
+                )
+            }
             Denial::AaguidBlocked { aaguid } => format!("{aaguid} is on {name}'s block list"),
         }
     }
@@ -263,7 +276,7 @@ pub fn denials(profile: &PasskeyProfile, candidate: &Candidate<'_>, metadata: Op
     }
     let restrictions = &profile.key_restrictions;
     if restrictions.is_enforced {
-        let listed = restrictions.aa_guids.contains(&candidate.aaguid);
+        let listed = restrictions.lists(&candidate.aaguid, metadata);
         match restrictions.enforcement_type {
             EnforcementType::Allow if !listed => found.push(Denial::AaguidNotAllowed {
                 aaguid: candidate.aaguid,
@@ -384,12 +397,14 @@ pub struct SignInRefusal {
 }
 
 /// The re-check at every sign-in: method enabled, account enabled, not excluded, in scope, and at least one
-/// applicable profile accepting the passkey's type and AAGUID. Returns the profile that accepts it.
+/// applicable profile accepting the passkey's type and AAGUID (named authenticator groups are judged with the
+/// current `metadata` entry of the AAGUID). Returns the profile that accepts it.
 pub fn sign_in_check(
     fido2: &Fido2Configuration,
     member: Member<'_>,
     aaguid: Aaguid,
     passkey_type: PasskeyType,
+    metadata: Option<&Entry>,
 ) -> Result<String, SignInRefusal> {
     let refuse = |code| Err(SignInRefusal { code, verdicts: vec![] });
     if fido2.state == State::Disabled {
@@ -410,7 +425,7 @@ pub fn sign_in_check(
         passkey_type,
         attestation: None,
     };
-    let (verdicts, admitted_by, _) = verdicts(&profiles, &candidate, None);
+    let (verdicts, admitted_by, _) = verdicts(&profiles, &candidate, metadata);
     admitted_by.ok_or(SignInRefusal {
         code: Code::CredentialNotAllowedAtSignIn,
         verdicts,

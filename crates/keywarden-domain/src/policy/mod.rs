@@ -16,6 +16,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::Aaguid;
+use crate::metadata::Entry;
 
 pub use document::{ConfigId, apply_patch, config_to_json, diff, parse, parse_stored, to_graph_document};
 pub use validate::{AnyTarget, Problem, TargetCheck};
@@ -210,6 +211,10 @@ pub struct KeyRestrictions {
     pub is_enforced: bool,
     pub enforcement_type: EnforcementType,
     pub aa_guids: Vec<Aaguid>,
+    /// keywarden extension: named groups of authenticator models computed from the FIDO metadata, listed next
+    /// to the AAGUIDs (an AAGUID is on the list when it is named or when its metadata puts it in a group).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authenticator_groups: Vec<AuthenticatorGroup>,
 }
 
 impl KeyRestrictions {
@@ -218,6 +223,73 @@ impl KeyRestrictions {
             is_enforced: false,
             enforcement_type: EnforcementType::Allow,
             aa_guids: vec![],
+            authenticator_groups: vec![],
+        }
+    }
+
+    /// Whether `aaguid` is on the list, by name or through a group its metadata entry belongs to.
+    pub fn lists(&self, aaguid: &Aaguid, metadata: Option<&Entry>) -> bool {
+        self.aa_guids.contains(aaguid)
+            || metadata.is_some_and(|entry| self.authenticator_groups.iter().any(|group| group.contains(entry)))
+    }
+}
+
+/// A named group of authenticator models, defined by what the FIDO metadata says about them. Membership is
+/// computed from the metadata in use, so a refreshed BLOB moves models in and out without a policy change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthenticatorGroup {
+    /// Any FIDO certification level.
+    FidoCertified,
+    /// FIDO certified at level 2 or higher.
+    FidoCertifiedL2OrHigher,
+    /// FIDO certified at level 3 or higher.
+    FidoCertifiedL3OrHigher,
+    /// Keys protected by hardware (secure element, TEE or a hardware chip), never software.
+    HardwareProtected,
+    /// The metadata statement claims a FIPS 140 validation.
+    FipsValidated,
+}
+
+impl AuthenticatorGroup {
+    pub const ALL: [AuthenticatorGroup; 5] = [
+        AuthenticatorGroup::FidoCertified,
+        AuthenticatorGroup::FidoCertifiedL2OrHigher,
+        AuthenticatorGroup::FidoCertifiedL3OrHigher,
+        AuthenticatorGroup::HardwareProtected,
+        AuthenticatorGroup::FipsValidated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthenticatorGroup::FidoCertified => "fidoCertified",
+            AuthenticatorGroup::FidoCertifiedL2OrHigher => "fidoCertifiedL2OrHigher",
+            AuthenticatorGroup::FidoCertifiedL3OrHigher => "fidoCertifiedL3OrHigher",
+            AuthenticatorGroup::HardwareProtected => "hardwareProtected",
+            AuthenticatorGroup::FipsValidated => "fipsValidated",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            AuthenticatorGroup::FidoCertified => "FIDO certified at any level",
+            AuthenticatorGroup::FidoCertifiedL2OrHigher => "FIDO certified at level 2 or higher",
+            AuthenticatorGroup::FidoCertifiedL3OrHigher => "FIDO certified at level 3 or higher",
+            AuthenticatorGroup::HardwareProtected => "keys protected by hardware (secure element, TEE, TPM)",
+            AuthenticatorGroup::FipsValidated => "FIPS 140 validated",
+        }
+    }
+
+    /// Whether a model belongs to the group, per its metadata. A model with a revocation or compromise in its
+    /// status history belongs to no certification group.
+    pub fn contains(self, entry: &Entry) -> bool {
+        let level = entry.certification_level().filter(|_| entry.worst_incident().is_none());
+        match self {
+            AuthenticatorGroup::FidoCertified => level.is_some(),
+            AuthenticatorGroup::FidoCertifiedL2OrHigher => level.is_some_and(|l| l >= 20),
+            AuthenticatorGroup::FidoCertifiedL3OrHigher => level.is_some_and(|l| l >= 30),
+            AuthenticatorGroup::HardwareProtected => entry.is_hardware_protected(),
+            AuthenticatorGroup::FipsValidated => !entry.fips_levels.is_empty(),
         }
     }
 }

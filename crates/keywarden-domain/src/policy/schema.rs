@@ -64,6 +64,16 @@ const KEY_RESTRICTIONS: Kind = Kind::Object(&[
     req("isEnforced", Kind::Bool),
     req("enforcementType", Kind::Enum(&["allow", "block"])),
     req("aaGuids", Kind::Array(&Kind::Aaguid)),
+    opt(
+        "authenticatorGroups",
+        Kind::Array(&Kind::Enum(&[
+            "fidoCertified",
+            "fidoCertifiedL2OrHigher",
+            "fidoCertifiedL3OrHigher",
+            "hardwareProtected",
+            "fipsValidated",
+        ])),
+    ),
 ]);
 
 const PASSKEY_PROFILE: Kind = Kind::Object(&[

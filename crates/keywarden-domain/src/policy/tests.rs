@@ -408,11 +408,11 @@ fn turning_synced_off_works_retroactively_at_sign_in() {
     };
     let icloud = ICLOUD.parse().expect("aaguid");
     assert_eq!(
-        sign_in_check(&p.fido2, member, icloud, PasskeyType::Synced),
+        sign_in_check(&p.fido2, member, icloud, PasskeyType::Synced, None),
         Ok("anything".to_string())
     );
     p.fido2.passkey_profiles[2].passkey_types = PasskeyTypes::DEVICE_BOUND;
-    let refusal = sign_in_check(&p.fido2, member, icloud, PasskeyType::Synced).expect_err("synced now refused");
+    let refusal = sign_in_check(&p.fido2, member, icloud, PasskeyType::Synced, None).expect_err("synced now refused");
     assert_eq!(refusal.code, Code::CredentialNotAllowedAtSignIn);
     assert_eq!(refusal.verdicts.len(), 2);
 }
@@ -430,7 +430,7 @@ fn key_restrictions_apply_again_at_sign_in() {
     p.fido2.passkey_profiles[2].key_restrictions.aa_guids.push(yubikey);
     p.fido2.passkey_profiles[3].key_restrictions.enforcement_type = EnforcementType::Block;
     p.fido2.passkey_profiles[3].key_restrictions.aa_guids = vec![yubikey];
-    let refusal = sign_in_check(&p.fido2, member, yubikey, PasskeyType::DeviceBound).expect_err("blocked");
+    let refusal = sign_in_check(&p.fido2, member, yubikey, PasskeyType::DeviceBound, None).expect_err("blocked");
     assert_eq!(refusal.code, Code::CredentialNotAllowedAtSignIn);
 }
 
@@ -449,6 +449,7 @@ fn attestation_is_not_checked_again_at_sign_in() {
         member,
         YUBIKEY.parse().expect("aaguid"),
         PasskeyType::DeviceBound,
+        None,
     );
     assert_eq!(result, Ok("attested".to_string()));
 }
@@ -466,6 +467,7 @@ fn excluded_user_cannot_sign_in_with_a_passkey() {
         },
         YUBIKEY.parse().expect("aaguid"),
         PasskeyType::DeviceBound,
+        None,
     )
     .expect_err("excluded");
     assert_eq!(refusal.code, Code::UserExcluded);
@@ -606,4 +608,112 @@ fn diff_names_each_changed_property() {
     assert_eq!(names, vec!["Fido2.state", "TemporaryAccessPass.isUsableOnce"]);
     assert_eq!(changes[0].old_value.as_deref(), Some("\"enabled\""));
     assert_eq!(changes[0].new_value.as_deref(), Some("\"disabled\""));
+}
+
+fn entry_with(aaguid: &str, statuses: &[Status], key_protection: &[&str]) -> Entry {
+    Entry {
+        aaguid: aaguid.parse().expect("aaguid"),
+        description: "Test model".into(),
+        status_reports: statuses
+            .iter()
+            .map(|status| StatusReport {
+                status: status.clone(),
+                effective_date: None,
+                authenticator_version: None,
+                certificate_number: None,
+            })
+            .collect(),
+        attestation_types: vec![],
+        key_protection: key_protection.iter().map(|k| k.to_string()).collect(),
+        transports: vec![],
+        protocol_versions: vec![],
+        attestation_roots: vec![],
+        icon: None,
+        fips_levels: vec![],
+    }
+}
+
+#[test]
+fn named_groups_follow_the_metadata() {
+    use super::AuthenticatorGroup::*;
+    let l2 = entry_with(
+        YUBIKEY,
+        &[Status::FidoCertifiedL1, Status::FidoCertifiedL2],
+        &["hardware", "secure_element"],
+    );
+    let l1_software = entry_with(ICLOUD, &[Status::FidoCertifiedL1], &["software"]);
+    let revoked = entry_with(HELLO, &[Status::FidoCertifiedL2, Status::Revoked], &["hardware"]);
+    for (group, entry, expected) in [
+        (FidoCertified, &l2, true),
+        (FidoCertifiedL2OrHigher, &l2, true),
+        (FidoCertifiedL3OrHigher, &l2, false),
+        (HardwareProtected, &l2, true),
+        (FidoCertifiedL2OrHigher, &l1_software, false),
+        (HardwareProtected, &l1_software, false),
+        (FidoCertified, &revoked, false),
+        (FipsValidated, &l2, false),
+    ] {
+        assert_eq!(
+            group.contains(entry),
+            expected,
+            "{group:?} on {:?}",
+            entry.status_reports
+        );
+    }
+}
+
+#[test]
+fn an_allow_list_of_groups_admits_models_by_their_metadata_at_registration_and_sign_in() {
+    let doc = json!({
+        "id": "Fido2",
+        "state": "enabled",
+        "includeTargets": [{"id": "all_users", "targetType": "group", "allowedPasskeyProfiles": ["certified"]}],
+        "defaultPasskeyProfile": "certified",
+        "passkeyProfiles": [
+            {"id": "certified", "name": "Certified L2+", "passkeyTypes": "deviceBound", "attestationEnforcement": "disabled",
+             "keyRestrictions": {"isEnforced": true, "enforcementType": "allow", "aaGuids": [], "authenticatorGroups": ["fidoCertifiedL2OrHigher"]}},
+        ],
+    });
+    let p = parse(&doc.to_string(), &Policy::default(), &AnyTarget).expect("groups alone make a valid allow list");
+    let u = user(UserType::Member);
+    let groups = BTreeSet::new();
+    let member = Member {
+        user: &u,
+        groups: &groups,
+    };
+    let profiles = evaluate::applicable_profiles(&p.fido2, member);
+    let l2 = entry_with(YUBIKEY, &[Status::FidoCertifiedL2], &["hardware"]);
+    let l1 = entry_with(YUBIKEY, &[Status::FidoCertifiedL1], &["hardware"]);
+    assert!(acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), Some(&l2)).passed);
+    let refused = acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), Some(&l1));
+    assert_eq!(refused.code, Some(Code::AaguidNotAllowed));
+    assert!(
+        refused.evidence.verdicts[0].denials[0]
+            .detail
+            .contains("level 2 or higher")
+    );
+    assert_eq!(
+        acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), None).code,
+        Some(Code::AaguidNotAllowed),
+        "no metadata, no group"
+    );
+    let yubikey = YUBIKEY.parse().expect("aaguid");
+    assert!(sign_in_check(&p.fido2, member, yubikey, PasskeyType::DeviceBound, Some(&l2)).is_ok());
+    // The metadata is refreshed and the model drops to L1: the passkey stops working at sign-in.
+    assert!(sign_in_check(&p.fido2, member, yubikey, PasskeyType::DeviceBound, Some(&l1)).is_err());
+    let shown = to_graph_document(&p, 2, time::OffsetDateTime::UNIX_EPOCH);
+    assert_eq!(
+        shown["authenticationMethodConfigurations"][0]["passkeyProfiles"][0]["keyRestrictions"]["authenticatorGroups"],
+        json!(["fidoCertifiedL2OrHigher"])
+    );
+    let bad = json!({"id": "Fido2", "passkeyProfiles": [{"id": "x", "name": "X", "passkeyTypes": "synced", "attestationEnforcement": "disabled",
+        "keyRestrictions": {"isEnforced": false, "enforcementType": "allow", "aaGuids": [], "authenticatorGroups": ["shiny"]}}],
+        "defaultPasskeyProfile": "x", "includeTargets": []});
+    let problems = parse(&bad.to_string(), &Policy::default(), &AnyTarget).expect_err("unknown group");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path == "Fido2.passkeyProfiles[0].keyRestrictions.authenticatorGroups[0]"),
+        "{problems:?}"
+    );
 }

@@ -108,11 +108,12 @@ fn validate_fido2(fido2: &Fido2Configuration, targets: &dyn TargetCheck, problem
         if restrictions.is_enforced
             && restrictions.enforcement_type == EnforcementType::Allow
             && restrictions.aa_guids.is_empty()
+            && restrictions.authenticator_groups.is_empty()
         {
             push(
                 problems,
                 format!("{at}.keyRestrictions.aaGuids"),
-                "an enforced allow list with no AAGUIDs refuses every passkey; list AAGUIDs or set isEnforced to false"
+                "an enforced allow list with no AAGUIDs and no authenticator groups refuses every passkey; list some or set isEnforced to false"
                     .into(),
             );
         }

@@ -180,7 +180,11 @@ pub fn policy_scope(fido2: &Fido2Configuration) -> PolicyScope {
 }
 
 /// Today's sign-in re-check for the passkeys of a class: the profile that accepts them, or the refusal.
-pub fn recheck(fido2: &Fido2Configuration, class: &CredentialClass) -> Result<String, SignInRefusal> {
+pub fn recheck(
+    fido2: &Fido2Configuration,
+    class: &CredentialClass,
+    catalog: &Catalog,
+) -> Result<String, SignInRefusal> {
     let user = User {
         id: class.excluded_user.unwrap_or(UserId(uuid::Uuid::nil())),
         user_principal_name: String::new(),
@@ -193,7 +197,13 @@ pub fn recheck(fido2: &Fido2Configuration, class: &CredentialClass) -> Result<St
         user: &user,
         groups: &class.groups,
     };
-    sign_in_check(fido2, member, class.aaguid, class.passkey_type)
+    sign_in_check(
+        fido2,
+        member,
+        class.aaguid,
+        class.passkey_type,
+        catalog.entry(&class.aaguid),
+    )
 }
 
 /// What the findings need to know about one passkey.
@@ -400,7 +410,7 @@ impl<'a> Review<'a> {
         }
         let mut aaguids = BTreeSet::new();
         for (class, _) in classes {
-            if let Err(refusal) = recheck(self.fido2, &class)
+            if let Err(refusal) = recheck(self.fido2, &class, self.catalog)
                 && refusal.code == Code::CredentialNotAllowedAtSignIn
             {
                 aaguids.insert(class.aaguid);

@@ -82,6 +82,7 @@ fn profile(id: &str, types: PasskeyTypes, allow: Option<Vec<Aaguid>>) -> Passkey
                 is_enforced: true,
                 enforcement_type: EnforcementType::Allow,
                 aa_guids,
+                authenticator_groups: vec![],
             },
             None => KeyRestrictions::none(),
         },
@@ -424,8 +425,8 @@ fn aaguids_no_applicable_profile_accepts_are_found_per_model() {
     let in_pilot_yubikey = class(yubikey, PasskeyType::DeviceBound, &[pilot], None);
     let outside_pilot = class(icloud, PasskeyType::Synced, &[], None);
     let excluded_user = class(icloud, PasskeyType::Synced, &[pilot], Some(excluded.id));
-    assert!(recheck(&config, &in_pilot_yubikey).is_ok());
-    assert!(recheck(&config, &excluded_user).is_err());
+    assert!(recheck(&config, &in_pilot_yubikey, &Catalog::default()).is_ok());
+    assert!(recheck(&config, &excluded_user, &Catalog::default()).is_err());
 
     let options = FindingsOptions::default();
     let catalog = Catalog::default();

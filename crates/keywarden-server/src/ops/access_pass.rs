@@ -20,6 +20,7 @@ use crate::state::AppState;
 /// A pass as Graph's `temporaryAccessPassAuthenticationMethod`. `code` is given only right after issuing.
 pub fn to_json(pass: &AccessPass, usable: (bool, &str), code: Option<&str>) -> Value {
     json!({
+        "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
         "id": pass.id.to_string(),
         "temporaryAccessPass": code,
         "createdDateTime": pass.created_date_time.format(&Rfc3339).unwrap_or_default(),

@@ -3,6 +3,7 @@
 
 pub mod access_pass;
 pub mod audit;
+pub mod diagnosis;
 pub mod directory;
 pub mod passkeys;
 pub mod policy;
@@ -110,10 +111,17 @@ pub async fn usable_strong_methods(
         methods.push("softwareOath".to_string());
     }
     let passkeys = state.store.passkeys_of(user.id).await?;
-    if passkeys
-        .iter()
-        .any(|p| sign_in_check(&policy.policy.fido2, member, p.aa_guid, p.passkey_type).is_ok())
-    {
+    let catalog = state.catalog();
+    if passkeys.iter().any(|p| {
+        sign_in_check(
+            &policy.policy.fido2,
+            member,
+            p.aa_guid,
+            p.passkey_type,
+            catalog.entry(&p.aa_guid),
+        )
+        .is_ok()
+    }) {
         methods.push("fido2".to_string());
     }
     if let Some(stored) = state.store.access_pass_of(user.id).await? {

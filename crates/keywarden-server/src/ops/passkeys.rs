@@ -4,6 +4,7 @@
 use keywarden_domain::audit::Activity;
 use keywarden_domain::directory::{Permission, User};
 use keywarden_domain::ids::MethodId;
+use keywarden_domain::metadata::Catalog;
 use keywarden_domain::passkey::{Passkey, Registrar};
 use keywarden_domain::registration::{RecencyInput, recently_verified};
 use serde_json::{Value, json};
@@ -19,9 +20,10 @@ fn time(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// A passkey as Graph's `fido2AuthenticationMethod`, plus keywarden's governance fields.
-pub fn to_json(passkey: &Passkey) -> Value {
-    json!({
+/// A passkey as Graph's `fido2AuthenticationMethod`, plus keywarden's governance fields and, when the FIDO
+/// metadata has one for its AAGUID, the authenticator's `icon` (a `data:` URI).
+pub fn to_json(passkey: &Passkey, catalog: &Catalog) -> Value {
+    let mut body = json!({
         "@odata.type": "#microsoft.graph.fido2AuthenticationMethod",
         "id": passkey.id.to_string(),
         "displayName": passkey.display_name,
@@ -40,7 +42,11 @@ pub fn to_json(passkey: &Passkey) -> Value {
         "backupStateChangedDateTime": passkey.backup_state_changed_date_time.map(time),
         "transports": passkey.transports,
         "attestationFormat": passkey.facts.format.as_str(),
-    })
+    });
+    if let Some(icon) = catalog.entry(&passkey.aa_guid).and_then(|e| e.icon.as_deref()) {
+        body["icon"] = json!(icon);
+    }
+    body
 }
 
 async fn owned(state: &AppState, user: &User, id: MethodId) -> Result<Passkey, ApiError> {

@@ -5,10 +5,11 @@
 use keywarden_domain::audit::{Activity, Event};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::{AttemptId, MethodId};
+use keywarden_domain::metadata::Catalog;
 use keywarden_domain::passkey::{Passkey, Registrar};
 use keywarden_domain::platform::{CeremonyPath, ClientReport, answer_client_error, answer_from_facts};
 use keywarden_domain::policy::evaluate::{Member, RegistrationPath, acceptance, applicable_profiles, eligibility};
-use keywarden_domain::policy::{AttestationEnforcement, PasskeyProfile};
+use keywarden_domain::policy::{AttestationEnforcement, PasskeyProfile, PasskeyType};
 use keywarden_domain::registration::{Evidence, Facts, RecencyInput, Status, recently_verified};
 use keywarden_domain::session::Method;
 use keywarden_domain::{Code, Question};
@@ -329,6 +330,38 @@ async fn fail(
     }
 }
 
+/// What each profile that applies to the user accepts, sent with a question-4 refusal so that the user is told
+/// what would work: passkey types, whether attestation is enforced, and the models a key restriction lists (named
+/// from the FIDO metadata where it knows them).
+fn what_profiles_accept(profiles: &[&PasskeyProfile], catalog: &Catalog) -> Value {
+    let accepts: Vec<Value> = profiles
+        .iter()
+        .map(|profile| {
+            let types: Vec<&str> = [PasskeyType::DeviceBound, PasskeyType::Synced]
+                .into_iter()
+                .filter(|t| profile.passkey_types.allows(*t))
+                .map(PasskeyType::as_str)
+                .collect();
+            let restrictions = &profile.key_restrictions;
+            json!({
+                "id": profile.id,
+                "name": profile.name,
+                "passkeyTypes": types,
+                "attestationRequired": profile.attestation_enforcement == AttestationEnforcement::RegistrationOnly,
+                "keyRestrictions": {
+                    "isEnforced": restrictions.is_enforced,
+                    "enforcementType": restrictions.enforcement_type,
+                    "authenticatorGroups": restrictions.authenticator_groups,
+                    "aaGuids": restrictions.aa_guids.iter()
+                        .map(|aaguid| json!({ "aaGuid": aaguid.to_string(), "model": catalog.name(aaguid) }))
+                        .collect::<Vec<_>>(),
+                },
+            })
+        })
+        .collect();
+    Value::Array(accepts)
+}
+
 /// A passkey's display name: trimmed, 1 to 64 characters, no control characters.
 pub fn valid_display_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
@@ -451,7 +484,7 @@ pub async fn finish(
     let q4_code = q4.code;
     evidence.accepted = Some(q4);
     if let Some(code) = q4_code {
-        return Err(fail(
+        let mut refused = fail(
             state,
             ctx,
             actor,
@@ -463,7 +496,11 @@ pub async fn finish(
             },
             (Question::AuthenticatorAccepted, code),
         )
-        .await?);
+        .await?;
+        if let Some(details) = refused.details.as_mut().and_then(Value::as_object_mut) {
+            details.insert("accepts".into(), what_profiles_accept(&profiles, &catalog));
+        }
+        return Err(refused);
     }
     let passkey = Passkey {
         id: MethodId(uuid::Uuid::new_v4()),
@@ -652,6 +689,8 @@ pub fn attempt_to_json(attempt: &Attempt) -> Value {
         "policyVersion": attempt.policy_version,
         "status": attempt.status.as_str(),
         "outcome": attempt.outcome.map(|c| c.as_str()),
+        "outcomeSummary": attempt.outcome.map(|c| c.summary()),
+        "fix": attempt.outcome.map(|c| c.fix()),
         "failedQuestion": attempt.failed_question.map(|q| q.number()),
         "questions": attempt.evidence,
         "authenticator": attempt.facts,

@@ -448,6 +448,7 @@ pub async fn passkey_finish(
         member,
         record.passkey.aa_guid,
         record.passkey.passkey_type,
+        state.catalog().entry(&record.passkey.aa_guid),
     ) {
         let error = ApiError::code(refusal.code).with_details(json!({ "verdicts": refusal.verdicts }));
         return Err(refused(state, ctx, Some(&user), "fido2", error).await);

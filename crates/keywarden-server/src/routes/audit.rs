@@ -2,12 +2,13 @@
 //! (`/export`), streamed as Entra `AuditLogs` records.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde_json::Value;
 
 use crate::api_error::ApiError;
 use crate::auth::Admin;
+use crate::json::Query;
 use crate::ops::audit::{self, Query as AuditQuery};
 use crate::ops::reports::{self, Format};
 use crate::routes::collection;

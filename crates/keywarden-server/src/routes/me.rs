@@ -16,7 +16,7 @@ use crate::api_error::ApiError;
 use crate::auth::Actor;
 use crate::context::RequestContext;
 use crate::json::Json;
-use crate::ops::{self, passkeys, registration};
+use crate::ops::{self, access_pass, passkeys, registration};
 use crate::routes::collection;
 use crate::state::AppState;
 use crate::telemetry::ceremony;
@@ -24,6 +24,7 @@ use crate::telemetry::ceremony;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/me", get(me))
+        .route("/v1/me/authentication/methods", get(methods))
         .route("/v1/me/authentication/fido2Methods", get(list))
         .route(
             "/v1/me/authentication/fido2Methods/{id}",
@@ -76,12 +77,49 @@ async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Va
     })))
 }
 
+/// Graph's `/me/authentication/methods`: every sign-in method of the user, never a secret (a TAP without its
+/// code, an authenticator app without its key), for Security info's list.
+async fn methods(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Value>, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let mut items = Vec::new();
+    if state.store.password_hash(user.id).await?.is_some() {
+        // Graph's fixed id of the password method.
+        items.push(json!({
+            "@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
+            "id": "28c10230-6103-485e-b985-444c60001490",
+        }));
+    }
+    let catalog = state.catalog();
+    items.extend(
+        passkeys::list(&state, &actor, user)
+            .await?
+            .iter()
+            .map(|p| passkeys::to_json(p, &catalog)),
+    );
+    if let Some(totp) = state.store.totp_of(user.id).await? {
+        items.push(json!({
+            "@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod",
+            "id": totp.id.to_string(),
+            "displayName": totp.display_name,
+            "createdDateTime": totp.created_at.format(&Rfc3339).unwrap_or_default(),
+            "secretKey": null,
+        }));
+    }
+    if let Some(stored) = state.store.access_pass_of(user.id).await? {
+        let policy = ops::current_policy(&state).await?;
+        let usable = access_pass::usability_of(&state, &policy, user, &stored.pass).await?;
+        items.push(access_pass::to_json(&stored.pass, usable, None));
+    }
+    Ok(axum::Json(collection(items, None)))
+}
+
 async fn list(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Value>, ApiError> {
     let (user, _) = signed_in(&actor)?;
+    let catalog = state.catalog();
     let items = passkeys::list(&state, &actor, user)
         .await?
         .iter()
-        .map(passkeys::to_json)
+        .map(|p| passkeys::to_json(p, &catalog))
         .collect();
     Ok(axum::Json(collection(items, None)))
 }
@@ -93,7 +131,7 @@ async fn get_one(
 ) -> Result<axum::Json<Value>, ApiError> {
     let (user, _) = signed_in(&actor)?;
     let passkey = passkeys::get(&state, &actor, user, parse_method_id(&id)?).await?;
-    Ok(axum::Json(passkeys::to_json(&passkey)))
+    Ok(axum::Json(passkeys::to_json(&passkey, &state.catalog())))
 }
 
 #[derive(Deserialize)]
@@ -111,7 +149,7 @@ async fn rename(
 ) -> Result<axum::Json<Value>, ApiError> {
     let (user, _) = signed_in(&actor)?;
     let passkey = passkeys::rename(&state, &ctx, &actor, user, parse_method_id(&id)?, &request.display_name).await?;
-    Ok(axum::Json(passkeys::to_json(&passkey)))
+    Ok(axum::Json(passkeys::to_json(&passkey, &state.catalog())))
 }
 
 async fn delete(
@@ -188,7 +226,11 @@ async fn finish(
     )
     .await;
     ceremony("registration_finish", result.as_ref().map(|_| ()).map_err(|e| e.code));
-    Ok((StatusCode::CREATED, axum::Json(passkeys::to_json(&result?))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(passkeys::to_json(&result?, &state.catalog())),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

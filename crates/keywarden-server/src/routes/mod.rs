@@ -1,6 +1,8 @@
 //! The router: one module per URL prefix, each with its handlers.
 
 mod audit;
+mod authenticators;
+mod diagnosis;
 mod groups;
 mod me;
 mod openapi;
@@ -24,10 +26,13 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(me::router())
         .merge(users::router())
+        .merge(diagnosis::router())
         .merge(groups::router())
         .merge(policies::router())
         .merge(audit::router())
         .merge(reports::router())
+        .merge(authenticators::router())
+        .merge(crate::pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

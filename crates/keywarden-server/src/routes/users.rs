@@ -2,7 +2,7 @@
 //! (Graph's `/users/{id | userPrincipalName}/authentication/...`).
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use super::me::{BeginRequest, ClientErrorRequest, begun_json, parse_attempt, par
 use crate::api_error::ApiError;
 use crate::auth::{Actor, Admin};
 use crate::context::RequestContext;
-use crate::json::Json;
+use crate::json::{Json, Query};
 use crate::ops::directory::UserRow;
 use crate::ops::{self, access_pass, passkeys, registration};
 use crate::routes::collection;
@@ -142,10 +142,11 @@ async fn list_passkeys(
     Path(key): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let user = target(&state, &actor, &key).await?;
+    let catalog = state.catalog();
     let items = passkeys::list(&state, &actor, &user)
         .await?
         .iter()
-        .map(passkeys::to_json)
+        .map(|p| passkeys::to_json(p, &catalog))
         .collect();
     Ok(axum::Json(collection(items, None)))
 }
@@ -158,6 +159,7 @@ async fn get_passkey(
     let user = target(&state, &actor, &key).await?;
     Ok(axum::Json(passkeys::to_json(
         &passkeys::get(&state, &actor, &user, parse_method_id(&id)?).await?,
+        &state.catalog(),
     )))
 }
 
@@ -222,7 +224,11 @@ async fn register_passkey(
     )
     .await;
     ceremony("registration_finish", result.as_ref().map(|_| ()).map_err(|e| e.code));
-    Ok((StatusCode::CREATED, axum::Json(passkeys::to_json(&result?))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(passkeys::to_json(&result?, &state.catalog())),
+    )
+        .into_response())
 }
 
 async fn client_error(

@@ -6,7 +6,9 @@ mod support;
 mod access_pass;
 mod admin;
 mod ceremony;
+mod diagnosis;
 mod operations;
+mod pages;
 mod policy;
 mod registration;
 mod reports;
@@ -72,6 +74,7 @@ both!(sign_in as sign_in_tests:
     counter_regression_is_refused_and_recorded,
     synced_passkey_stops_working_when_the_profile_drops_synced,
     self_service_rename_and_delete,
+    own_methods_are_listed_without_secrets,
 );
 both!(policy as policy_tests:
     policy_is_read_and_patched_through_the_api_with_a_diff_in_the_audit,
@@ -87,6 +90,20 @@ both!(reports as reports_tests:
     users_without_a_passkey_are_listed_with_their_methods,
     findings_cover_the_patterns_to_watch,
     audit_export_is_entra_auditlogs_and_the_playbook_query_reads_it,
+);
+both!(diagnosis as diagnosis_tests:
+    a_refused_user_is_diagnosed_now_with_the_fix,
+    a_failed_attempt_is_read_from_its_evidence_and_under_todays_policy,
+    a_browser_failure_is_matched_against_the_knowledge_base,
+    the_effective_policy_names_targets_and_profiles,
+    diagnosis_needs_a_reading_role_and_a_known_attempt,
+);
+both!(pages as pages_tests:
+    pages_and_assets_carry_security_headers_and_no_inline_code,
+    visitors_are_sent_to_sign_in_and_members_kept_out_of_the_admin_console,
+    assets_revalidate_with_their_etag,
+    session_cookie_is_http_only_same_site_and_secure_over_https,
+    state_changing_requests_need_the_session_csrf_token,
 );
 both!(operations as operations_tests:
     health_readiness_metrics_and_openapi,

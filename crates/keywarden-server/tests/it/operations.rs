@@ -29,7 +29,8 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
         let concrete = path
             .replace("{user}", "alice@contoso.com")
             .replace("{group}", "Pilot")
-            .replace("{id}", "fido2");
+            .replace("{id}", "fido2")
+            .replace("{aaguid}", "ee882879-721c-4913-9775-3dfcce97072a");
         for method in operations.as_object().expect("operations").keys() {
             let request = browser.client.request(
                 method.to_uppercase().parse().expect("method"),
@@ -51,17 +52,21 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
         }
     }
     // Every routed path is documented.
-    let sources = [
-        "audit",
-        "groups",
-        "me",
-        "openapi",
-        "operations",
-        "policies",
-        "reports",
-        "signin",
-        "users",
-    ];
+    let dir = format!("{}/src/routes", env!("CARGO_MANIFEST_DIR"));
+    let mut sources: Vec<String> = std::fs::read_dir(&dir)
+        .expect("routes directory")
+        .filter_map(|entry| {
+            entry
+                .ok()?
+                .file_name()
+                .into_string()
+                .ok()?
+                .strip_suffix(".rs")
+                .map(String::from)
+        })
+        .filter(|name| name != "mod")
+        .collect();
+    sources.sort();
     for source in sources {
         let text = std::fs::read_to_string(format!("{}/src/routes/{source}.rs", env!("CARGO_MANIFEST_DIR")))
             .expect("route source");
@@ -121,6 +126,12 @@ pub(crate) async fn errors_have_one_shape(app: TestApp) {
         )
         .await
         .refused(400, "invalid_request");
+    let reader = app.signed_in_with_pass("reader@contoso.com", false).await;
+    reader
+        .get("/v1/users?colour=blue")
+        .await
+        .refused(400, "invalid_request");
+    reader.get("/v1/users?top=many").await.refused(400, "invalid_request");
     let correlation = uuid::Uuid::new_v4();
     let raw = browser
         .client

@@ -188,6 +188,12 @@ pub(crate) async fn each_profile_rule_refuses_at_finish_with_its_code(app: TestA
         .refused(422, "aaguid_not_allowed");
     let verdicts = &body["error"]["details"]["acceptance"]["verdicts"];
     assert_eq!(verdicts[0]["profileName"], "YubiKeys");
+    // The refusal also says what would work: each applicable profile's types and the models it allows.
+    let accepts = &body["error"]["details"]["accepts"];
+    assert_eq!(accepts[0]["name"], "YubiKeys", "{body}");
+    assert_eq!(accepts[0]["passkeyTypes"], json!(["deviceBound"]));
+    assert_eq!(accepts[0]["keyRestrictions"]["enforcementType"], "allow");
+    assert_eq!(accepts[0]["keyRestrictions"]["aaGuids"][0]["aaGuid"], YUBIKEY);
 
     app.patch_fido2(json!({
         "passkeyProfiles": [
@@ -339,6 +345,26 @@ pub(crate) async fn browser_failure_is_recorded_as_question_three(app: TestApp) 
         Some(&false)
     );
     assert_eq!(attempt.failed_question.map(|q| q.number()), Some(3));
+    // The help desk reads the attempt with its code's summary and fix.
+    let helpdesk = app.signed_in_with_pass("helpdesk@contoso.com", false).await;
+    let attempts = helpdesk
+        .get("/v1/users/alice@contoso.com/registrationAttempts")
+        .await
+        .expect(200);
+    let listed = &attempts["value"][0];
+    assert_eq!(listed["outcome"], "ceremony_not_allowed");
+    assert!(
+        listed["fix"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("Retry and complete the prompt")),
+        "{listed}"
+    );
+    assert!(
+        listed["outcomeSummary"]
+            .as_str()
+            .is_some_and(|s| s.contains("NotAllowedError"))
+    );
+    assert_eq!(listed["clientReport"]["path"], "thisDevice");
     let events = app.audit().await;
     assert!(
         events

@@ -1,10 +1,10 @@
 //! Sign-in: password then TOTP, replay protection, passkey counters and backup state, the policy re-check at
-//! sign-in, and self-service management of passkeys.
+//! sign-in, self-service management of passkeys, and the list of a user's own methods.
 
 use keywarden_domain::audit::{Activity, Initiator, Outcome};
 use keywarden_server::ops::sign_in::{enroll_totp, totp_code};
 use keywarden_testkit::SoftAuthenticator;
-use serde_json::json;
+use serde_json::{Value, json};
 use time::Duration;
 
 use crate::TestApp;
@@ -53,6 +53,13 @@ pub(crate) async fn password_then_totp(app: TestApp) {
         .collect();
     assert_eq!(methods, vec!["password", "softwareOath"]);
     assert!(me["session"]["lastStrongAuthenticationDateTime"].is_string());
+    let at = me["session"]["methods"][0]["at"]
+        .as_str()
+        .expect("times are RFC 3339 strings");
+    assert!(
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{at}"
+    );
     // Password + TOTP is strong authentication: registration may begin.
     alice
         .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
@@ -218,4 +225,52 @@ pub(crate) async fn self_service_rename_and_delete(app: TestApp) {
         .await
         .expect("request");
     assert_eq!(raw.status().as_u16(), 403);
+}
+
+/// Security info's list: every method of the user, never a secret.
+pub(crate) async fn own_methods_are_listed_without_secrets(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let mut key = SoftAuthenticator::new(aaguid(YUBIKEY));
+    app.register(&alice, &mut key).await.expect(201);
+    let enrolled = alice
+        .post("/v1/me/authentication/softwareOathMethods", json!({}))
+        .await
+        .expect(201);
+    let secret = enrolled["secret"].as_str().expect("the secret, once").to_string();
+
+    let listed = alice.get("/v1/me/authentication/methods").await.expect(200);
+    let text = listed.to_string();
+    let types: Vec<&str> = listed["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter_map(|m| m["@odata.type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "#microsoft.graph.passwordAuthenticationMethod",
+            "#microsoft.graph.fido2AuthenticationMethod",
+            "#microsoft.graph.softwareOathAuthenticationMethod",
+            "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+        ]
+    );
+    let pass = &listed["value"][3];
+    assert_eq!(
+        pass["temporaryAccessPass"],
+        Value::Null,
+        "the pass's code is never listed"
+    );
+    assert_eq!(pass["isUsable"], true);
+    assert!(pass["lifetimeInMinutes"].is_number() && pass["startDateTime"].is_string());
+    assert_eq!(listed["value"][2]["secretKey"], Value::Null);
+    assert!(!text.contains(&secret), "the authenticator app's key is never listed");
+    assert_eq!(listed["value"][1]["displayName"], "My key");
+    assert!(
+        listed["value"][1].get("icon").is_none(),
+        "no icon without metadata for the AAGUID"
+    );
+    // Only for signed-in users.
+    let anonymous = app.browser().get("/v1/me/authentication/methods").await;
+    assert_eq!(anonymous.code(), "unauthenticated");
 }

@@ -301,3 +301,51 @@ fn signed_metadata_blob_verifies_at_a_pinned_time() {
     let run = cli.run(&base).exit(2);
     assert!(run.stderr.contains("--mds"), "{}", run.stderr);
 }
+
+#[test]
+fn aaguid_lookup_by_id_and_by_name() {
+    let cli = Cli::new();
+    let mds = shared().join("data/aaguid/mds3_payload_no291.json");
+    let names = shared().join("data/aaguid/aaguid.json");
+    let run = cli
+        .run(&[
+            "aaguid",
+            "lookup",
+            "ee882879-721c-4913-9775-3dfcce97072a",
+            "--mds",
+            mds.to_str().expect("path"),
+            "--format",
+            "json",
+        ])
+        .ok();
+    let found: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(found[0]["source"], "metadata");
+    assert!(
+        found[0]["name"].as_str().is_some_and(|n| n.contains("YubiKey")),
+        "{found}"
+    );
+    assert!(found[0]["certificationLevel"].is_string(), "{found}");
+    assert!(
+        found[0]["groups"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|x| x == "fidoCertified")),
+        "{found}"
+    );
+    let run = cli
+        .run(&["aaguid", "lookup", "iCloud", "--names", names.to_str().expect("path")])
+        .ok();
+    assert!(
+        run.stdout.contains("dd4ec289-e01d-41c9-bb89-70fa845d4bf2"),
+        "{}",
+        run.stdout
+    );
+    cli.run(&[
+        "aaguid",
+        "lookup",
+        "no such model",
+        "--names",
+        names.to_str().expect("path"),
+    ])
+    .exit(3);
+    cli.run(&["aaguid", "lookup", "iCloud"]).exit(2);
+}

@@ -1,0 +1,429 @@
+// Shared by every keywarden page: the /v1 API client (session cookie + CSRF header), a safe DOM builder, WebAuthn JSON helpers, formatting, and the in-place "verify again" panel.
+
+/** The session's CSRF token, learnt from /v1/me or a sign-in answer; sent on every state-changing request. */
+let csrfToken = null;
+/** Server time minus browser time, in milliseconds, from the Date header of API answers. */
+let clockSkew = 0;
+
+export function setCsrf(token) {
+  if (token) csrfToken = token;
+}
+
+/** Calls the API. Resolves to { ok, status, body } and never throws for an HTTP error. */
+export async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    return { ok: false, status: 0, body: { error: { code: 'network_error', message: 'keywarden could not be reached: ' + e.message, fix: 'Check your connection and retry.' } } };
+  }
+  const date = response.headers.get('date');
+  if (date) {
+    const server = Date.parse(date);
+    if (!Number.isNaN(server)) clockSkew = server - Date.now();
+  }
+  const text = await response.text();
+  let parsed = null;
+  if (text) {
+    try { parsed = JSON.parse(text); } catch { parsed = { error: { code: 'unexpected_answer', message: text.slice(0, 200), fix: 'Retry.' } }; }
+  }
+  if (parsed && typeof parsed.csrfToken === 'string') setCsrf(parsed.csrfToken);
+  return { ok: response.ok, status: response.status, body: parsed };
+}
+
+/** The error object of an API answer ({ code, message, fix, question, details, attemptId }). */
+export function errorOf(answer) {
+  return (answer.body && answer.body.error) || { code: 'http_' + answer.status, message: 'The request failed with HTTP status ' + answer.status + '.', fix: 'Retry.' };
+}
+
+/** Sends the visitor to sign-in when the session is gone, keeping the page to come back to. */
+export function toSignIn() {
+  const next = location.pathname + location.search;
+  location.assign('/security-info/signin?next=' + encodeURIComponent(next));
+}
+
+/** The signed-in user (/v1/me); learns the CSRF token. Sends the visitor to sign-in when there is no session. */
+export async function me() {
+  const answer = await api('GET', '/v1/me');
+  if (answer.status === 401) {
+    toSignIn();
+    return new Promise(() => {});
+  }
+  if (!answer.ok) throw new Error(errorOf(answer).message);
+  return answer.body;
+}
+
+/** Now, by the server's clock. */
+export function serverNow() {
+  return new Date(Date.now() + clockSkew);
+}
+
+/**
+ * Builds an element. `props`: `class`, `text`, `hidden`, `on` ({ event: handler }), `data` ({ key: value }),
+ * anything else becomes an attribute. Children are nodes or strings (always inserted as text, never as HTML), or
+ * arrays of them at any depth.
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'text') el.textContent = value;
+    else if (key === 'on') for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
+    else if (key === 'data') for (const [k, v] of Object.entries(value)) el.dataset[k] = v;
+    else if (key === 'hidden') el.hidden = true;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces an element's content. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A copy of a `<template>`'s content, with every label tied to the control that follows it. */
+let fieldCount = 0;
+export function template(id) {
+  const fragment = document.getElementById(id).content.cloneNode(true);
+  for (const label of fragment.querySelectorAll('label')) {
+    const control = label.querySelector('input, select, textarea') || labelTarget(label);
+    if (!control) continue;
+    if (!control.id) control.id = 'f' + (++fieldCount);
+    if (!label.contains(control)) label.htmlFor = control.id;
+  }
+  return fragment;
+}
+
+function labelTarget(label) {
+  const next = label.nextElementSibling;
+  return next && next.matches('input, select, textarea') ? next : null;
+}
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+/** Shows an API error: what happened, what to do, and references for the help desk. */
+export function errorView(error, extra = {}) {
+  const parts = [h('p', {}, h('strong', { text: extra.title || error.message }))];
+  if (extra.title && error.message) parts.push(h('p', { text: error.message }));
+  if (error.fix) parts.push(h('p', {}, h('strong', { text: 'What to do: ' }), error.fix));
+  const refs = [];
+  if (error.code) refs.push('code ' + error.code);
+  if (error.question) refs.push('question ' + error.question);
+  if (error.attemptId) refs.push('attempt ' + error.attemptId);
+  if (refs.length) parts.push(h('p', { class: 'reference', text: 'Reference for your help desk: ' + refs.join(', ') }));
+  return parts;
+}
+
+export function showError(el, error, extra) {
+  el.className = 'notice bad';
+  fill(el, errorView(error, extra));
+}
+
+export function clear(el) {
+  fill(el);
+}
+
+/* Formatting */
+
+/**
+ * A time from the API: an RFC 3339 string, or the `time` crate's default serde form that evidence recorded in the
+ * domain uses, `[year, day of year, hour, minute, second, nanosecond, offset h, offset m, offset s]`.
+ */
+export function toDate(value) {
+  if (Array.isArray(value) && value.length >= 6) {
+    const [year, ordinal, hour, minute, second, nanosecond, oh = 0, om = 0, os = 0] = value;
+    return new Date(Date.UTC(year, 0, ordinal, hour - oh, minute - om, second - os, Math.floor(nanosecond / 1e6)));
+  }
+  return new Date(value);
+}
+
+export function formatTime(value) {
+  if (!value) return '—';
+  const date = toDate(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** "in 42 minutes", "3 minutes ago", against the server's clock. */
+export function relative(value) {
+  if (!value) return '';
+  const ms = toDate(value).getTime() - serverNow().getTime();
+  const minutes = Math.round(Math.abs(ms) / 60000);
+  let span;
+  if (minutes < 1) span = 'less than a minute';
+  else if (minutes < 90) span = minutes + (minutes === 1 ? ' minute' : ' minutes');
+  else if (minutes < 48 * 60) span = Math.round(minutes / 60) + ' hours';
+  else span = Math.round(minutes / 1440) + ' days';
+  return ms >= 0 ? 'in ' + span : span + ' ago';
+}
+
+/** When a Temporary Access Pass (Graph JSON) stops working: its start plus its lifetime, as an ISO string. */
+export function passExpiry(pass) {
+  return new Date(toDate(pass.startDateTime).getTime() + pass.lifetimeInMinutes * 60000).toISOString();
+}
+
+/** The directory's groups by id, for showing names next to ids (empty when the caller may not read them). */
+export async function groupNames() {
+  const answer = await api('GET', '/v1/groups');
+  const names = new Map();
+  if (answer.ok) for (const g of answer.body.value || []) names.set(g.id, g.displayName);
+  return names;
+}
+
+export const METHOD_NAMES = {
+  password: 'password',
+  softwareOath: 'authenticator app code',
+  temporaryAccessPass: 'Temporary Access Pass',
+  fido2: 'passkey',
+};
+
+export function passkeyTypeLabel(type) {
+  return type === 'synced' ? 'Synced' : type === 'deviceBound' ? 'Device-bound' : type || 'Unknown type';
+}
+
+/* Roles: which actions to offer. The API decides; this only hides what it would refuse (see Role::allows). */
+
+const ROLE_PERMISSIONS = {
+  'Privileged Authentication Administrator': ['read', 'manageMembers', 'manageAdmins'],
+  'Authentication Administrator': ['read', 'manageMembers'],
+  'Authentication Policy Administrator': ['read', 'managePolicy'],
+  'Global Reader': ['read'],
+  'User Administrator': ['read', 'manageDirectory', 'manageTokens'],
+};
+
+export function may(roles, permission) {
+  return (roles || []).some((role) => (ROLE_PERMISSIONS[role] || []).includes(permission));
+}
+
+/** Whether `viewer` may manage the methods of `target` (not their own; admins' methods need the privileged role). */
+export function mayManageMethodsOf(viewer, target) {
+  if (viewer.id === target.id) return false;
+  return may(viewer.roles, (target.roles || []).length ? 'manageAdmins' : 'manageMembers');
+}
+
+/* WebAuthn: JSON options in, JSON credentials out. Uses the browser's own conversions where it has them. */
+
+function b64urlToBuffer(text) {
+  const base64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  const padded = base64 + '='.repeat((4 - (base64.length % 4)) % 4);
+  const binary = atob(padded);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes.buffer;
+}
+
+function bufferToB64url(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function descriptors(list) {
+  return (list || []).map((d) => ({ ...d, id: b64urlToBuffer(d.id) }));
+}
+
+function creationOptions(json) {
+  if (PublicKeyCredential.parseCreationOptionsFromJSON) return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+  return {
+    ...json,
+    challenge: b64urlToBuffer(json.challenge),
+    user: { ...json.user, id: b64urlToBuffer(json.user.id) },
+    excludeCredentials: descriptors(json.excludeCredentials),
+  };
+}
+
+function requestOptions(json) {
+  if (PublicKeyCredential.parseRequestOptionsFromJSON) return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+  return { ...json, challenge: b64urlToBuffer(json.challenge), allowCredentials: descriptors(json.allowCredentials) };
+}
+
+function credentialJson(credential) {
+  if (typeof credential.toJSON === 'function') return credential.toJSON();
+  const response = credential.response;
+  const json = {
+    id: credential.id,
+    rawId: bufferToB64url(credential.rawId),
+    type: credential.type,
+    authenticatorAttachment: credential.authenticatorAttachment || undefined,
+    clientExtensionResults: credential.getClientExtensionResults ? credential.getClientExtensionResults() : {},
+    response: { clientDataJSON: bufferToB64url(response.clientDataJSON) },
+  };
+  if (response.attestationObject) {
+    json.response.attestationObject = bufferToB64url(response.attestationObject);
+    json.response.transports = response.getTransports ? response.getTransports() : [];
+  } else {
+    json.response.authenticatorData = bufferToB64url(response.authenticatorData);
+    json.response.signature = bufferToB64url(response.signature);
+    if (response.userHandle) json.response.userHandle = bufferToB64url(response.userHandle);
+  }
+  return json;
+}
+
+/** navigator.credentials.create() with PublicKeyCredentialCreationOptionsJSON; resolves to RegistrationResponseJSON. */
+export async function createCredential(publicKeyJson, signal) {
+  if (!window.PublicKeyCredential) throw Object.assign(new Error('This browser does not support passkeys.'), { name: 'NotSupportedError' });
+  const credential = await navigator.credentials.create({ publicKey: creationOptions(publicKeyJson), signal });
+  return credentialJson(credential);
+}
+
+/** navigator.credentials.get() with PublicKeyCredentialRequestOptionsJSON; resolves to AuthenticationResponseJSON. */
+export async function getCredential(publicKeyJson, signal) {
+  if (!window.PublicKeyCredential) throw Object.assign(new Error('This browser does not support passkeys.'), { name: 'NotSupportedError' });
+  const credential = await navigator.credentials.get({ publicKey: requestOptions(publicKeyJson), signal });
+  return credentialJson(credential);
+}
+
+/** What the browser says it can do: getClientCapabilities() and the platform-authenticator check. */
+export async function clientCapabilities() {
+  const report = { clientCapabilities: {}, userVerifyingPlatformAuthenticatorAvailable: undefined };
+  if (!window.PublicKeyCredential) return report;
+  try {
+    if (PublicKeyCredential.getClientCapabilities) {
+      const capabilities = await PublicKeyCredential.getClientCapabilities();
+      for (const [key, value] of Object.entries(capabilities || {})) {
+        if (typeof value === 'boolean') report.clientCapabilities[key] = value;
+      }
+    }
+  } catch { /* An older browser: no capabilities to report. */ }
+  try {
+    report.userVerifyingPlatformAuthenticatorAvailable = await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable();
+  } catch { /* Unknown. */ }
+  return report;
+}
+
+/** Signs in with a passkey: username-less when `username` is empty. Resolves to the API answer. */
+export async function passkeySignIn(username) {
+  const begun = await api('POST', '/v1/signin/passkey/begin', username ? { username } : {});
+  if (!begun.ok) return begun;
+  let credential;
+  try {
+    credential = await getCredential(begun.body.publicKey);
+  } catch (e) {
+    return { ok: false, status: 0, body: { error: { code: 'ceremony_' + e.name, message: passkeyGetMessage(e), fix: 'Try again, or use another way to sign in.' } } };
+  }
+  return api('POST', '/v1/signin/passkey/finish', { challengeId: begun.body.challengeId, credential });
+}
+
+function passkeyGetMessage(e) {
+  if (e.name === 'NotAllowedError') return 'The passkey prompt was cancelled or timed out, or no passkey for this site was found.';
+  if (e.name === 'SecurityError') return 'The browser refused to use a passkey on this site address.';
+  return 'The passkey could not be used (' + e.name + ').';
+}
+
+/* Verify again, in place: question 2 of a registration, or before deleting a passkey. */
+
+const VERIFY_WHY = {
+  reauthentication_required: (v) =>
+    'You last verified ' + (v.lastStrongAuthentication ? relative(v.lastStrongAuthentication) : 'a while ago') +
+    '. Adding or removing a passkey needs a verification within the last ' + (v.windowMinutes === 1 ? 'minute.' : v.windowMinutes + ' minutes.'),
+  no_usable_mfa_method: () =>
+    'You have no method to verify with yet. Ask your help desk for a Temporary Access Pass and enter it here.',
+  access_pass_already_used: () =>
+    'The one-time Temporary Access Pass you signed in with has been used. Verify with the passkey you added, or ask your help desk for a new pass.',
+};
+
+/**
+ * Renders the "verify again" panel into `container` for a question-2 refusal and resolves once the session has
+ * verified again (TOTP code, passkey or Temporary Access Pass). `user` is /v1/me.
+ */
+export function reverify(container, error, user) {
+  const verification = (error.details && error.details.verification) || {};
+  const usable = new Set(verification.usableMethods || []);
+  if (error.code === 'access_pass_already_used') usable.delete('temporaryAccessPass');
+  const panel = template('tpl-reverify');
+  const root = panel.firstElementChild;
+  const why = VERIFY_WHY[error.code];
+  $('.reverify-why', root).textContent = why ? why(verification) : error.message;
+  const errorBox = $('.reverify-error', root);
+  fill(container, root);
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      if (answer.ok) {
+        resolve(answer.body);
+        return;
+      }
+      showError(errorBox, errorOf(answer));
+    };
+    if (usable.has('softwareOath')) {
+      const form = $('.reverify-totp', root);
+      form.hidden = false;
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        clear(errorBox);
+        done(await api('POST', '/v1/signin/totp', { code: form.elements.code.value.trim() }));
+      });
+    }
+    if (usable.has('fido2')) {
+      const box = $('.reverify-passkey', root);
+      box.hidden = false;
+      $('button', box).addEventListener('click', async () => {
+        clear(errorBox);
+        done(await passkeySignIn(user.userPrincipalName));
+      });
+    }
+    if (usable.has('temporaryAccessPass') || usable.size === 0) {
+      const form = $('.reverify-tap', root);
+      form.hidden = false;
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        clear(errorBox);
+        done(await api('POST', '/v1/signin/tap', { username: user.userPrincipalName, code: form.elements.code.value.trim() }));
+      });
+    }
+    const first = root.querySelector('form:not([hidden]) input, .reverify-passkey:not([hidden]) button');
+    if (first) first.focus();
+  });
+}
+
+/** Downloads text as a file. */
+export function download(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Rows of objects as CSV (RFC 4180 quoting); nested values are written as JSON. */
+export function toCsv(rows, columns) {
+  const cell = (value) => {
+    const text = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  };
+  return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
+}
+
+/* Every page: the sign-out button. */
+for (const button of document.querySelectorAll('[data-action="sign-out"]')) {
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    if (!csrfToken) {
+      const answer = await api('GET', '/v1/me');
+      if (answer.ok) setCsrf(answer.body.csrfToken);
+    }
+    await api('POST', '/v1/signout');
+    location.assign('/security-info/signin');
+  });
+}

@@ -1,0 +1,102 @@
+// The sign-in page: password then TOTP, a Temporary Access Pass, or a passkey (username-less when no name is typed), then back to the page that sent the visitor here.
+
+import { $, api, clear, errorOf, fill, passkeySignIn, showError } from './kw.js';
+
+const main = document.getElementById('main');
+const errorBox = $('#signin-error');
+const status = $('#signin-status');
+const steps = { first: $('#step-first'), totp: $('#form-totp'), tap: $('#form-tap') };
+
+/** Where to go once signed in: the page's `next`, if it is a path on this site. */
+function next() {
+  const wanted = main.dataset.next || '/security-info';
+  return wanted.startsWith('/') && !wanted.startsWith('//') && !wanted.includes('\\') ? wanted : '/security-info';
+}
+
+function show(step) {
+  for (const [name, el] of Object.entries(steps)) el.hidden = name !== step;
+  clear(errorBox);
+  const first = steps[step].querySelector('input:not([type=hidden])');
+  if (first) first.focus();
+}
+
+function busy(form, on) {
+  for (const button of form.querySelectorAll('button')) button.disabled = on;
+  fill(status, on ? 'Signing in…' : '');
+}
+
+/** Handles a sign-in step's answer: done, a second factor to enter, or an error to show. */
+function answered(answer) {
+  if (answer.ok && answer.body.status === 'signedIn') {
+    fill(status, 'Signed in. Opening your page…');
+    location.assign(next());
+    return;
+  }
+  if (answer.ok && answer.body.status === 'mfaRequired') {
+    show('totp');
+    return;
+  }
+  showError(errorBox, errorOf(answer));
+}
+
+steps.first.querySelector('form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const username = form.elements.username.value.trim();
+  const password = form.elements.password.value;
+  if (!username || !password) {
+    showError(errorBox, { message: 'Enter your user name and password.' });
+    return;
+  }
+  busy(form, true);
+  const answer = await api('POST', '/v1/signin/password', { username, password });
+  busy(form, false);
+  form.elements.password.value = '';
+  answered(answer);
+});
+
+steps.totp.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  busy(form, true);
+  const answer = await api('POST', '/v1/signin/totp', { code: form.elements.code.value.trim() });
+  busy(form, false);
+  form.elements.code.value = '';
+  answered(answer);
+});
+
+steps.tap.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const username = form.elements.username.value.trim();
+  const code = form.elements.code.value.trim();
+  if (!username || !code) {
+    showError(errorBox, { message: 'Enter your user name and the Temporary Access Pass.' });
+    return;
+  }
+  busy(form, true);
+  const answer = await api('POST', '/v1/signin/tap', { username, code });
+  busy(form, false);
+  form.elements.code.value = '';
+  answered(answer);
+});
+
+$('#passkey-signin').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  clear(errorBox);
+  button.disabled = true;
+  fill(status, 'Waiting for your passkey…');
+  const answer = await passkeySignIn($('#username').value.trim());
+  button.disabled = false;
+  fill(status, '');
+  answered(answer);
+});
+
+$('#show-tap').addEventListener('click', () => {
+  $('#tap-username').value = $('#username').value.trim();
+  show('tap');
+});
+
+for (const button of document.querySelectorAll('[data-action="restart"]')) {
+  button.addEventListener('click', () => show('first'));
+}

@@ -1,0 +1,51 @@
+//! `/v1/authenticators`: what the loaded FIDO metadata says about authenticator models (by AAGUID or name).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use keywarden_domain::Aaguid;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api_error::ApiError;
+use crate::auth::Actor;
+use crate::json::Query;
+use crate::routes::collection;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/authenticators", get(search))
+        .route("/v1/authenticators/{aaguid}", get(one))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    search: String,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Query(query): Query<SearchQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    if query.search.trim().len() < 2 {
+        return Err(ApiError::invalid("search needs at least 2 characters"));
+    }
+    let found = state.catalog().lookup(&query.search);
+    Ok(axum::Json(collection(found.iter().map(|d| json!(d)).collect(), None)))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Path(aaguid): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let parsed: Aaguid = aaguid.parse().map_err(ApiError::invalid)?;
+    state
+        .catalog()
+        .describe(&parsed)
+        .map(|d| axum::Json(json!(d)))
+        .ok_or_else(|| ApiError::not_found(format!("authenticator {parsed} in the loaded metadata or name list")))
+}

@@ -1,0 +1,55 @@
+//! `/v1/users/{user}/passkeyDiagnosis` and `/v1/users/{user}/effectivePolicy`: the help desk's decision tree
+//! walked for a user (now, or for one registration attempt) and the user's effective passkey policy.
+//!
+//! These live beside `users.rs` rather than in it because they are keywarden's own resources, not Graph's.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::api_error::ApiError;
+use crate::auth::Admin;
+use crate::json::Query;
+use crate::ops::{self, diagnosis};
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/users/{user}/passkeyDiagnosis", get(passkey_diagnosis))
+        .route("/v1/users/{user}/effectivePolicy", get(effective_policy))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiagnosisQuery {
+    /// An attempt id, or `last`; absent for "can the user register now?".
+    attempt: Option<String>,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<axum::Json<Value>, ApiError> {
+    serde_json::to_value(value).map(axum::Json).map_err(ApiError::internal)
+}
+
+async fn passkey_diagnosis(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+    Query(query): Query<DiagnosisQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    actor.require(keywarden_domain::directory::Permission::ReadDirectory)?;
+    let subject = diagnosis::Subject::parse(query.attempt.as_deref())?;
+    let user = ops::find_user(&state, &key).await?;
+    to_json(&diagnosis::diagnose(&state, &actor, &user, subject).await?)
+}
+
+async fn effective_policy(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    actor.require(keywarden_domain::directory::Permission::ReadDirectory)?;
+    let user = ops::find_user(&state, &key).await?;
+    to_json(&diagnosis::effective_policy(&state, &actor, &user).await?)
+}
