@@ -15,6 +15,7 @@ pub mod platform;
 pub mod policy;
 pub mod registration;
 pub mod reports;
+pub mod rollout;
 pub mod session;
 pub mod strength;
 

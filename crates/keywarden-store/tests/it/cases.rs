@@ -715,3 +715,4 @@ pub(crate) async fn audit_filters_and_pages(store: &Store) {
 }
 
 pub(crate) use crate::reports::*;
+pub(crate) use crate::rollout::*;

@@ -6,6 +6,7 @@ mod fixtures;
 
 mod cases;
 mod reports;
+mod rollout;
 
 use keywarden_store::Store;
 
@@ -79,3 +80,11 @@ conformance!(
     access_pass_findings_select_unused_and_long_passes,
     admin_registration_initiators_are_counted_by_sql,
 );
+
+/// The rollout reads, in a module of their own so that this list and the one above grow independently.
+mod rollout_conformance {
+    conformance!(
+        subjects_stream_each_user_with_groups_passkeys_and_methods,
+        attempt_counts_group_by_ring_status_and_code,
+    );
+}
