@@ -9,6 +9,7 @@ pub mod passkeys;
 pub mod policy;
 pub mod registration;
 pub mod reports;
+pub mod rollout;
 pub mod sign_in;
 pub mod tokens;
 

@@ -1,17 +1,20 @@
 //! `/v1/reports/...`: the passkey inventory (per passkey, or per model), users without a phishing-resistant method,
-//! and findings. Large reports are streamed bodies.
+//! findings, and the rollout (ring status and its chart, readiness, tightening a profile). Large reports are
+//! streamed bodies.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::api_error::ApiError;
 use crate::auth::Admin;
+use crate::context::RequestContext;
 use crate::ops::reports::{self, Export, FindingsQuery, Format};
+use crate::ops::rollout::{self, ReadinessQuery, StatusQuery, TightenRequest};
 use crate::routes::collection;
 use crate::state::AppState;
 
@@ -20,6 +23,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/reports/passkeyInventory", get(inventory))
         .route("/v1/reports/usersWithoutPhishingResistantMethod", get(users))
         .route("/v1/reports/findings", get(findings))
+        .route("/v1/reports/rollout", get(rollout))
+        .route("/v1/reports/rollout.svg", get(rollout_svg))
+        .route("/v1/reports/rollout/tighten", post(tighten))
+        .route("/v1/reports/readiness", get(readiness))
 }
 
 #[derive(serde::Deserialize)]
@@ -138,4 +145,50 @@ async fn findings(
     let options = reports::findings_options(&query)?;
     let found = reports::findings(&state, &actor, &options).await?;
     Ok(axum::Json(reports::findings_json(&found, &options)))
+}
+
+fn svg(status: &keywarden_domain::rollout::status::RolloutStatus) -> Response {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        rollout::chart(status),
+    )
+        .into_response()
+}
+
+async fn rollout(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    crate::json::Query(query): crate::json::Query<StatusQuery>,
+) -> Result<Response, ApiError> {
+    let status = rollout::status(&state, &actor, &query).await?;
+    match query.format.as_deref().map(str::trim) {
+        None | Some("json") => Ok(axum::Json(status).into_response()),
+        Some("svg") => Ok(svg(&status)),
+        Some(other) => Err(ApiError::invalid(format!("format {other:?} is not json or svg"))),
+    }
+}
+
+async fn rollout_svg(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    crate::json::Query(query): crate::json::Query<StatusQuery>,
+) -> Result<Response, ApiError> {
+    Ok(svg(&rollout::status(&state, &actor, &query).await?))
+}
+
+async fn tighten(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(actor): Admin,
+    crate::json::Json(request): crate::json::Json<TightenRequest>,
+) -> Result<axum::Json<rollout::Tightened>, ApiError> {
+    Ok(axum::Json(rollout::tighten(&state, &ctx, &actor, &request).await?))
+}
+
+async fn readiness(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    crate::json::Query(query): crate::json::Query<ReadinessQuery>,
+) -> Result<axum::Json<rollout::ReadinessReport>, ApiError> {
+    Ok(axum::Json(rollout::readiness(&state, &actor, &query).await?))
 }
