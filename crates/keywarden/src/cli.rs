@@ -59,6 +59,10 @@ pub(crate) enum Command {
     /// Authenticator models in the FIDO metadata.
     #[command(subcommand)]
     Aaguid(AaguidCommand),
+    /// The rollout: rings (groups) with their coverage and attempts, tightening a profile to the models observed,
+    /// readiness before requiring an authentication strength.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
     /// Walk the four-question decision tree for a user (can they register now, and with what?) or for one of
     /// their registration attempts (why did it fail?), or print the tree itself.
     #[command(after_help = DIAGNOSE_HELP)]
@@ -128,6 +132,13 @@ pub(crate) enum Output {
     Csv,
 }
 
+/// Outputs of reports that are a summary with lists rather than one table.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Summary {
+    Table,
+    Json,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub(crate) enum FileFormat {
     Csv,
@@ -177,6 +188,14 @@ pub(crate) enum PolicyCommand {
     Show,
     /// Apply a policy document (whole, or one configuration). Properties left out keep their values.
     Apply { file: PathBuf },
+    /// What a policy document (as `policy apply` takes it) would do to today's users and passkeys before it is
+    /// saved: passkeys that would stop working at sign-in, users who would lose or gain the ability to register.
+    /// Nothing is saved.
+    WhatIf {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Summary,
+    },
     /// Explain the effective policy for a user in plain words: targets matched, profiles that apply, what each
     /// accepts.
     Explain {
@@ -373,4 +392,54 @@ pub(crate) enum AttestationCommand {
         #[arg(long)]
         require_user_verification: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum RolloutCommand {
+    /// Per ring (each group, then all users): members, targeted by the passkey method, covered (holding a passkey
+    /// today's policy accepts at sign-in), registration attempts and their failure codes.
+    Status(StatusArgs),
+    /// Propose allow-listing exactly the AAGUIDs observed among a profile's users, show who would lose a
+    /// credential, and save it as a new policy version only with --apply.
+    Tighten(TightenArgs),
+    /// Who would be locked out if an authentication strength were required at sign-in now, and why each one.
+    Readiness(ReadinessArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct StatusArgs {
+    /// Count only the registration attempts begun this recently, such as 30d (default: all).
+    #[arg(long)]
+    pub(crate) since: Option<String>,
+    /// Also write the chart as SVG to this file.
+    #[arg(long)]
+    pub(crate) svg: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Output,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct TightenArgs {
+    /// The passkey profile, by id or name.
+    pub(crate) profile: String,
+    /// Save the proposal (a policy change, versioned and audited). Without it nothing changes.
+    #[arg(long)]
+    pub(crate) apply: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Summary,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReadinessArgs {
+    /// A built-in authentication strength: mfa, passwordless, phishing-resistant, or its Entra id or name.
+    #[arg(long, default_value = "phishing-resistant")]
+    pub(crate) strength: String,
+    /// Only this group's members (id or display name).
+    #[arg(long)]
+    pub(crate) group: Option<String>,
+    /// Locked-out users listed (default 1000; counts are always complete).
+    #[arg(long)]
+    pub(crate) top: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Output,
 }

@@ -251,6 +251,7 @@ pub(crate) async fn policy(config: Config, command: PolicyCommand) -> Outcome {
             }
         }
         PolicyCommand::Explain { user, format } => return crate::diagnose::explain(&state, &user, format).await,
+        PolicyCommand::WhatIf { file, format } => return crate::rollout::what_if(&state, &file, format).await,
     }
     Ok(())
 }

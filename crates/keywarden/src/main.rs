@@ -7,6 +7,7 @@ mod demo;
 mod diagnose;
 mod progress;
 mod reports;
+mod rollout;
 mod table;
 
 use std::process::ExitCode;
@@ -105,6 +106,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Findings(args) => reports::findings(config, args).await,
         Command::Attestation(command) => commands::attestation(command).await,
         Command::Aaguid(command) => commands::aaguid(config, command).await,
+        Command::Rollout(command) => rollout::run(config, command).await,
         Command::Diagnose(args) => diagnose::run(config, args).await,
     }
 }

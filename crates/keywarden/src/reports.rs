@@ -24,7 +24,7 @@ use crate::{Failure, Outcome, table};
 const TABLE_SAMPLE: usize = 500;
 
 /// The state with the configured FIDO metadata, which the inventory's status column and the findings read.
-async fn state_with_metadata(config: Config) -> Result<AppState, Failure> {
+pub(crate) async fn state_with_metadata(config: Config) -> Result<AppState, Failure> {
     let catalog = keywarden_server::state::load_catalog(&config, OffsetDateTime::now_utc())
         .await
         .map_err(Failure::Usage)?;

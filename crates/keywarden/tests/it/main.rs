@@ -2,4 +2,5 @@
 
 mod commands;
 mod reports;
+mod rollout;
 mod support;

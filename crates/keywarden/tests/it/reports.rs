@@ -18,10 +18,10 @@ alice@contoso.com,Alice,member,,alice-password\n\
 bob@contoso.com,Bob,member,,bob-password\n\
 carol@contoso.com,Carol,member,,carol-password\n";
 
-const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
+pub(crate) const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
 
 /// Imports the users and enables passkeys for everyone (the default profile accepts any passkey).
-fn directory(cli: &Cli) {
+pub(crate) fn directory(cli: &Cli) {
     let users = cli.write("users.csv", USERS);
     cli.run(&["users", "import", users.to_str().expect("path")]).ok();
     let enable = cli.write("enable.json", r#"{"id": "Fido2", "state": "enabled"}"#);
@@ -30,7 +30,7 @@ fn directory(cli: &Cli) {
 
 /// Registers a passkey for `upn` through the real ceremony: a keywarden server on the CLI's database, a one-time
 /// pass, sign-in with it, begin, a software authenticator, finish.
-fn register_passkey(cli: &Cli, upn: &str, aaguid: &str) {
+pub(crate) fn register_passkey(cli: &Cli, upn: &str, aaguid: &str) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let url = format!("sqlite://{}", cli.path("keywarden.db").display());
