@@ -10,7 +10,7 @@ use std::fmt::Write;
 use super::status::{RingStatus, RolloutStatus};
 use crate::policy::State;
 
-const WIDTH: u32 = 760;
+const WIDTH: u32 = 840;
 const LABEL_X: u32 = 16;
 const BAR_X: u32 = 216;
 const BAR_WIDTH: f64 = 360.0;
