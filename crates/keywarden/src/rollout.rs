@@ -150,14 +150,16 @@ async fn tighten(config: Config, args: TightenArgs) -> Outcome {
         println!("note: {note}");
     }
     println!();
-    match (tightened.applied, tightened.what_if.is_some()) {
-        (true, _) => println!("applied: policy version {}", tightened.policy_version),
-        (false, true) if args.apply => println!("nothing applied (policy version {})", tightened.policy_version),
-        (false, true) => println!(
+    // A proposal comes with its what-if; without one there is nothing to apply.
+    if tightened.applied {
+        println!("applied: policy version {}", tightened.policy_version);
+    } else if tightened.what_if.is_some() {
+        println!(
             "not applied: run again with --apply to save it (the policy is at version {})",
             tightened.policy_version
-        ),
-        (false, false) => println!("nothing to apply (policy version {})", tightened.policy_version),
+        );
+    } else {
+        println!("nothing to apply (policy version {})", tightened.policy_version);
     }
     Ok(())
 }
