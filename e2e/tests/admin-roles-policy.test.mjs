@@ -1,4 +1,4 @@
-// Contract: the admin console offers only what a role allows (and the API refuses the rest anyway), a user without a role is kept out, and the policy editor shows the server's validation problems next to the field and says plainly what this version cannot preview.
+// Contract: the admin console offers only what a role allows (and the API refuses the rest anyway), a user without a role is kept out, the policy editor shows the server's validation problems next to the field and previews a change's effect on existing users and passkeys (what-if) before it is saved, and the rollout page shows each ring with the server's chart.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -67,8 +67,9 @@ test('the policy editor shows problems next to the field, then saves a valid cha
   await name.fill('');
   await page.getByRole('button', { name: 'Review changes' }).click();
   const review = page.locator('#review');
-  await review.getByText('Fido2.passkeyProfiles').waitFor();
-  await review.getByText('not available in this version').waitFor();
+  await review.locator('#review-diff').getByText('Fido2.passkeyProfiles').waitFor();
+  // The what-if refuses the invalid document as saving it would.
+  await review.locator('#review-whatif', { hasText: 'problem' }).waitFor();
   await page.getByRole('button', { name: 'Save policy' }).click();
   await page.locator('#policy-problems', { hasText: 'problem' }).waitFor();
   assert.equal(await name.getAttribute('aria-invalid'), 'true', 'the field is marked invalid');
@@ -79,14 +80,21 @@ test('the policy editor shows problems next to the field, then saves a valid cha
   // A valid change saves and shows the new version.
   await name.fill('Device-bound keys only');
   await page.getByRole('button', { name: 'Review changes' }).click();
+  // Renaming a profile changes what nobody holds: the what-if says nothing would stop working.
+  await review.locator('#review-whatif', { hasText: '0 passkey(s) of 0 user(s) would stop working at sign-in' }).waitFor();
   await page.getByRole('button', { name: 'Save policy' }).click();
   await page.locator('#policy-saved', { hasText: 'Policy saved as version' }).waitFor();
   assert.equal(await page.locator('[data-path="Fido2.passkeyProfiles[1].name"]').inputValue(), 'Device-bound keys only');
   await screenshot(page, 'admin-policy');
   await phoneScreenshot(page, 'admin-policy-phone');
 
-  // The reports that have not landed say so rather than showing anything.
-  await page.goto('/admin/reports/inventory');
-  await page.getByText('is not available in this version').waitFor();
+  // The rollout: every ring and all users, with the server's chart.
+  await page.goto('/admin/reports/rollout');
+  await page.locator('#report-table', { hasText: 'All users' }).waitFor();
+  const chart = page.locator('#report-chart img');
+  await chart.waitFor();
+  await page.waitForFunction(() => document.querySelector('#report-chart img')?.naturalWidth > 0);
+  assert.equal(await page.getByText('is not available in this version').count(), 0);
+  await screenshot(page, 'admin-rollout');
   assert.deepEqual(page.problems, []);
 });

@@ -14,6 +14,8 @@ pub mod passkey;
 pub mod platform;
 pub mod policy;
 pub mod registration;
+pub mod reports;
+pub mod rollout;
 pub mod session;
 pub mod strength;
 

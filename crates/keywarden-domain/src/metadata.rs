@@ -125,6 +125,19 @@ impl Entry {
             .find(|r| r.status.is_revoked_or_compromised())
     }
 
+    /// The most recent report that should make an administrator review the credentials already registered with
+    /// this model: a revocation or compromise (see [`Entry::worst_incident`]), else the latest
+    /// `USER_VERIFICATION_BYPASS`. A later `UPDATE_AVAILABLE` does not clear it: a registered credential's firmware
+    /// version is unknown, so every credential of the model may still be affected.
+    pub fn alert(&self) -> Option<&StatusReport> {
+        self.worst_incident().or_else(|| {
+            self.status_reports
+                .iter()
+                .rev()
+                .find(|r| r.status == Status::UserVerificationBypass)
+        })
+    }
+
     /// The highest FIDO certification level reached (10 = L1, 15 = L1+, 20 = L2, ...).
     pub fn certification_level(&self) -> Option<u8> {
         self.status_reports

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use time::OffsetDateTime;
 
+use crate::scan::{Bind, Sql};
 use crate::{Error, Result, Store, from_json, from_micros, get, json, micros, parse_id};
 
 /// Filters for the audit log; every field is optional and they combine with AND.
@@ -30,11 +31,6 @@ pub struct AuditPage {
     pub next: Option<i64>,
 }
 
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
 /// Writes one event in the caller's transaction.
 pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, event: &Event) -> Result<()> {
     sqlx::query(
@@ -57,7 +53,7 @@ pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, event: &Event) ->
     Ok(())
 }
 
-fn event_from_row(row: &AnyRow) -> Result<Event> {
+pub(crate) fn event_from_row(row: &AnyRow) -> Result<Event> {
     let activity_name: String = get(row, "activity")?;
     let result: String = get(row, "result")?;
     Ok(Event {
@@ -81,6 +77,40 @@ fn event_from_row(row: &AnyRow) -> Result<Event> {
     })
 }
 
+/// The columns [`event_from_row`] reads, and `seq`.
+pub(crate) const EVENT_COLUMNS: &str = "seq, id, activity_at, activity, result, result_reason, correlation_id, initiator, \
+                                        targets, additional_details";
+
+/// Appends ` AND ...` for each condition of `filter`.
+pub(crate) fn conditions(sql: &mut Sql, filter: &AuditFilter) {
+    if let Some(since) = filter.since {
+        sql.push(" AND activity_at >= ").bind(Bind::Int(micros(since)));
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND activity_at < ").bind(Bind::Int(micros(until)));
+    }
+    if let Some(activity) = filter.activity {
+        sql.push(" AND activity = ")
+            .bind(Bind::Text(activity.name().to_string()));
+    }
+    if let Some(initiator) = &filter.initiator_id {
+        sql.push(" AND initiator_id = ").bind(Bind::Text(initiator.clone()));
+    }
+    if let Some(target) = &filter.target_id {
+        sql.push(" AND target_id = ").bind(Bind::Text(target.clone()));
+    }
+    if let Some(result) = filter.result {
+        sql.push(" AND result = ").bind(Bind::Text(result.as_str().to_string()));
+    }
+    if let Some(correlation) = filter.correlation_id {
+        sql.push(" AND correlation_id = ")
+            .bind(Bind::Text(correlation.to_string()));
+    }
+    if let Some(before) = filter.before {
+        sql.push(" AND seq < ").bind(Bind::Int(before));
+    }
+}
+
 impl Store {
     /// Records an event that goes with no other change (a refused, security-relevant request).
     pub async fn record_event(&self, event: &Event) -> Result<()> {
@@ -92,50 +122,11 @@ impl Store {
 
     /// Events matching `filter`, newest first, at most `limit`.
     pub async fn list_audit(&self, filter: &AuditFilter, limit: u32) -> Result<AuditPage> {
-        // Placeholders are numbered by hand: sqlx's QueryBuilder writes `?` for the Any driver, which PostgreSQL
-        // does not accept.
-        let mut sql = String::from(
-            "SELECT seq, id, activity_at, activity, result, result_reason, correlation_id, initiator, targets, \
-             additional_details FROM audit_events WHERE 1 = 1",
-        );
-        let mut binds: Vec<Bind> = Vec::new();
-        let mut condition = |column: &str, op: &str, value: Bind| {
-            binds.push(value);
-            sql.push_str(&format!(" AND {column} {op} ${}", binds.len()));
-        };
-        if let Some(since) = filter.since {
-            condition("activity_at", ">=", Bind::Int(micros(since)));
-        }
-        if let Some(until) = filter.until {
-            condition("activity_at", "<", Bind::Int(micros(until)));
-        }
-        if let Some(activity) = filter.activity {
-            condition("activity", "=", Bind::Text(activity.name().to_string()));
-        }
-        if let Some(initiator) = &filter.initiator_id {
-            condition("initiator_id", "=", Bind::Text(initiator.clone()));
-        }
-        if let Some(target) = &filter.target_id {
-            condition("target_id", "=", Bind::Text(target.clone()));
-        }
-        if let Some(result) = filter.result {
-            condition("result", "=", Bind::Text(result.as_str().to_string()));
-        }
-        if let Some(correlation) = filter.correlation_id {
-            condition("correlation_id", "=", Bind::Text(correlation.to_string()));
-        }
-        if let Some(before) = filter.before {
-            condition("seq", "<", Bind::Int(before));
-        }
-        binds.push(Bind::Int(i64::from(limit) + 1));
-        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", binds.len()));
-        let mut query = sqlx::query(&sql);
-        for bind in binds {
-            query = match bind {
-                Bind::Int(n) => query.bind(n),
-                Bind::Text(t) => query.bind(t),
-            };
-        }
+        let mut sql = Sql::new(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE 1 = 1"));
+        conditions(&mut sql, filter);
+        sql.push(" ORDER BY seq DESC LIMIT ")
+            .bind(Bind::Int(i64::from(limit) + 1));
+        let query = sql.query();
         let rows = query.fetch_all(&self.reader).await?;
         let mut events = Vec::with_capacity(rows.len());
         let mut next = None;

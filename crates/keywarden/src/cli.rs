@@ -47,12 +47,22 @@ pub(crate) enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The passkey inventory: one row per passkey (the playbook's columns, then keywarden's), per model with
+    /// --by model, or the users without a phishing-resistant method.
+    Inventory(InventoryArgs),
+    /// Findings: users without a phishing-resistant method, AAGUIDs no profile accepts today, bulk admin
+    /// registrations, models the FIDO metadata now reports, backup-state flips, counter regressions, passes.
+    Findings(FindingsArgs),
     /// Offline checks of WebAuthn responses.
     #[command(subcommand)]
     Attestation(AttestationCommand),
     /// Authenticator models in the FIDO metadata.
     #[command(subcommand)]
     Aaguid(AaguidCommand),
+    /// The rollout: rings (groups) with their coverage and attempts, tightening a profile to the models observed,
+    /// readiness before requiring an authentication strength.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
     /// Walk the four-question decision tree for a user (can they register now, and with what?) or for one of
     /// their registration attempts (why did it fail?), or print the tree itself.
     #[command(after_help = DIAGNOSE_HELP)]
@@ -122,6 +132,13 @@ pub(crate) enum Output {
     Csv,
 }
 
+/// Outputs of reports that are a summary with lists rather than one table.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Summary {
+    Table,
+    Json,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub(crate) enum FileFormat {
     Csv,
@@ -171,6 +188,14 @@ pub(crate) enum PolicyCommand {
     Show,
     /// Apply a policy document (whole, or one configuration). Properties left out keep their values.
     Apply { file: PathBuf },
+    /// What a policy document (as `policy apply` takes it) would do to today's users and passkeys before it is
+    /// saved: passkeys that would stop working at sign-in, users who would lose or gain the ability to register.
+    /// Nothing is saved.
+    WhatIf {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Summary,
+    },
     /// Explain the effective policy for a user in plain words: targets matched, profiles that apply, what each
     /// accepts.
     Explain {
@@ -255,6 +280,93 @@ pub(crate) enum AuditCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Output,
     },
+    /// Export audit events, oldest first, for a SIEM: records with the field names of Entra's AuditLogs table.
+    Export(AuditExportArgs),
+}
+
+/// The audit list's filters, shared by `audit export`.
+#[derive(Args, Debug)]
+pub(crate) struct AuditFilters {
+    /// RFC 3339 or a duration back from now (90d, 12h, 30m).
+    #[arg(long)]
+    pub(crate) since: Option<String>,
+    #[arg(long)]
+    pub(crate) until: Option<String>,
+    /// Activity display name, e.g. "Admin registered security info".
+    #[arg(long)]
+    pub(crate) activity: Option<String>,
+    /// User id or UPN, token id, local-operator.
+    #[arg(long)]
+    pub(crate) initiator: Option<String>,
+    /// Target id or UPN.
+    #[arg(long)]
+    pub(crate) target: Option<String>,
+    /// success or failure.
+    #[arg(long)]
+    pub(crate) result: Option<String>,
+    #[arg(long)]
+    pub(crate) correlation_id: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct AuditExportArgs {
+    #[command(flatten)]
+    pub(crate) filters: AuditFilters,
+    /// JSON lines or CSV records with the column names of Entra's Log Analytics AuditLogs table.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub(crate) format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum GroupBy {
+    Model,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct InventoryArgs {
+    /// One row per authenticator model: passkeys, users, attested or not, device-bound or synced, and the
+    /// profiles that accept it today.
+    #[arg(long, value_enum)]
+    pub(crate) by: Option<GroupBy>,
+    /// The users who hold no passkey, with the methods they do hold.
+    #[arg(long, conflicts_with = "by")]
+    pub(crate) without_phishing_resistant: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Output,
+    /// Write to this file ("-" for standard output). CSV goes to a file by default: passkey-inventory.csv, as
+    /// the playbook's script writes it (passkey-models.csv, users-without-phishing-resistant-method.csv).
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct FindingsArgs {
+    /// This many "Admin registered security info" by one initiator... (default 10)
+    #[arg(long)]
+    pub(crate) bulk_threshold: Option<u32>,
+    /// ...within this long make a bulk registration (default 10m).
+    #[arg(long)]
+    pub(crate) bulk_window: Option<String>,
+    /// How far back the audit log is read for bulk registrations (default 90d).
+    #[arg(long)]
+    pub(crate) since: Option<String>,
+    /// Report multi-use passes valid for longer than this (default 4h).
+    #[arg(long)]
+    pub(crate) long_pass_lifetime: Option<String>,
+    /// Users and credentials listed per finding (default 100; counts are always complete).
+    #[arg(long)]
+    pub(crate) top: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Output,
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,4 +392,54 @@ pub(crate) enum AttestationCommand {
         #[arg(long)]
         require_user_verification: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum RolloutCommand {
+    /// Per ring (each group, then all users): members, targeted by the passkey method, covered (holding a passkey
+    /// today's policy accepts at sign-in), registration attempts and their failure codes.
+    Status(StatusArgs),
+    /// Propose allow-listing exactly the AAGUIDs observed among a profile's users, show who would lose a
+    /// credential, and save it as a new policy version only with --apply.
+    Tighten(TightenArgs),
+    /// Who would be locked out if an authentication strength were required at sign-in now, and why each one.
+    Readiness(ReadinessArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct StatusArgs {
+    /// Count only the registration attempts begun this recently, such as 30d (default: all).
+    #[arg(long)]
+    pub(crate) since: Option<String>,
+    /// Also write the chart as SVG to this file.
+    #[arg(long)]
+    pub(crate) svg: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Output,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct TightenArgs {
+    /// The passkey profile, by id or name.
+    pub(crate) profile: String,
+    /// Save the proposal (a policy change, versioned and audited). Without it nothing changes.
+    #[arg(long)]
+    pub(crate) apply: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Summary,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReadinessArgs {
+    /// A built-in authentication strength: mfa, passwordless, phishing-resistant, or its Entra id or name.
+    #[arg(long, default_value = "phishing-resistant")]
+    pub(crate) strength: String,
+    /// Only this group's members (id or display name).
+    #[arg(long)]
+    pub(crate) group: Option<String>,
+    /// Locked-out users listed (default 1000; counts are always complete).
+    #[arg(long)]
+    pub(crate) top: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Output,
 }

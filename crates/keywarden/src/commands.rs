@@ -251,6 +251,7 @@ pub(crate) async fn policy(config: Config, command: PolicyCommand) -> Outcome {
             }
         }
         PolicyCommand::Explain { user, format } => return crate::diagnose::explain(&state, &user, format).await,
+        PolicyCommand::WhatIf { file, format } => return crate::rollout::what_if(&state, &file, format).await,
     }
     Ok(())
 }
@@ -386,7 +387,12 @@ pub(crate) async fn audit(config: Config, command: AuditCommand) -> Outcome {
         top,
         cursor,
         format,
-    } = command;
+    } = command
+    else {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "audit export is run by reports::audit_export"
+        )));
+    };
     let query = audit::Query {
         since,
         until,

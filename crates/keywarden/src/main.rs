@@ -5,6 +5,9 @@ mod cli;
 mod commands;
 mod demo;
 mod diagnose;
+mod progress;
+mod reports;
+mod rollout;
 mod table;
 
 use std::process::ExitCode;
@@ -12,7 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use keywarden_server::ApiError;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AuditCommand, Cli, Command};
 
 /// How a command ended, as an exit code.
 pub(crate) enum Failure {
@@ -97,9 +100,13 @@ async fn run(cli: Cli) -> Outcome {
         Command::Policy(command) => commands::policy(config, command).await,
         Command::Tap(command) => commands::tap(config, command).await,
         Command::Token(command) => commands::token(config, command).await,
+        Command::Audit(AuditCommand::Export(args)) => reports::audit_export(config, args).await,
         Command::Audit(command) => commands::audit(config, command).await,
+        Command::Inventory(args) => reports::inventory(config, args).await,
+        Command::Findings(args) => reports::findings(config, args).await,
         Command::Attestation(command) => commands::attestation(command).await,
         Command::Aaguid(command) => commands::aaguid(config, command).await,
+        Command::Rollout(command) => rollout::run(config, command).await,
         Command::Diagnose(args) => diagnose::run(config, args).await,
     }
 }

@@ -2,6 +2,19 @@
 
 /// Renders rows under a header with two spaces between columns.
 pub(crate) fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths = widths(header, rows);
+    let mut out = line(header, &widths);
+    out.push('\n');
+    for row in rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        out.push_str(&line(&cells, &widths));
+        out.push('\n');
+    }
+    out
+}
+
+/// The width of each column: its widest cell among the header and `rows`.
+pub(crate) fn widths(header: &[&str], rows: &[Vec<String>]) -> Vec<usize> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -10,21 +23,17 @@ pub(crate) fn render(header: &[&str], rows: &[Vec<String>]) -> String {
             }
         }
     }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<width$}", width = *w))
-            .collect();
-        padded.join("  ").trim_end().to_string()
-    };
-    let mut out = line(header.to_vec());
-    out.push('\n');
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
-        out.push('\n');
-    }
-    out
+    widths
+}
+
+/// One line of a table with the given column widths (a longer cell pushes the rest of its line right).
+pub(crate) fn line(cells: &[&str], widths: &[usize]) -> String {
+    let padded: Vec<String> = cells
+        .iter()
+        .zip(widths)
+        .map(|(c, w)| format!("{c:<width$}", width = *w))
+        .collect();
+    padded.join("  ").trim_end().to_string()
 }
 
 /// Renders rows as RFC 4180 CSV.

@@ -8,6 +8,8 @@ pub mod directory;
 pub mod passkeys;
 pub mod policy;
 pub mod registration;
+pub mod reports;
+pub mod rollout;
 pub mod sign_in;
 pub mod tokens;
 

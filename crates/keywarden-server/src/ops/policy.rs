@@ -110,8 +110,8 @@ fn invalid(problems: &[Problem]) -> ApiError {
 }
 
 /// Saves `next` after `current` if it differs, with one audit event carrying the diff. Returns the version in
-/// force afterwards.
-async fn save(
+/// force afterwards. The caller checks [`Permission::ManagePolicy`].
+pub(crate) async fn save(
     state: &AppState,
     ctx: &RequestContext,
     actor: &Actor,
@@ -160,12 +160,18 @@ pub async fn apply_document(
 ) -> Result<(StoredPolicy, i64), ApiError> {
     actor.require(Permission::ManagePolicy)?;
     let current = super::current_policy(state).await?;
+    let next = parse_document(state, &current, text).await?;
+    let version = save(state, ctx, actor, &current, &next).await?;
+    Ok((current, version))
+}
+
+/// The policy a document a person wrote would make of `current`, validated in full (every problem listed), as
+/// applying it would; nothing is saved.
+pub async fn parse_document(state: &AppState, current: &StoredPolicy, text: &str) -> Result<Policy, ApiError> {
     let parsed: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     let in_force = to_graph_document(&current.policy, current.version, current.modified_at);
     let targets = known_targets(state, &[&parsed, &in_force]).await?;
-    let next = policy::parse(text, &current.policy, &targets).map_err(|p| invalid(&p))?;
-    let version = save(state, ctx, actor, &current, &next).await?;
-    Ok((current, version))
+    policy::parse(text, &current.policy, &targets).map_err(|p| invalid(&p))
 }
 
 /// Graph's PATCH of one configuration.

@@ -1,4 +1,5 @@
-//! `/v1/auditLogs/directoryAudits`: the audit log, filtered and paged with a cursor.
+//! `/v1/auditLogs/directoryAudits`: the audit log, filtered and paged with a cursor; and its export for a SIEM
+//! (`/export`), streamed as Entra `AuditLogs` records.
 
 use axum::Router;
 use axum::extract::State;
@@ -9,11 +10,14 @@ use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::json::Query;
 use crate::ops::audit::{self, Query as AuditQuery};
+use crate::ops::reports::{self, Format};
 use crate::routes::collection;
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/v1/auditLogs/directoryAudits", get(list))
+    Router::new()
+        .route("/v1/auditLogs/directoryAudits", get(list))
+        .route("/v1/auditLogs/directoryAudits/export", get(export))
 }
 
 async fn list(
@@ -46,4 +50,44 @@ async fn list(
         page.events.iter().map(audit::to_json).collect(),
         next,
     )))
+}
+
+/// The export's parameters: the list's filters (no cursor, no page size) and a format.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportQuery {
+    format: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    activity: Option<String>,
+    initiator: Option<String>,
+    target: Option<String>,
+    result: Option<String>,
+    correlation_id: Option<String>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Query(query): Query<ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let format = match query.format.as_deref() {
+        None => Format::Jsonl,
+        Some(text) => match Format::parse(text)? {
+            Format::Json => return Err(ApiError::invalid("the audit export is jsonl or csv")),
+            format => format,
+        },
+    };
+    let filters = AuditQuery {
+        since: query.since,
+        until: query.until,
+        activity: query.activity,
+        initiator: query.initiator,
+        target: query.target,
+        result: query.result,
+        correlation_id: query.correlation_id,
+        cursor: None,
+        top: None,
+    };
+    super::reports::streamed(reports::audit_export(&state, &actor, &filters, format).await?).await
 }

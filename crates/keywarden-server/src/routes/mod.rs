@@ -8,6 +8,7 @@ mod me;
 mod openapi;
 mod operations;
 mod policies;
+mod reports;
 mod signin;
 mod users;
 
@@ -29,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(policies::router())
         .merge(audit::router())
+        .merge(reports::router())
         .merge(authenticators::router())
         .merge(crate::pages::router())
         .fallback(not_found)

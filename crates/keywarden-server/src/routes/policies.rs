@@ -1,11 +1,12 @@
 //! `/v1/policies/authenticationMethodsPolicy`: the policy as Graph shapes it. GET reads; PATCH changes the
 //! properties it names (204, as Graph) or lists every problem (400 `invalid_policy`); DELETE on a configuration
-//! restores its defaults.
+//! restores its defaults. POST `whatIf` judges a proposed document against today's users and passkeys and saves
+//! nothing.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use keywarden_domain::directory::Permission;
 use keywarden_domain::policy::{ConfigId, config_to_json, to_graph_document};
 use serde_json::Value;
@@ -20,6 +21,7 @@ use crate::state::AppState;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/policies/authenticationMethodsPolicy", get(show).patch(apply))
+        .route("/v1/policies/authenticationMethodsPolicy/whatIf", post(what_if))
         .route(
             "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
             get(show_config).patch(patch_config).delete(reset_config),
@@ -52,6 +54,14 @@ async fn apply(
 ) -> Result<StatusCode, ApiError> {
     policy::apply_document(&state, &ctx, &actor, &body).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn what_if(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Text(body): Text,
+) -> Result<axum::Json<ops::rollout::WhatIfReport>, ApiError> {
+    Ok(axum::Json(ops::rollout::what_if(&state, &actor, &body).await?))
 }
 
 async fn show_config(

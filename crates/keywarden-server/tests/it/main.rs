@@ -11,6 +11,8 @@ mod operations;
 mod pages;
 mod policy;
 mod registration;
+mod reports;
+mod rollout;
 mod sign_in;
 
 pub(crate) use support::{Backend, TestApp};
@@ -84,6 +86,18 @@ both!(admin as admin_tests:
     roles_gate_admin_endpoints,
     api_tokens_carry_a_role,
     audit_log_filters_and_pages,
+);
+both!(reports as reports_tests:
+    inventory_lists_passkeys_in_the_playbooks_columns,
+    users_without_a_passkey_are_listed_with_their_methods,
+    findings_cover_the_patterns_to_watch,
+    audit_export_is_entra_auditlogs_and_the_playbook_query_reads_it,
+);
+both!(rollout as rollout_tests:
+    rollout_status_counts_each_ring_with_attempts_and_a_chart,
+    tighten_proposes_the_observed_models_and_applies_only_when_asked,
+    readiness_lists_who_would_be_locked_out_and_why,
+    what_if_judges_a_proposal_against_todays_passkeys_and_changes_nothing,
 );
 both!(diagnosis as diagnosis_tests:
     a_refused_user_is_diagnosed_now_with_the_fix,

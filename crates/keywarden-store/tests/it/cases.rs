@@ -1,4 +1,4 @@
-//! The conformance cases, one `async fn(&Store)` each.
+//! The conformance cases, one `async fn(&Store)` each (the report reads' cases are in `reports.rs`).
 
 use std::sync::Arc;
 
@@ -728,3 +728,6 @@ pub(crate) async fn audit_filters_and_pages(store: &Store) {
         .expect("filter");
     assert!(none.events.is_empty());
 }
+
+pub(crate) use crate::reports::*;
+pub(crate) use crate::rollout::*;

@@ -5,6 +5,8 @@
 mod fixtures;
 
 mod cases;
+mod reports;
+mod rollout;
 
 use keywarden_store::Store;
 
@@ -69,4 +71,20 @@ conformance!(
     totp_step_cannot_be_replayed,
     assertion_updates_counter_and_backup_state,
     audit_filters_and_pages,
+    inventory_streams_passkeys_with_their_users_in_upn_order,
+    model_counts_group_by_aaguid_type_and_attestation,
+    users_without_passkeys_come_with_their_methods,
+    audit_export_streams_filtered_events_oldest_first,
+    credential_classes_count_memberships_the_policy_names,
+    finding_selections_read_backup_changes_and_counter_regressions,
+    access_pass_findings_select_unused_and_long_passes,
+    admin_registration_initiators_are_counted_by_sql,
 );
+
+/// The rollout reads, in a module of their own so that this list and the one above grow independently.
+mod rollout_conformance {
+    conformance!(
+        subjects_stream_each_user_with_groups_passkeys_and_methods,
+        attempt_counts_group_by_ring_status_and_code,
+    );
+}

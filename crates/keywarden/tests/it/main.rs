@@ -1,4 +1,6 @@
 //! The `keywarden` command line, run as a process: exit codes, messages, and what each command writes.
 
 mod commands;
+mod reports;
+mod rollout;
 mod support;

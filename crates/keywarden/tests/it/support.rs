@@ -38,6 +38,7 @@ impl Cli {
     pub(crate) fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_keywarden"))
             .args(args)
+            .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("USER", "cli-test")

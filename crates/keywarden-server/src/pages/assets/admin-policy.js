@@ -287,6 +287,27 @@ function showProblems(problems) {
 
 /* Review, what-if, save */
 
+/** The what-if answer in sentences: what would stop working, who would lose or gain registration, and why. */
+function whatIfView(body) {
+  const s = body.summary;
+  const list = (title, items, line) => (items && items.length
+    ? h('div', {}, h('h4', { text: title }), h('ul', {}, items.map((item) => h('li', { class: 'break', text: line(item) }))))
+    : null);
+  const more = (listed, count) => (count > listed.length ? h('p', { class: 'muted', text: 'and ' + (count - listed.length) + ' more' }) : null);
+  return h('div', {},
+    h('p', { text: s.credentialsStopWorking + ' passkey(s) of ' + s.usersLosingCredentials + ' user(s) would stop working at sign-in ('
+      + s.usersLeftWithoutPasskey + ' left with none); ' + s.usersLoseRegistration + ' user(s) would lose the ability to register, '
+      + s.usersGainRegistration + ' would gain it. Judged over ' + s.users + ' user(s) and ' + s.passkeys + ' passkey(s).' }),
+    list('Passkeys that would stop working', body.credentialsStopWorking,
+      (c) => c.user.userPrincipalName + ': ' + c.passkey.displayName + ' (' + (c.passkey.model || c.passkey.aaguid) + '): ' + c.reason + ' [' + c.code + ']'),
+    more(body.credentialsStopWorking || [], s.credentialsStopWorking),
+    list('Users who could no longer register', body.usersLoseRegistration, (r) => r.user.userPrincipalName + ': ' + r.reason + ' [' + r.code + ']'),
+    more(body.usersLoseRegistration || [], s.usersLoseRegistration),
+    list('Users newly able to register', body.usersGainRegistration, (r) => r.user.userPrincipalName),
+    more(body.usersGainRegistration || [], s.usersGainRegistration),
+    (body.notes || []).map((note) => h('p', { class: 'muted', text: note })));
+}
+
 async function showReview() {
   clear(savedBox);
   clearProblems();
@@ -307,7 +328,7 @@ async function showReview() {
   const configurations = {};
   for (const c of list) configurations[c.id] = c.config;
   const answer = await api('POST', OPTIONAL.whatIf, { authenticationMethodConfigurations: Object.values(configurations) });
-  if (answer.ok) fill(whatIf, genericView(answer.body));
+  if (answer.ok) fill(whatIf, answer.body && answer.body.summary ? whatIfView(answer.body) : genericView(answer.body));
   else if (absent(answer)) fill(whatIf, notAvailable('A preview of the change\'s effect on existing users and passkeys'), h('p', { class: 'muted', text: 'Check the changes above before you save.' }));
   else fill(whatIf, h('div', { class: 'notice bad' }, errorView(errorOf(answer))));
 }

@@ -968,10 +968,13 @@ async function reportPage() {
     }
     return;
   }
-  const items = Array.isArray(answer.body.value) ? answer.body.value : [];
+  let items = Array.isArray(answer.body.value) ? answer.body.value : [];
+  if (report === 'rollout') {
+    fill($('#report-chart'), rolloutChart(items));
+    items = items.concat(answer.body.allUsers ? [answer.body.allUsers] : []).map(rolloutRow);
+  }
   fill(status, items.length + ' row(s).');
   const columns = [...new Set(items.flatMap((item) => Object.keys(item)))];
-  if (report === 'rollout') fill($('#report-chart'), coverageChart(items));
   fill($('#report-table'), h('table', {},
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', text: c })))),
     h('tbody', {}, items.map((item) => h('tr', {}, columns.map((c) => h('td', { class: 'break', text: cellText(item[c]) })))))));
@@ -987,6 +990,32 @@ async function reportPage() {
 function cellText(value) {
   if (value === null || value === undefined) return '';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** A ring of the rollout report as one flat row (the table and its CSV export). */
+function rolloutRow(ring) {
+  const attempts = ring.attempts || {};
+  return {
+    ring: ring.displayName,
+    targeting: ring.targeting,
+    profiles: (ring.profiles || []).map((p) => p.name).join(', '),
+    members: ring.members,
+    targeted: ring.targeted,
+    covered: ring.covered,
+    coverage: Math.round((ring.coverage || 0) * 100) + '%',
+    refused: ring.refused,
+    attempts: attempts.total,
+    succeeded: attempts.succeeded,
+    failed: attempts.failed,
+    failureCodes: (attempts.failureCodes || []).map((c) => c.code + ' ×' + c.attempts).join(', '),
+  };
+}
+
+/** The server's chart (the same SVG as `keywarden rollout status --svg`); the coverage bars if it cannot load. */
+function rolloutChart(rings) {
+  const image = h('img', { src: OPTIONAL.rollout + '.svg', alt: 'Passkey rollout by ring: members, targeted and covered users', class: 'chart' });
+  image.addEventListener('error', () => fill($('#report-chart'), coverageChart(rings)));
+  return image;
 }
 
 /** Bars for rows that carry a coverage share (0 to 1), as the rollout report's rings do; nothing otherwise. */

@@ -1,0 +1,35 @@
+//! Reports for the help desk and for governance: the passkey inventory (per credential and per model), the users
+//! without a phishing-resistant method, findings (the playbook's patterns to watch), and the audit log shaped as
+//! Entra's Log Analytics `AuditLogs` table.
+//!
+//! Everything here is computed from values the store streams (records, counts, events) and `now`; nothing here
+//! reads a database or a clock. Large inputs are taken one item at a time, so callers can stream them with flat
+//! memory.
+
+pub mod audit_logs;
+pub mod findings;
+pub mod inventory;
+pub mod methods;
+
+#[cfg(test)]
+mod tests;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::ids::UserId;
+
+/// A user as reports name them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    pub id: UserId,
+    pub user_principal_name: String,
+    pub display_name: String,
+}
+
+/// An instant as reports write it: RFC 3339 in UTC (`2026-11-25T18:51:27Z`, with a fraction when there is one).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}

@@ -1,0 +1,413 @@
+//! Reads for reports: the inventory, users with their methods, the audit export, and what the findings need.
+//!
+//! Unbounded reads are [`Scan`]s, streamed row by row; grouped counts (per model, per credential class, per
+//! initiator) are computed by SQL so that only their small results cross to Rust. Decisions stay in
+//! `keywarden_domain::reports`: SQL here only selects and counts.
+
+use std::collections::HashMap;
+
+use futures_util::TryStreamExt;
+use keywarden_domain::access_pass::AccessPass;
+use keywarden_domain::audit::{Activity, Event, Outcome};
+use keywarden_domain::directory::UserType;
+use keywarden_domain::ids::{Aaguid, UserId};
+use keywarden_domain::policy::PasskeyType;
+use keywarden_domain::registration::{AttestationLevel, Flags};
+use keywarden_domain::reports::UserRef;
+use keywarden_domain::reports::findings::{Credential, CredentialClass, PolicyScope};
+use keywarden_domain::reports::inventory::{ModelCount, Record};
+use keywarden_domain::reports::methods::UserMethods;
+use serde::Deserialize;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::audit::{AuditFilter, EVENT_COLUMNS, conditions, event_from_row};
+use crate::scan::{Bind, Scan, Sql};
+use crate::{Error, Result, Store, flag, from_json, from_micros, get, micros, opt_from_micros, parse_id};
+
+/// Which passkeys a findings scan selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Passkeys of these models.
+    Aaguids(Vec<Aaguid>),
+    /// Passkeys backed up now whose backup state changed at a sign-in.
+    BackupStateChanged,
+    /// Passkeys that presented a lower sign counter at least once.
+    CounterRegressed,
+}
+
+fn attestation_level(text: &str) -> AttestationLevel {
+    if text == "attested" {
+        AttestationLevel::Attested
+    } else {
+        AttestationLevel::NotAttested
+    }
+}
+
+fn passkey_type(text: &str) -> Result<PasskeyType> {
+    match text {
+        "deviceBound" => Ok(PasskeyType::DeviceBound),
+        "synced" => Ok(PasskeyType::Synced),
+        other => Err(Error::Corrupt(format!("credentials.passkey_type {other:?}"))),
+    }
+}
+
+/// The first attestation certificate's thumbprint from a `credentials.details` document.
+///
+/// The document is written by `serde_json` with `attestationCertificates` first, so the leaf is usually read from
+/// the start of the text without parsing the rest; anything else is parsed in full.
+fn leaf_thumbprint(details: &str) -> Result<Option<String>> {
+    if let Some(rest) = details.strip_prefix("{\"attestationCertificates\":[")
+        && let Some(rest) = rest.strip_prefix('"')
+        && let Some(end) = rest.find('"')
+        && rest[..end].bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Ok(Some(rest[..end].to_string()));
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Certificates {
+        attestation_certificates: Vec<String>,
+    }
+    let parsed: Certificates = from_json("credentials.details", details)?;
+    Ok(parsed.attestation_certificates.into_iter().next())
+}
+
+/// The backup state recorded at registration, from a `credentials.details` document.
+fn registered_backup_state(details: &str) -> Result<bool> {
+    #[derive(Deserialize)]
+    struct Details {
+        facts: Facts,
+    }
+    #[derive(Deserialize)]
+    struct Facts {
+        flags: Flags,
+    }
+    let parsed: Details = from_json("credentials.details", details)?;
+    Ok(parsed.facts.flags.backup_state)
+}
+
+fn inventory_record(row: &AnyRow) -> Result<Record> {
+    let details: Option<String> = get(row, "details")?;
+    Ok(Record {
+        user_principal_name: get(row, "upn")?,
+        display_name: get(row, "user_display_name")?,
+        method_display_name: get(row, "display_name")?,
+        aaguid: parse_id("credentials.aaguid", &get::<String>(row, "aaguid")?)?,
+        model: get(row, "model")?,
+        created_date_time: from_micros(get(row, "created_at")?)?,
+        attestation_level: attestation_level(&get::<String>(row, "attestation_level")?),
+        attestation_certificate_thumbprint: match details {
+            Some(details) => leaf_thumbprint(&details)?,
+            None => None,
+        },
+        passkey_type: passkey_type(&get::<String>(row, "passkey_type")?)?,
+        last_used_date_time: opt_from_micros(get(row, "last_used_at")?)?,
+        admitting_profile: get(row, "admitting_profile")?,
+    })
+}
+
+/// Adds the class columns for `scope`: `g0`, `g1`... (membership of each scope group, 0 or 1) and `excluded_user`.
+fn class_columns(sql: &mut Sql, scope: &PolicyScope) {
+    for (i, group) in scope.groups.iter().enumerate() {
+        sql.push(
+            ", CAST(CASE WHEN EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = c.user_id AND m.group_id = ",
+        )
+        .bind(Bind::Text(group.to_string()))
+        .push(&format!(") THEN 1 ELSE 0 END AS BIGINT) AS g{i}"));
+    }
+    if !scope.users.is_empty() {
+        sql.push(", CASE WHEN c.user_id IN ")
+            .list(scope.users.iter().map(|u| Bind::Text(u.to_string())))
+            .push(" THEN c.user_id ELSE NULL END AS excluded_user");
+    }
+}
+
+fn class_from_row(row: &AnyRow, scope: &PolicyScope) -> Result<CredentialClass> {
+    let mut groups = std::collections::BTreeSet::new();
+    for (i, group) in scope.groups.iter().enumerate() {
+        if flag(row, &format!("g{i}"))? {
+            groups.insert(*group);
+        }
+    }
+    let excluded_user = if scope.users.is_empty() {
+        None
+    } else {
+        get::<Option<String>>(row, "excluded_user")?
+            .map(|id| parse_id("credentials.user_id", &id))
+            .transpose()?
+    };
+    Ok(CredentialClass {
+        aaguid: parse_id("credentials.aaguid", &get::<String>(row, "aaguid")?)?,
+        passkey_type: passkey_type(&get::<String>(row, "passkey_type")?)?,
+        account_enabled: flag(row, "account_enabled")?,
+        groups,
+        excluded_user,
+    })
+}
+
+fn user_methods(row: &AnyRow) -> Result<UserMethods> {
+    let user_type: String = get(row, "user_type")?;
+    let pass_id: Option<String> = get(row, "pass_id")?;
+    let access_pass = match pass_id {
+        None => None,
+        Some(id) => Some(AccessPass {
+            id: parse_id("access_passes.id", &id)?,
+            user_id: parse_id("users.id", &get::<String>(row, "id")?)?,
+            created_date_time: from_micros(get(row, "pass_created_at")?)?,
+            start_date_time: from_micros(get(row, "pass_start_at")?)?,
+            lifetime_in_minutes: u32::try_from(get::<i64>(row, "pass_lifetime_minutes")?).unwrap_or(u32::MAX),
+            is_usable_once: flag(row, "pass_is_usable_once")?,
+            used_date_time: opt_from_micros(get(row, "pass_used_at")?)?,
+        }),
+    };
+    Ok(UserMethods {
+        user: UserRef {
+            id: parse_id("users.id", &get::<String>(row, "id")?)?,
+            user_principal_name: get(row, "upn")?,
+            display_name: get(row, "display_name")?,
+        },
+        user_type: user_type.parse::<UserType>().map_err(Error::Corrupt)?,
+        account_enabled: flag(row, "account_enabled")?,
+        passkeys: u64::try_from(get::<i64>(row, "passkeys")?).unwrap_or(0),
+        password: flag(row, "has_password")?,
+        software_oath: flag(row, "has_totp")?,
+        access_pass,
+    })
+}
+
+fn access_pass_with_user(row: &AnyRow) -> Result<(AccessPass, UserRef)> {
+    let user = UserRef {
+        id: parse_id("users.id", &get::<String>(row, "user_id")?)?,
+        user_principal_name: get(row, "upn")?,
+        display_name: get(row, "display_name")?,
+    };
+    let pass = AccessPass {
+        id: parse_id("access_passes.id", &get::<String>(row, "id")?)?,
+        user_id: user.id,
+        created_date_time: from_micros(get(row, "created_at")?)?,
+        start_date_time: from_micros(get(row, "start_at")?)?,
+        lifetime_in_minutes: u32::try_from(get::<i64>(row, "lifetime_minutes")?).unwrap_or(u32::MAX),
+        is_usable_once: flag(row, "is_usable_once")?,
+        used_date_time: opt_from_micros(get(row, "used_at")?)?,
+    };
+    Ok((pass, user))
+}
+
+const USER_METHOD_COLUMNS: &str = "u.id, u.upn, u.display_name, u.user_type, u.account_enabled, \
+     CAST(CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM totp_methods t WHERE t.user_id = u.id) THEN 1 ELSE 0 END AS BIGINT) AS has_totp, \
+     a.id AS pass_id, a.created_at AS pass_created_at, a.start_at AS pass_start_at, \
+     a.lifetime_minutes AS pass_lifetime_minutes, a.is_usable_once AS pass_is_usable_once, a.used_at AS pass_used_at";
+
+impl Store {
+    /// Every passkey with its user's names, ordered by userPrincipalName then registration time.
+    pub fn inventory_scan(&self) -> Scan<Record> {
+        // The details document is read only when it lists attestation certificates (it starts with an empty
+        // list otherwise), which most passkeys do not have.
+        Scan::new(
+            Sql::new(
+                "SELECT u.upn, u.display_name AS user_display_name, c.display_name, c.aaguid, c.model, c.created_at, \
+                 c.attestation_level, c.passkey_type, c.last_used_at, c.admitting_profile, \
+                 CASE WHEN c.details LIKE '{\"attestationCertificates\":[]%' THEN NULL ELSE c.details END AS details \
+                 FROM credentials c JOIN users u ON u.id = c.user_id ORDER BY u.upn_lower, c.created_at, c.id",
+            ),
+            inventory_record,
+        )
+    }
+
+    pub async fn count_passkeys(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Passkeys counted per AAGUID, passkey type and attestation level (with a recorded model name), and distinct
+    /// users per AAGUID.
+    pub async fn model_counts(&self) -> Result<(Vec<ModelCount>, HashMap<Aaguid, u64>)> {
+        let mut rows = sqlx::query(
+            "SELECT aaguid, passkey_type, attestation_level, MAX(model) AS model, COUNT(*) AS n FROM credentials \
+             GROUP BY aaguid, passkey_type, attestation_level ORDER BY aaguid",
+        )
+        .fetch(&self.reader);
+        let mut counts = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            counts.push(ModelCount {
+                aaguid: parse_id("credentials.aaguid", &get::<String>(&row, "aaguid")?)?,
+                model: get(&row, "model")?,
+                passkey_type: passkey_type(&get::<String>(&row, "passkey_type")?)?,
+                attestation_level: attestation_level(&get::<String>(&row, "attestation_level")?),
+                credentials: u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0),
+            });
+        }
+        let mut rows = sqlx::query("SELECT aaguid, COUNT(DISTINCT user_id) AS n FROM credentials GROUP BY aaguid")
+            .fetch(&self.reader);
+        let mut users = HashMap::new();
+        while let Some(row) = rows.try_next().await? {
+            users.insert(
+                parse_id("credentials.aaguid", &get::<String>(&row, "aaguid")?)?,
+                u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0),
+            );
+        }
+        Ok((counts, users))
+    }
+
+    /// Users with their methods, ordered by userPrincipalName; with `without_passkey`, only users who have
+    /// registered no passkey (the filter is done by SQL; `UserMethods::is_phishing_resistant` agrees with it).
+    pub fn user_methods_scan(&self, without_passkey: bool) -> Scan<UserMethods> {
+        let sql = if without_passkey {
+            format!(
+                "SELECT {USER_METHOD_COLUMNS}, CAST(0 AS BIGINT) AS passkeys FROM users u \
+                 LEFT JOIN access_passes a ON a.user_id = u.id \
+                 WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = u.id) ORDER BY u.upn_lower"
+            )
+        } else {
+            format!(
+                "SELECT {USER_METHOD_COLUMNS}, (SELECT COUNT(*) FROM credentials c WHERE c.user_id = u.id) AS passkeys \
+                 FROM users u LEFT JOIN access_passes a ON a.user_id = u.id ORDER BY u.upn_lower"
+            )
+        };
+        Scan::new(Sql::new(&sql), user_methods)
+    }
+
+    /// Events matching `filter` (its cursor included), oldest first: the audit export.
+    pub fn audit_export_scan(&self, filter: &AuditFilter) -> Scan<Event> {
+        let mut sql = Sql::new(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE 1 = 1"));
+        conditions(&mut sql, filter);
+        sql.push(" ORDER BY seq");
+        Scan::new(sql, event_from_row)
+    }
+
+    /// Passkeys counted per class (AAGUID, passkey type, account state, memberships among `scope`'s groups and
+    /// whether `scope` names the user): what today's sign-in re-check depends on.
+    pub async fn credential_classes(&self, scope: &PolicyScope) -> Result<Vec<(CredentialClass, u64)>> {
+        let mut sql = Sql::new("SELECT c.aaguid, c.passkey_type, u.account_enabled");
+        class_columns(&mut sql, scope);
+        sql.push(", COUNT(*) AS n FROM credentials c JOIN users u ON u.id = c.user_id GROUP BY ");
+        let n_columns = 3 + scope.groups.len() + usize::from(!scope.users.is_empty());
+        let ordinals: Vec<String> = (1..=n_columns).map(|i| i.to_string()).collect();
+        sql.push(&ordinals.join(", "));
+        let mut rows = sql.query().fetch(&self.reader);
+        let mut classes = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            classes.push((
+                class_from_row(&row, scope)?,
+                u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0),
+            ));
+        }
+        Ok(classes)
+    }
+
+    /// The passkeys `selection` names, with their users and classes (for `scope`), ordered by userPrincipalName.
+    pub fn finding_credentials_scan(&self, selection: &Selection, scope: &PolicyScope) -> Scan<Credential> {
+        let mut sql = Sql::new(
+            "SELECT c.id, c.user_id, u.upn, u.display_name AS user_display_name, u.account_enabled, c.display_name, \
+             c.aaguid, c.model, c.passkey_type, c.backup_state, c.backup_state_changed_at, c.counter_regressions, \
+             CASE WHEN c.backup_state_changed_at IS NULL THEN NULL ELSE c.details END AS details",
+        );
+        class_columns(&mut sql, scope);
+        sql.push(" FROM credentials c JOIN users u ON u.id = c.user_id WHERE ");
+        match selection {
+            Selection::Aaguids(aaguids) if aaguids.is_empty() => return Scan::empty(),
+            Selection::Aaguids(aaguids) => {
+                sql.push("c.aaguid IN ")
+                    .list(aaguids.iter().map(|a| Bind::Text(a.to_string())));
+            }
+            Selection::BackupStateChanged => {
+                sql.push("c.backup_state_changed_at IS NOT NULL AND c.backup_state = 1");
+            }
+            Selection::CounterRegressed => {
+                sql.push("c.counter_regressions > 0");
+            }
+        }
+        sql.push(" ORDER BY u.upn_lower, c.created_at, c.id");
+        let scope = scope.clone();
+        Scan::new(sql, move |row| {
+            let details: Option<String> = get(row, "details")?;
+            Ok(Credential {
+                id: parse_id("credentials.id", &get::<String>(row, "id")?)?,
+                user: UserRef {
+                    id: parse_id::<UserId>("credentials.user_id", &get::<String>(row, "user_id")?)?,
+                    user_principal_name: get(row, "upn")?,
+                    display_name: get(row, "user_display_name")?,
+                },
+                display_name: get(row, "display_name")?,
+                aaguid: parse_id("credentials.aaguid", &get::<String>(row, "aaguid")?)?,
+                model: get(row, "model")?,
+                passkey_type: passkey_type(&get::<String>(row, "passkey_type")?)?,
+                backup_state: flag(row, "backup_state")?,
+                registered_backup_state: details.as_deref().map(registered_backup_state).transpose()?,
+                backup_state_changed_date_time: opt_from_micros(get(row, "backup_state_changed_at")?)?,
+                counter_regressions: u32::try_from(get::<i64>(row, "counter_regressions")?).unwrap_or(u32::MAX),
+                class: class_from_row(row, &scope)?,
+            })
+        })
+    }
+
+    /// Passes that may be findings at `now`: one-time passes expired unused, and multi-use passes longer than
+    /// `long_minutes` still valid; ordered by userPrincipalName.
+    pub fn access_pass_findings_scan(&self, now: OffsetDateTime, long_minutes: i64) -> Scan<(AccessPass, UserRef)> {
+        let mut sql = Sql::new(
+            "SELECT a.id, a.user_id, a.created_at, a.start_at, a.lifetime_minutes, a.is_usable_once, a.used_at, u.upn, \
+             u.display_name FROM access_passes a JOIN users u ON u.id = a.user_id \
+             WHERE (a.is_usable_once = 1 AND a.used_at IS NULL AND a.start_at + a.lifetime_minutes * 60000000 <= ",
+        );
+        sql.bind(Bind::Int(micros(now)))
+            .push(") OR (a.is_usable_once = 0 AND a.lifetime_minutes > ")
+            .bind(Bind::Int(long_minutes))
+            .push(" AND a.start_at + a.lifetime_minutes * 60000000 > ")
+            .bind(Bind::Int(micros(now)))
+            .push(") ORDER BY u.upn_lower");
+        Scan::new(sql, access_pass_with_user)
+    }
+
+    /// The initiators of at least `threshold` successful "Admin registered security info" events since `since`,
+    /// counted by SQL: only their events need to be read for bulk registrations.
+    pub async fn admin_registration_initiators(&self, since: OffsetDateTime, threshold: u32) -> Result<Vec<String>> {
+        let mut rows = sqlx::query(
+            "SELECT initiator_id FROM audit_events WHERE activity = $1 AND result = $2 AND activity_at >= $3 \
+             GROUP BY initiator_id HAVING COUNT(*) >= $4 ORDER BY initiator_id",
+        )
+        .bind(Activity::AdminRegisteredSecurityInfo.name())
+        .bind(Outcome::Success.as_str())
+        .bind(micros(since))
+        .bind(i64::from(threshold))
+        .fetch(&self.reader);
+        let mut initiators = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            initiators.push(get::<String>(&row, "initiator_id")?);
+        }
+        Ok(initiators)
+    }
+
+    /// One initiator's successful "Admin registered security info" events since `since`, oldest first.
+    pub fn admin_registrations_scan(&self, initiator_id: &str, since: OffsetDateTime) -> Scan<Event> {
+        let mut sql = Sql::new(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE activity = "));
+        sql.bind(Bind::Text(Activity::AdminRegisteredSecurityInfo.name().into()))
+            .push(" AND result = ")
+            .bind(Bind::Text(Outcome::Success.as_str().into()))
+            .push(" AND initiator_id = ")
+            .bind(Bind::Text(initiator_id.into()))
+            .push(" AND activity_at >= ")
+            .bind(Bind::Int(micros(since)))
+            .push(" ORDER BY activity_at, seq");
+        Scan::new(sql, event_from_row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_leaf_thumbprint_is_read_from_the_start_or_by_parsing() {
+        let fast = r#"{"attestationCertificates":["ab12cd","ef34"],"transports":[]}"#;
+        assert_eq!(leaf_thumbprint(fast).expect("read"), Some("ab12cd".into()));
+        let reordered = r#"{"transports":[], "attestationCertificates": ["ef34"]}"#;
+        assert_eq!(leaf_thumbprint(reordered).expect("parsed"), Some("ef34".into()));
+        let empty = r#"{"attestationCertificates":[],"transports":[]}"#;
+        assert_eq!(leaf_thumbprint(empty).expect("parsed"), None);
+        assert!(leaf_thumbprint("not json").is_err());
+    }
+}
