@@ -86,7 +86,7 @@ enum Command {
         #[command(flatten)]
         sizes: Sizes,
     },
-    /// Only measure, on a database generated before (with the same --users).
+    /// Only measure, on a database generated before (with the same --users), and print the results as Markdown.
     Measure {
         #[command(flatten)]
         target: Target,
@@ -149,7 +149,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let url = database_url(&target, true)?;
             let generated = population::generate(&url, &sizes).await?;
             let results = measure::measure(&url, &target, &sizes, &measure).await?;
-            println!("{}", measure::markdown(&url, &sizes, &generated, &results));
+            println!("{}", measure::markdown(&url, &sizes, Some(&generated), &results));
         }
         Command::Generate { target, sizes } => {
             let url = database_url(&target, true)?;
@@ -159,7 +159,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Measure { target, sizes, measure } => {
             let url = database_url(&target, false)?;
             let results = measure::measure(&url, &target, &sizes, &measure).await?;
-            println!("{results:#?}");
+            println!("{}", measure::markdown(&url, &sizes, None, &results));
         }
     }
     Ok(())

@@ -22,6 +22,10 @@ pub(crate) struct ProcessRun {
     pub(crate) command: String,
     pub(crate) seconds: f64,
     pub(crate) peak_rss_bytes: u64,
+    /// User plus system CPU time, from the last sample before the process exited.
+    pub(crate) cpu_seconds: f64,
+    /// The machine's one-minute load average when the run started (other work shares the cores).
+    pub(crate) load_before: f64,
     pub(crate) output_bytes: u64,
 }
 
@@ -46,6 +50,24 @@ fn peak_rss(pid: u32) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// User plus system CPU seconds of a running process (`/proc/<pid>/stat`, in clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// The one-minute load average.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap_or(0.0)
+}
+
 /// Runs `keywarden args`, writing its standard output to `stdout` (or discarding it), and samples its peak memory
 /// until it exits.
 fn run(keywarden: &Path, env: &[(String, String)], args: &[&str], stdout: Option<&Path>) -> anyhow::Result<ProcessRun> {
@@ -53,6 +75,7 @@ fn run(keywarden: &Path, env: &[(String, String)], args: &[&str], stdout: Option
         Some(path) => Stdio::from(std::fs::File::create(path)?),
         None => Stdio::null(),
     };
+    let load_before = load_average();
     let started = Instant::now();
     let mut child = Command::new(keywarden)
         .args(args)
@@ -65,9 +88,13 @@ fn run(keywarden: &Path, env: &[(String, String)], args: &[&str], stdout: Option
         .with_context(|| format!("running {}", keywarden.display()))?;
     let pid = child.id();
     let mut peak = 0;
+    let mut cpu = 0.0;
     let status = loop {
         if let Some(rss) = peak_rss(pid) {
             peak = peak.max(rss);
+        }
+        if let Some(seconds) = cpu_seconds(pid) {
+            cpu = seconds;
         }
         if let Some(status) = child.try_wait()? {
             break status;
@@ -91,13 +118,15 @@ fn run(keywarden: &Path, env: &[(String, String)], args: &[&str], stdout: Option
         .unwrap_or(0);
     let command = format!("keywarden {}", args.join(" "));
     eprintln!(
-        "  {command}: {seconds:.2} s, peak RSS {:.0} MB",
+        "  {command}: {seconds:.2} s, {cpu:.2} s CPU, peak RSS {:.0} MB, load {load_before:.1}",
         peak as f64 / 1_048_576.0
     );
     Ok(ProcessRun {
         command,
         seconds,
         peak_rss_bytes: peak,
+        cpu_seconds: cpu,
+        load_before,
         output_bytes,
     })
 }
@@ -141,6 +170,13 @@ pub(crate) async fn measure(url: &str, target: &Target, sizes: &Sizes, args: &Me
         run.output_bytes = file_size(&csv);
         inventory_csv.push(run);
     }
+    // The issue's form: CSV on standard output, thrown away.
+    inventory_csv.push(run(
+        &keywarden,
+        &env,
+        &["inventory", "--format", "csv", "--output", "-"],
+        None,
+    )?);
     let inventory_by_model = run(
         &keywarden,
         &env,
@@ -271,7 +307,7 @@ fn ms(d: Duration) -> String {
 }
 
 /// The results as the Markdown that goes into BENCHMARKS.md.
-pub(crate) fn markdown(url: &str, sizes: &Sizes, generated: &Generated, results: &Results) -> String {
+pub(crate) fn markdown(url: &str, sizes: &Sizes, generated: Option<&Generated>, results: &Results) -> String {
     let backend = if url.starts_with("sqlite:") {
         "SQLite"
     } else {
@@ -280,28 +316,41 @@ pub(crate) fn markdown(url: &str, sizes: &Sizes, generated: &Generated, results:
     let mut sorted = results.audit_page.clone();
     sorted.sort();
     let mut out = String::new();
-    out.push_str(&format!(
-        "#### {backend}: {} users, {} passkeys, {} audit events\n\n",
-        generated.users, generated.passkeys, generated.audit_events
-    ));
-    out.push_str(&format!(
-        "Generated in {:.0} s ({} memberships, {} authenticator apps, {} passes){}.\n\n",
-        generated.seconds,
-        generated.memberships,
-        generated.authenticator_apps,
-        generated.access_passes,
-        generated
-            .database_bytes
-            .map(|b| format!("; database file {}", mb(b)))
-            .unwrap_or_default()
-    ));
-    out.push_str("| measurement | time | peak RSS | output | target |\n|---|---|---|---|---|\n");
+    match generated {
+        Some(generated) => {
+            out.push_str(&format!(
+                "#### {backend}: {} users, {} passkeys, {} audit events\n\n",
+                generated.users, generated.passkeys, generated.audit_events
+            ));
+            out.push_str(&format!(
+                "Generated in {:.0} s ({} memberships, {} authenticator apps, {} passes){}.\n\n",
+                generated.seconds,
+                generated.memberships,
+                generated.authenticator_apps,
+                generated.access_passes,
+                generated
+                    .database_bytes
+                    .map(|b| format!("; database file {}", mb(b)))
+                    .unwrap_or_default()
+            ));
+        }
+        None => out.push_str(&format!(
+            "#### {backend}: a population generated before with {} users\n\n",
+            sizes.users
+        )),
+    }
+    out.push_str(
+        "| measurement | wall time | CPU (user+sys) | load before | peak RSS | output | target |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
     for (i, run) in results.inventory_csv.iter().enumerate() {
         out.push_str(&format!(
-            "| `{}` ({}) | {:.2} s | {} | {} | under 10 s, under 200 MB |\n",
+            "| `{}` ({}) | {:.2} s | {:.2} s | {:.1} | {} | {} | under 10 s, under 200 MB |\n",
             run.command,
-            if i == 0 { "first run" } else { "second run" },
+            ["first run", "second run", "to /dev/null"].get(i).unwrap_or(&"again"),
             run.seconds,
+            run.cpu_seconds,
+            run.load_before,
             mb(run.peak_rss_bytes),
             mb(run.output_bytes)
         ));
@@ -314,15 +363,17 @@ pub(crate) fn markdown(url: &str, sizes: &Sizes, generated: &Generated, results:
         &results.audit_export_90d,
     ] {
         out.push_str(&format!(
-            "| `{}` | {:.2} s | {} | {} | |\n",
+            "| `{}` | {:.2} s | {:.2} s | {:.1} | {} | {} | |\n",
             run.command,
             run.seconds,
+            run.cpu_seconds,
+            run.load_before,
             mb(run.peak_rss_bytes),
             mb(run.output_bytes)
         ));
     }
     out.push_str(&format!(
-        "| audit page for one user over 90 days (`ops::audit::list`, in-process, {} users) | median {}, p95 {}, max {}, first {} | | {:.1} events a page on average | under 50 ms |\n\n",
+        "| audit page for one user over 90 days (`ops::audit::list`, in-process, {} users) | median {}, p95 {}, max {}, first {} | | | | {:.1} events a page on average | under 50 ms |\n\n",
         sorted.len(),
         ms(percentile(&sorted, 0.5)),
         ms(percentile(&sorted, 0.95)),
