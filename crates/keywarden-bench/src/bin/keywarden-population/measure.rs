@@ -381,9 +381,21 @@ pub(crate) fn markdown(url: &str, sizes: &Sizes, generated: Option<&Generated>, 
         ms(results.audit_page.first().copied().unwrap_or_default()),
         results.audit_page_events as f64 / sorted.len().max(1) as f64,
     ));
-    out.push_str("Findings:\n\n| kind | severity | users | credentials |\n|---|---|---|---|\n");
+    // One line per kind (a kind found per model or per initiator has several findings).
+    let mut kinds: Vec<(&str, &str, u64, u64, u64)> = Vec::new();
     for (kind, severity, users, credentials) in &results.findings_summary {
-        out.push_str(&format!("| {kind} | {severity} | {users} | {credentials} |\n"));
+        match kinds.iter_mut().find(|k| k.0 == kind.as_str()) {
+            Some(k) => {
+                k.2 += 1;
+                k.3 += users;
+                k.4 += credentials;
+            }
+            None => kinds.push((kind, severity, 1, *users, *credentials)),
+        }
+    }
+    out.push_str("Findings:\n\n| kind | severity | findings | users | credentials |\n|---|---|---|---|---|\n");
+    for (kind, severity, n, users, credentials) in kinds {
+        out.push_str(&format!("| {kind} | {severity} | {n} | {users} | {credentials} |\n"));
     }
     out.push_str(&format!(
         "\nSizes asked: {} users, {} audit events.\n",

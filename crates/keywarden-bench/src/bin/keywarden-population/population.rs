@@ -492,20 +492,24 @@ pub(crate) async fn generate(url: &str, sizes: &Sizes) -> anyhow::Result<Generat
             }),
         )
         .await?;
-    // Passes: every twentieth user; a quarter each one-time used, one-time expired unused, multi-use expired,
-    // and multi-use for eight hours started an hour ago.
+    // Passes: every twentieth user, issued at any minute of a day in the last 200 days; a quarter each one-time
+    // used, one-time expired unused, multi-use for an hour, and multi-use for eight hours (one in a hundred of
+    // those started an hour or two ago and is still valid).
     let pass = |i: u64| -> (i64, i64, bool, Option<i64>) {
-        let start = now - i64::try_from(mix(i, 50) % 200 + 3).unwrap_or(3) * DAY;
+        let start = now
+            - i64::try_from(mix(i, 50) % 200 + 3).unwrap_or(3) * DAY
+            - i64::try_from(mix(i, 52) % 1440).unwrap_or(0) * MINUTE;
         match (i / 20) % 4 {
             0 => (start, 60, true, Some(start + 10 * MINUTE)),
             1 => (start, 60, true, None),
             2 => (start, 60, false, None),
-            _ => (
+            _ if (i / 20) % 100 == 3 => (
                 now - i64::try_from(60 + mix(i, 51) % 120).unwrap_or(60) * MINUTE,
                 480,
                 false,
                 None,
             ),
+            _ => (start, 480, false, None),
         }
     };
     let access_passes = writer
