@@ -130,22 +130,34 @@ fn inventory_records(row: &AnyRow) -> Result<Vec<Record>> {
 
 /// One user's passkeys from a packed re-check row.
 fn recheck_records(row: &AnyRow, scope: &PolicyScope) -> Result<Vec<Credential>> {
-    let user = UserRef {
-        id: parse_id::<UserId>("users.id", get::<&str>(row, "user_id")?)?,
-        user_principal_name: get(row, "upn")?,
-        display_name: get(row, "user_display_name")?,
+    let packed: &str = get(row, "packed")?;
+    let mut passkeys = packed.split(RECORD);
+    let header: Vec<&str> = passkeys.next().unwrap_or_default().split(FIELD).collect();
+    let [id, upn, display_name, account_enabled, memberships @ ..] = &header[..] else {
+        return Err(Error::Corrupt("a re-check row does not start with its user".into()));
     };
-    let mut groups = std::collections::BTreeSet::new();
-    for (i, group) in scope.groups.iter().enumerate() {
-        if flag(row, &format!("g{i}"))? {
-            groups.insert(*group);
-        }
+    if memberships.len() != scope.groups.len() {
+        return Err(Error::Corrupt(format!(
+            "a re-check row of {upn} has {} memberships for {} groups",
+            memberships.len(),
+            scope.groups.len()
+        )));
     }
-    let account_enabled = flag(row, "account_enabled")?;
+    let user = UserRef {
+        id: parse_id::<UserId>("users.id", id)?,
+        user_principal_name: (*upn).to_string(),
+        display_name: (*display_name).to_string(),
+    };
+    let groups: std::collections::BTreeSet<_> = scope
+        .groups
+        .iter()
+        .zip(memberships)
+        .filter(|(_, member)| **member != "0")
+        .map(|(group, _)| *group)
+        .collect();
+    let account_enabled = *account_enabled != "0";
     let excluded_user = scope.users.contains(&user.id).then_some(user.id);
-    let packed: &str = get(row, "passkeys")?;
-    packed
-        .split(RECORD)
+    passkeys
         .map(|passkey| {
             let fields: Vec<&str> = passkey.split(FIELD).collect();
             let [id, name, aaguid, model, kind] = fields[..] else {
@@ -371,23 +383,26 @@ impl Store {
     /// order. Packed per user as the inventory is, and for the same reason; each group membership is looked up
     /// once per user. Only the re-check's fields are read: backup state and counters are left false and zero.
     pub fn recheck_scan(&self, scope: &PolicyScope) -> Scan<Vec<Credential>> {
-        let mut sql = Sql::new(
-            "SELECT u.id AS user_id, MAX(u.upn) AS upn, MAX(u.display_name) AS user_display_name, \
-             MAX(u.account_enabled) AS account_enabled",
-        );
-        for (i, group) in scope.groups.iter().enumerate() {
+        // The user (id, names, account state, a 0 or a count per scope group) leads the text, then its passkeys.
+        let n_fields = 4 + scope.groups.len();
+        let mut sql = Sql::new("SELECT format(");
+        sql.bind(Bind::Text(vec!["%s"; n_fields].join(&FIELD.to_string())))
+            .push(", u.id, MAX(u.upn), MAX(u.display_name), MAX(u.account_enabled)");
+        for group in &scope.groups {
             sql.push(", (SELECT COUNT(*) FROM group_members m WHERE m.user_id = u.id AND m.group_id = ")
                 .bind(Bind::Text(group.to_string()))
-                .push(&format!(") AS g{i}"));
+                .push(")");
         }
-        sql.push(", string_agg(");
+        sql.push(") || ")
+            .bind(Bind::Text(RECORD.to_string()))
+            .push(" || string_agg(");
         pack(
             &mut sql,
             &["c.id", "c.display_name", "c.aaguid", "c.model", "c.passkey_type"],
         );
         // The GROUP BY and ORDER BY name the same columns so that SQLite streams the groups in index order.
         sql.push(", ").bind(Bind::Text(RECORD.to_string())).push(
-            ") AS passkeys FROM users u CROSS JOIN credentials c WHERE c.user_id = u.id \
+            ") AS packed FROM users u CROSS JOIN credentials c WHERE c.user_id = u.id \
              GROUP BY u.upn_lower, u.id ORDER BY u.upn_lower, u.id",
         );
         let scope = scope.clone();
