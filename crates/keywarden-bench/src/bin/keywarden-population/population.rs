@@ -190,6 +190,12 @@ fn upn(i: u64) -> String {
     format!("user{i:07}@contoso.com")
 }
 
+/// The help-desk administrator who issued user `i`'s pass: any of them, so that the passes still valid (issued in
+/// the last three hours) are not all one administrator's.
+fn pass_admin(i: u64) -> u64 {
+    mix(i, 53) % ADMINS
+}
+
 fn is_kiosk(i: u64) -> bool {
     i % 100 == 42
 }
@@ -537,7 +543,7 @@ pub(crate) async fn generate(url: &str, sizes: &Sizes) -> anyhow::Result<Generat
                     Cell::Int(lifetime),
                     Cell::Int(i64::from(once)),
                     used.into(),
-                    upn((i / 20) % ADMINS).into(),
+                    upn(pass_admin(i)).into(),
                 ]
             }),
         )
@@ -652,7 +658,7 @@ pub(crate) async fn generate(url: &str, sizes: &Sizes) -> anyhow::Result<Generat
                 at: pass(i).0,
                 user: u32::try_from(i).unwrap_or(u32::MAX),
                 kind: EventKind::PassIssued,
-                detail: u16::try_from((i / 20) % ADMINS).unwrap_or(0),
+                detail: u16::try_from(pass_admin(i)).unwrap_or(0),
             });
         }
     }
