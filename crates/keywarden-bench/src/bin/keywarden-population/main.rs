@@ -10,6 +10,8 @@
 mod load;
 mod measure;
 mod population;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
