@@ -90,8 +90,8 @@ pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, passkey: &Passkey
         facts: passkey.facts.clone(),
     };
     sqlx::query(&format!(
-        "INSERT INTO credentials ({COLUMNS}, registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20)"
+        "INSERT INTO credentials ({COLUMNS}, registered_by, attestation_thumbprint) VALUES ($1, $2, $3, $4, $5, $6, \
+         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     ))
     .bind(passkey.id.to_string())
     .bind(passkey.user_id.to_string())
@@ -116,6 +116,7 @@ pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, passkey: &Passkey
         Registrar::User => "self".to_string(),
         Registrar::Admin { id, .. } => id.clone(),
     })
+    .bind(passkey.attestation_certificates.first().cloned())
     .execute(&mut **tx)
     .await
     .map_err(|e| crate::conflict_on_unique(e, "credential id"))?;

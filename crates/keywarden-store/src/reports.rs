@@ -4,8 +4,6 @@
 //! initiator) are computed by SQL so that only their small results cross to Rust. Decisions stay in
 //! `keywarden_domain::reports`: SQL here only selects and counts.
 
-use std::collections::HashMap;
-
 use futures_util::TryStreamExt;
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Event, Outcome};
@@ -52,27 +50,6 @@ fn passkey_type(text: &str) -> Result<PasskeyType> {
     }
 }
 
-/// The first attestation certificate's thumbprint from a `credentials.details` document.
-///
-/// The document is written by `serde_json` with `attestationCertificates` first, so the leaf is usually read from
-/// the start of the text without parsing the rest; anything else is parsed in full.
-fn leaf_thumbprint(details: &str) -> Result<Option<String>> {
-    if let Some(rest) = details.strip_prefix("{\"attestationCertificates\":[")
-        && let Some(rest) = rest.strip_prefix('"')
-        && let Some(end) = rest.find('"')
-        && rest[..end].bytes().all(|b| b.is_ascii_hexdigit())
-    {
-        return Ok(Some(rest[..end].to_string()));
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Certificates {
-        attestation_certificates: Vec<String>,
-    }
-    let parsed: Certificates = from_json("credentials.details", details)?;
-    Ok(parsed.attestation_certificates.into_iter().next())
-}
-
 /// The backup state recorded at registration, from a `credentials.details` document.
 fn registered_backup_state(details: &str) -> Result<bool> {
     #[derive(Deserialize)]
@@ -87,24 +64,131 @@ fn registered_backup_state(details: &str) -> Result<bool> {
     Ok(parsed.facts.flags.backup_state)
 }
 
-fn inventory_record(row: &AnyRow) -> Result<Record> {
-    let details: Option<String> = get(row, "details")?;
-    Ok(Record {
-        user_principal_name: get(row, "upn")?,
-        display_name: get(row, "user_display_name")?,
-        method_display_name: get(row, "display_name")?,
-        aaguid: parse_id("credentials.aaguid", &get::<String>(row, "aaguid")?)?,
-        model: get(row, "model")?,
-        created_date_time: from_micros(get(row, "created_at")?)?,
-        attestation_level: attestation_level(&get::<String>(row, "attestation_level")?),
-        attestation_certificate_thumbprint: match details {
-            Some(details) => leaf_thumbprint(&details)?,
-            None => None,
-        },
-        passkey_type: passkey_type(&get::<String>(row, "passkey_type")?)?,
-        last_used_date_time: opt_from_micros(get(row, "last_used_at")?)?,
-        admitting_profile: get(row, "admitting_profile")?,
-    })
+/// Separators of the inventory's packed rows: ASCII unit separator between a passkey's fields, record separator
+/// between passkeys. Stored text never holds them (display names refuse control characters); a row that does not
+/// split as expected is reported as corrupt rather than misread.
+const FIELD: char = '\u{1f}';
+const RECORD: char = '\u{1e}';
+
+/// Appends one text of `columns` separated by [`FIELD`], a NULL or an integer written as text (`''` for NULL).
+///
+/// One `format()` call (SQLite and PostgreSQL both have it, and both write NULL as `''` for `%s`) rather than a
+/// chain of `||` with casts and `COALESCE`s, which made SQLite build every intermediate string: on three million
+/// passkeys that chain cost more than the rest of the inventory's query.
+fn pack(sql: &mut Sql, columns: &[&str]) {
+    let format = vec!["%s"; columns.len()].join(&FIELD.to_string());
+    sql.push("format(").bind(Bind::Text(format));
+    for column in columns {
+        sql.push(", ").push(column);
+    }
+    sql.push(")");
+}
+
+/// One user's passkeys from a packed inventory row.
+fn inventory_records(row: &AnyRow) -> Result<Vec<Record>> {
+    let packed: &str = get(row, "packed")?;
+    let mut passkeys = packed.split(RECORD);
+    let (upn, display_name) = passkeys
+        .next()
+        .and_then(|user| user.split_once(FIELD))
+        .ok_or_else(|| Error::Corrupt("an inventory row does not start with a user's names".into()))?;
+    let (upn, display_name) = (upn.to_string(), display_name.to_string());
+    let mut records = passkeys
+        .map(|passkey| {
+            let fields: Vec<&str> = passkey.split(FIELD).collect();
+            let [name, aaguid, model, created, level, kind, used, profile, thumbprint] = fields[..] else {
+                return Err(Error::Corrupt(format!(
+                    "a passkey of {upn} does not read as nine fields (a control character in its text?)"
+                )));
+            };
+            let micros = |column: &str, text: &str| {
+                text.parse::<i64>()
+                    .map_err(|_| Error::Corrupt(format!("credentials.{column}: {text:?}")))
+            };
+            Ok(Record {
+                user_principal_name: upn.clone(),
+                display_name: display_name.clone(),
+                method_display_name: name.to_string(),
+                aaguid: parse_id("credentials.aaguid", aaguid)?,
+                model: (!model.is_empty()).then(|| model.to_string()),
+                created_date_time: from_micros(micros("created_at", created)?)?,
+                attestation_level: attestation_level(level),
+                attestation_certificate_thumbprint: (!thumbprint.is_empty()).then(|| thumbprint.to_string()),
+                passkey_type: passkey_type(kind)?,
+                last_used_date_time: if used.is_empty() {
+                    None
+                } else {
+                    Some(from_micros(micros("last_used_at", used)?)?)
+                },
+                admitting_profile: profile.to_string(),
+            })
+        })
+        .collect::<Result<Vec<Record>>>()?;
+    records.sort_by_key(|r| r.created_date_time);
+    Ok(records)
+}
+
+/// One user's passkeys from a packed re-check row.
+fn recheck_records(row: &AnyRow, scope: &PolicyScope) -> Result<Vec<Credential>> {
+    let packed: &str = get(row, "packed")?;
+    let mut passkeys = packed.split(RECORD);
+    let header: Vec<&str> = passkeys.next().unwrap_or_default().split(FIELD).collect();
+    let [id, upn, display_name, account_enabled, memberships @ ..] = &header[..] else {
+        return Err(Error::Corrupt("a re-check row does not start with its user".into()));
+    };
+    if memberships.len() != scope.groups.len() {
+        return Err(Error::Corrupt(format!(
+            "a re-check row of {upn} has {} memberships for {} groups",
+            memberships.len(),
+            scope.groups.len()
+        )));
+    }
+    let user = UserRef {
+        id: parse_id::<UserId>("users.id", id)?,
+        user_principal_name: (*upn).to_string(),
+        display_name: (*display_name).to_string(),
+    };
+    let groups: std::collections::BTreeSet<_> = scope
+        .groups
+        .iter()
+        .zip(memberships)
+        .filter(|(_, member)| **member != "0")
+        .map(|(group, _)| *group)
+        .collect();
+    let account_enabled = *account_enabled != "0";
+    let excluded_user = scope.users.contains(&user.id).then_some(user.id);
+    passkeys
+        .map(|passkey| {
+            let fields: Vec<&str> = passkey.split(FIELD).collect();
+            let [id, name, aaguid, model, kind] = fields[..] else {
+                return Err(Error::Corrupt(format!(
+                    "a passkey of {} does not read as five fields (a control character in its text?)",
+                    user.user_principal_name
+                )));
+            };
+            let aaguid: Aaguid = parse_id("credentials.aaguid", aaguid)?;
+            let passkey_type = passkey_type(kind)?;
+            Ok(Credential {
+                id: parse_id("credentials.id", id)?,
+                user: user.clone(),
+                display_name: name.to_string(),
+                aaguid,
+                model: (!model.is_empty()).then(|| model.to_string()),
+                passkey_type,
+                backup_state: false,
+                registered_backup_state: None,
+                backup_state_changed_date_time: None,
+                counter_regressions: 0,
+                class: CredentialClass {
+                    aaguid,
+                    passkey_type,
+                    account_enabled,
+                    groups: groups.clone(),
+                    excluded_user,
+                },
+            })
+        })
+        .collect()
 }
 
 /// Adds the class columns for `scope`: `g0`, `g1`... (membership of each scope group, 0 or 1) and `excluded_user`.
@@ -201,19 +285,43 @@ const USER_METHOD_COLUMNS: &str = "u.id, u.upn, u.display_name, u.user_type, u.a
      a.lifetime_minutes AS pass_lifetime_minutes, a.is_usable_once AS pass_is_usable_once, a.used_at AS pass_used_at";
 
 impl Store {
-    /// Every passkey with its user's names, ordered by userPrincipalName then registration time.
-    pub fn inventory_scan(&self) -> Scan<Record> {
-        // The details document is read only when it lists attestation certificates (it starts with an empty
-        // list otherwise), which most passkeys do not have.
-        Scan::new(
-            Sql::new(
-                "SELECT u.upn, u.display_name AS user_display_name, c.display_name, c.aaguid, c.model, c.created_at, \
-                 c.attestation_level, c.passkey_type, c.last_used_at, c.admitting_profile, \
-                 CASE WHEN c.details LIKE '{\"attestationCertificates\":[]%' THEN NULL ELSE c.details END AS details \
-                 FROM credentials c JOIN users u ON u.id = c.user_id ORDER BY u.upn_lower, c.created_at, c.id",
-            ),
-            inventory_record,
-        )
+    /// Every passkey with its user's names, one item per user who has passkeys, ordered by userPrincipalName, each
+    /// user's passkeys by registration time.
+    pub fn inventory_scan(&self) -> Scan<Vec<Record>> {
+        // Millions of rows cost more to hand from the database driver to Rust than to read, so each user's passkeys
+        // come packed in one text (`string_agg`, in SQLite since 3.44 and in PostgreSQL), put in registration order
+        // by the decoder (an ORDER BY inside the aggregate would cost a sorter per user). `users CROSS JOIN
+        // credentials` makes SQLite walk the users in userPrincipalName order (its unique index, which the GROUP BY
+        // follows without sorting) and each user's passkeys in `credentials_inventory`, which covers every column
+        // read here, so nothing is sorted at once and the wide credential rows are not read. PostgreSQL reads it
+        // as an ordinary join.
+        //
+        // The user's names lead the same text (one value a row: each value crosses from SQLite's thread to Rust's
+        // as its own allocation).
+        let mut sql = Sql::new("SELECT ");
+        pack(&mut sql, &["MAX(u.upn)", "MAX(u.display_name)"]);
+        sql.push(" || ")
+            .bind(Bind::Text(RECORD.to_string()))
+            .push(" || string_agg(");
+        pack(
+            &mut sql,
+            &[
+                "c.display_name",
+                "c.aaguid",
+                "c.model",
+                "c.created_at",
+                "c.attestation_level",
+                "c.passkey_type",
+                "c.last_used_at",
+                "c.admitting_profile",
+                "c.attestation_thumbprint",
+            ],
+        );
+        sql.push(", ").bind(Bind::Text(RECORD.to_string())).push(
+            ") AS packed FROM users u CROSS JOIN credentials c WHERE c.user_id = u.id GROUP BY u.upn_lower \
+             ORDER BY u.upn_lower",
+        );
+        Scan::new(sql, inventory_records)
     }
 
     pub async fn count_passkeys(&self) -> Result<u64> {
@@ -223,12 +331,12 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Passkeys counted per AAGUID, passkey type and attestation level (with a recorded model name), and distinct
-    /// users per AAGUID.
-    pub async fn model_counts(&self) -> Result<(Vec<ModelCount>, HashMap<Aaguid, u64>)> {
+    /// Passkeys counted per AAGUID, passkey type and attestation level, with a recorded model name (read from the
+    /// `credentials_models` index, in its order, without reading the credential rows).
+    pub async fn model_counts(&self) -> Result<Vec<ModelCount>> {
         let mut rows = sqlx::query(
             "SELECT aaguid, passkey_type, attestation_level, MAX(model) AS model, COUNT(*) AS n FROM credentials \
-             GROUP BY aaguid, passkey_type, attestation_level ORDER BY aaguid",
+             GROUP BY aaguid, passkey_type, attestation_level ORDER BY aaguid, passkey_type, attestation_level",
         )
         .fetch(&self.reader);
         let mut counts = Vec::new();
@@ -241,16 +349,7 @@ impl Store {
                 credentials: u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0),
             });
         }
-        let mut rows = sqlx::query("SELECT aaguid, COUNT(DISTINCT user_id) AS n FROM credentials GROUP BY aaguid")
-            .fetch(&self.reader);
-        let mut users = HashMap::new();
-        while let Some(row) = rows.try_next().await? {
-            users.insert(
-                parse_id("credentials.aaguid", &get::<String>(&row, "aaguid")?)?,
-                u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0),
-            );
-        }
-        Ok((counts, users))
+        Ok(counts)
     }
 
     /// Users with their methods, ordered by userPrincipalName; with `without_passkey`, only users who have
@@ -279,24 +378,35 @@ impl Store {
         Scan::new(sql, event_from_row)
     }
 
-    /// Passkeys counted per class (AAGUID, passkey type, account state, memberships among `scope`'s groups and
-    /// whether `scope` names the user): what today's sign-in re-check depends on.
-    pub async fn credential_classes(&self, scope: &PolicyScope) -> Result<Vec<(CredentialClass, u64)>> {
-        let mut sql = Sql::new("SELECT c.aaguid, c.passkey_type, u.account_enabled");
-        class_columns(&mut sql, scope);
-        sql.push(", COUNT(*) AS n FROM credentials c JOIN users u ON u.id = c.user_id GROUP BY ");
-        let n_columns = 3 + scope.groups.len() + usize::from(!scope.users.is_empty());
-        let ordinals: Vec<String> = (1..=n_columns).map(|i| i.to_string()).collect();
-        sql.push(&ordinals.join(", "));
-        let mut rows = sql.query().fetch(&self.reader);
-        let mut classes = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            classes.push((
-                class_from_row(&row, scope)?,
-                u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0),
-            ));
+    /// Every passkey with what its sign-in re-check depends on (its user's account state, memberships among
+    /// `scope`'s groups, whether `scope` names the user), one item per user who has passkeys, in userPrincipalName
+    /// order. Packed per user as the inventory is, and for the same reason; each group membership is looked up
+    /// once per user. Only the re-check's fields are read: backup state and counters are left false and zero.
+    pub fn recheck_scan(&self, scope: &PolicyScope) -> Scan<Vec<Credential>> {
+        // The user (id, names, account state, a 0 or a count per scope group) leads the text, then its passkeys.
+        let n_fields = 4 + scope.groups.len();
+        let mut sql = Sql::new("SELECT format(");
+        sql.bind(Bind::Text(vec!["%s"; n_fields].join(&FIELD.to_string())))
+            .push(", u.id, MAX(u.upn), MAX(u.display_name), MAX(u.account_enabled)");
+        for group in &scope.groups {
+            sql.push(", (SELECT COUNT(*) FROM group_members m WHERE m.user_id = u.id AND m.group_id = ")
+                .bind(Bind::Text(group.to_string()))
+                .push(")");
         }
-        Ok(classes)
+        sql.push(") || ")
+            .bind(Bind::Text(RECORD.to_string()))
+            .push(" || string_agg(");
+        pack(
+            &mut sql,
+            &["c.id", "c.display_name", "c.aaguid", "c.model", "c.passkey_type"],
+        );
+        // The GROUP BY and ORDER BY name the same columns so that SQLite streams the groups in index order.
+        sql.push(", ").bind(Bind::Text(RECORD.to_string())).push(
+            ") AS packed FROM users u CROSS JOIN credentials c WHERE c.user_id = u.id \
+             GROUP BY u.upn_lower, u.id ORDER BY u.upn_lower, u.id",
+        );
+        let scope = scope.clone();
+        Scan::new(sql, move |row| recheck_records(row, &scope))
     }
 
     /// The passkeys `selection` names, with their users and classes (for `scope`), ordered by userPrincipalName.
@@ -393,21 +503,5 @@ impl Store {
             .bind(Bind::Int(micros(since)))
             .push(" ORDER BY activity_at, seq");
         Scan::new(sql, event_from_row)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_leaf_thumbprint_is_read_from_the_start_or_by_parsing() {
-        let fast = r#"{"attestationCertificates":["ab12cd","ef34"],"transports":[]}"#;
-        assert_eq!(leaf_thumbprint(fast).expect("read"), Some("ab12cd".into()));
-        let reordered = r#"{"transports":[], "attestationCertificates": ["ef34"]}"#;
-        assert_eq!(leaf_thumbprint(reordered).expect("parsed"), Some("ef34".into()));
-        let empty = r#"{"attestationCertificates":[],"transports":[]}"#;
-        assert_eq!(leaf_thumbprint(empty).expect("parsed"), None);
-        assert!(leaf_thumbprint("not json").is_err());
     }
 }

@@ -323,7 +323,8 @@ pub struct Review<'a> {
     mfa_only: Concerned,
     skipped_guests: u64,
     skipped_disabled: u64,
-    refused_classes: HashMap<CredentialClass, SignInRefusal>,
+    /// Today's verdict per class: the refusal when it is a finding.
+    rechecked: HashMap<CredentialClass, Option<SignInRefusal>>,
     not_allowed: BTreeMap<Aaguid, ByModel>,
     alerts: BTreeMap<Aaguid, ByModel>,
     flipped_device_bound: Concerned,
@@ -352,7 +353,7 @@ impl<'a> Review<'a> {
             mfa_only: Concerned::default(),
             skipped_guests: 0,
             skipped_disabled: 0,
-            refused_classes: HashMap::new(),
+            rechecked: HashMap::new(),
             not_allowed: BTreeMap::new(),
             alerts: BTreeMap::new(),
             flipped_device_bound: Concerned::default(),
@@ -401,30 +402,24 @@ impl<'a> Review<'a> {
         }
     }
 
-    /// The store's passkey counts per class. Decides which classes today's policy refuses and returns their AAGUIDs:
-    /// the passkeys to feed to [`Review::passkey_to_recheck`]. Classes refused for reasons that are not about the
-    /// passkey (method disabled, account disabled, user excluded or out of scope) are not findings of this kind.
-    pub fn classes(&mut self, classes: impl IntoIterator<Item = (CredentialClass, u64)>) -> Vec<Aaguid> {
-        if self.fido2.state == State::Disabled {
-            return vec![];
-        }
-        let mut aaguids = BTreeSet::new();
-        for (class, _) in classes {
-            if let Err(refusal) = recheck(self.fido2, &class, self.catalog)
-                && refusal.code == Code::CredentialNotAllowedAtSignIn
-            {
-                aaguids.insert(class.aaguid);
-                self.refused_classes.insert(class, refusal);
-            }
-        }
-        aaguids.into_iter().collect()
-    }
-
-    /// A passkey of an AAGUID returned by [`Review::classes`]; counted when its class is refused.
+    /// A passkey to re-check against today's policy, as at sign-in; counted when no profile that applies to its
+    /// user accepts it. Refusals for reasons that are not about the passkey (method disabled, account disabled, user
+    /// excluded or out of scope) are not findings of this kind. Each class is decided once.
     pub fn passkey_to_recheck(&mut self, credential: &Credential) {
-        let Some(refusal) = self.refused_classes.get(&credential.class) else {
+        if self.fido2.state == State::Disabled {
+            return;
+        }
+        if !self.rechecked.contains_key(&credential.class) {
+            let refusal = match recheck(self.fido2, &credential.class, self.catalog) {
+                Err(refusal) if refusal.code == Code::CredentialNotAllowedAtSignIn => Some(refusal),
+                _ => None,
+            };
+            self.rechecked.insert(credential.class.clone(), refusal);
+        }
+        let Some(Some(refusal)) = self.rechecked.get(&credential.class) else {
             return;
         };
+        let detail = json!(refusal.verdicts);
         let (max, reference) = (self.max(), self.reference(credential));
         let entry = self.not_allowed.entry(credential.aaguid).or_default();
         entry.concerned.credential(&credential.user, reference, max);
@@ -432,9 +427,7 @@ impl<'a> Review<'a> {
         if entry.model.is_none() {
             entry.model = credential.model.clone();
         }
-        if entry.detail.is_none() {
-            entry.detail = Some(json!(refusal.verdicts));
-        }
+        entry.detail.get_or_insert(detail);
     }
 
     /// The AAGUIDs the catalog raises an alert for (revoked, compromised, user-verification bypass): the passkeys

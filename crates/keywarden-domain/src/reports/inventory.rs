@@ -187,7 +187,6 @@ pub struct ModelSummary {
     pub aaguid: Aaguid,
     pub model: Option<String>,
     pub credentials: u64,
-    pub users: u64,
     pub attested: u64,
     pub not_attested: u64,
     pub device_bound: u64,
@@ -199,11 +198,10 @@ pub struct ModelSummary {
 }
 
 /// The `--by model` columns.
-pub const BY_MODEL_COLUMNS: [&str; 10] = [
+pub const BY_MODEL_COLUMNS: [&str; 9] = [
     "Model",
     "AAGUID",
     "Credentials",
-    "Users",
     "Attested",
     "NotAttested",
     "DeviceBound",
@@ -224,7 +222,6 @@ impl ModelSummary {
             self.model.clone().unwrap_or_default(),
             self.aaguid.to_string(),
             self.credentials.to_string(),
-            self.users.to_string(),
             self.attested.to_string(),
             self.not_attested.to_string(),
             self.device_bound.to_string(),
@@ -236,11 +233,9 @@ impl ModelSummary {
 }
 
 /// Groups the store's counts per AAGUID, names each model (recorded name, else the catalog's), adds its metadata
-/// status and the profiles that accept it today. `users` holds the number of distinct users per AAGUID. The result
-/// is ordered by number of passkeys, most first.
+/// status and the profiles that accept it today. The result is ordered by number of passkeys, most first.
 pub fn by_model(
     counts: impl IntoIterator<Item = ModelCount>,
-    users: &HashMap<Aaguid, u64>,
     fido2: &Fido2Configuration,
     catalog: &Catalog,
 ) -> Vec<ModelSummary> {
@@ -250,7 +245,6 @@ pub fn by_model(
             aaguid: count.aaguid,
             model: None,
             credentials: 0,
-            users: users.get(&count.aaguid).copied().unwrap_or(0),
             attested: 0,
             not_attested: 0,
             device_bound: 0,

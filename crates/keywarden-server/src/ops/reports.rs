@@ -205,8 +205,8 @@ impl Encoder {
     }
 }
 
-/// Reads `scan` in a task, sending batches of `map(row)`.
-fn produce<T, U>(store: Store, scan: Scan<T>, mut map: impl FnMut(T) -> U + Send + 'static) -> Batches<U>
+/// Reads `scan` in a task, sending batches of what `map` makes of each item (none, one or several rows).
+fn produce<T, U>(store: Store, scan: Scan<T>, mut map: impl FnMut(T, &mut Vec<U>) + Send + 'static) -> Batches<U>
 where
     T: Send + 'static,
     U: Send + 'static,
@@ -217,9 +217,9 @@ where
         let mut batch = Vec::with_capacity(BATCH);
         loop {
             match rows.next().await {
-                Some(Ok(row)) => {
-                    batch.push(map(row));
-                    if batch.len() == BATCH && tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                Some(Ok(item)) => {
+                    map(item, &mut batch);
+                    if batch.len() >= BATCH && tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
                         return;
                     }
                 }
@@ -279,7 +279,7 @@ pub fn inventory_rows(state: &AppState, actor: &Actor) -> Result<Batches<invento
     Ok(produce(
         state.store.clone(),
         state.store.inventory_scan(),
-        move |record| inventory.row(&catalog, record),
+        move |records: Vec<_>, rows: &mut Vec<_>| rows.extend(records.into_iter().map(|r| inventory.row(&catalog, r))),
     ))
 }
 
@@ -297,13 +297,8 @@ pub fn inventory(state: &AppState, actor: &Actor, format: Format) -> Result<Expo
 pub async fn by_model(state: &AppState, actor: &Actor) -> Result<Vec<ModelSummary>, ApiError> {
     actor.require(Permission::ReadDirectory)?;
     let policy = super::current_policy(state).await?;
-    let (counts, users) = state.store.model_counts().await?;
-    Ok(inventory::by_model(
-        counts,
-        &users,
-        &policy.policy.fido2,
-        &state.catalog(),
-    ))
+    let counts = state.store.model_counts().await?;
+    Ok(inventory::by_model(counts, &policy.policy.fido2, &state.catalog()))
 }
 
 /// Users who hold no passkey, with the methods they do hold, ordered by userPrincipalName, streamed.
@@ -313,7 +308,7 @@ pub fn users_without_phishing_resistant_rows(state: &AppState, actor: &Actor) ->
     Ok(produce(
         state.store.clone(),
         state.store.user_methods_scan(true),
-        move |methods| UserRow::new(&methods, now),
+        move |methods, rows: &mut Vec<_>| rows.push(UserRow::new(&methods, now)),
     ))
 }
 
@@ -335,9 +330,11 @@ pub async fn audit_export(
 ) -> Result<Export, ApiError> {
     actor.require(Permission::ReadDirectory)?;
     let (filter, _) = audit::filter_of(state, query, state.clock.now()).await?;
-    let rows = produce(state.store.clone(), state.store.audit_export_scan(&filter), |event| {
-        event
-    });
+    let rows = produce(
+        state.store.clone(),
+        state.store.audit_export_scan(&filter),
+        |event, rows: &mut Vec<_>| rows.push(event),
+    );
     Ok(Export {
         chunks: encode(rows, format),
         content_type: format.content_type(),
@@ -428,9 +425,10 @@ pub async fn findings(state: &AppState, actor: &Actor, options: &FindingsOptions
     feed(store, store.user_methods_scan(true), |methods| review.user(&methods)).await?;
 
     let scope = policy_scope(fido2);
-    let refused = review.classes(store.credential_classes(&scope).await?);
-    let scan = store.finding_credentials_scan(&Selection::Aaguids(refused), &scope);
-    feed(store, scan, |c| review.passkey_to_recheck(&c)).await?;
+    feed(store, store.recheck_scan(&scope), |passkeys| {
+        passkeys.iter().for_each(|c| review.passkey_to_recheck(c))
+    })
+    .await?;
     let scan = store.finding_credentials_scan(&Selection::Aaguids(review.alerted_aaguids()), &scope);
     feed(store, scan, |c| review.passkey_of_alerted_model(&c)).await?;
     let scan = store.finding_credentials_scan(&Selection::BackupStateChanged, &scope);

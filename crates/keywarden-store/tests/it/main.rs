@@ -75,7 +75,7 @@ conformance!(
     model_counts_group_by_aaguid_type_and_attestation,
     users_without_passkeys_come_with_their_methods,
     audit_export_streams_filtered_events_oldest_first,
-    credential_classes_count_memberships_the_policy_names,
+    recheck_scan_reads_memberships_the_policy_names,
     finding_selections_read_backup_changes_and_counter_regressions,
     access_pass_findings_select_unused_and_long_passes,
     admin_registration_initiators_are_counted_by_sql,

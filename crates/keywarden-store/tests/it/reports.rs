@@ -8,7 +8,7 @@ use keywarden_domain::ids::{Aaguid, GroupId, MethodId, UserId};
 use keywarden_domain::passkey::Passkey;
 use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{AttestationLevel, Evidence};
-use keywarden_domain::reports::findings::{Credential, PolicyScope};
+use keywarden_domain::reports::findings::PolicyScope;
 use keywarden_domain::reports::methods::UserMethods;
 use keywarden_domain::session::{Authentication, Method};
 use keywarden_store::{
@@ -84,7 +84,9 @@ pub(crate) async fn inventory_streams_passkeys_with_their_users_in_upn_order(sto
     })
     .await;
     assert_eq!(store.count_passkeys().await.expect("count"), 3);
-    let records = collect(store, store.inventory_scan()).await;
+    let users = collect(store, store.inventory_scan()).await;
+    assert_eq!(users.len(), 2, "one item per user with passkeys");
+    let records: Vec<_> = users.into_iter().flatten().collect();
     let names: Vec<(&str, &str)> = records
         .iter()
         .map(|r| (r.user_principal_name.as_str(), r.method_display_name.as_str()))
@@ -122,7 +124,7 @@ pub(crate) async fn model_counts_group_by_aaguid_type_and_attestation(store: &St
         k.passkey_type = PasskeyType::Synced;
     })
     .await;
-    let (counts, users) = store.model_counts().await.expect("counts");
+    let counts = store.model_counts().await.expect("counts");
     let summary: Vec<(String, PasskeyType, u64)> = counts
         .iter()
         .map(|c| (c.aaguid.to_string(), c.passkey_type, c.credentials))
@@ -135,8 +137,6 @@ pub(crate) async fn model_counts_group_by_aaguid_type_and_attestation(store: &St
         ]
     );
     assert_eq!(counts[1].model.as_deref(), Some("iCloud Keychain"));
-    assert_eq!(users[&aaguid(YUBIKEY)], 2, "distinct users");
-    assert_eq!(users[&aaguid(ICLOUD)], 1);
 }
 
 pub(crate) async fn users_without_passkeys_come_with_their_methods(store: &Store) {
@@ -248,7 +248,7 @@ pub(crate) async fn audit_export_streams_filtered_events_oldest_first(store: &St
     assert!(even.iter().all(|e| e.target_id() == Some("even")));
 }
 
-pub(crate) async fn credential_classes_count_memberships_the_policy_names(store: &Store) {
+pub(crate) async fn recheck_scan_reads_memberships_the_policy_names(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let bob = add_user(store, "bob@contoso.com").await;
     let pilot = Group {
@@ -286,33 +286,31 @@ pub(crate) async fn credential_classes_count_memberships_the_policy_names(store:
         groups: vec![pilot.id],
         users: vec![bob.id],
     };
-    let classes = store.credential_classes(&scope).await.expect("classes");
-    assert_eq!(classes.len(), 2);
-    let class_of = |a: &str| {
-        classes
-            .iter()
-            .find(|(c, _)| c.aaguid == aaguid(a))
-            .expect("a class per AAGUID")
-    };
-    let (yubikey_class, n) = class_of(YUBIKEY);
-    assert_eq!(*n, 2);
+    let users = collect(store, store.recheck_scan(&scope)).await;
+    assert_eq!(users.len(), 2, "one item per user with passkeys");
+    let alices = &users[0];
+    assert_eq!(alices.len(), 2);
+    assert!(alices.iter().all(|c| c.user.user_principal_name == "alice@contoso.com"));
     assert_eq!(
-        yubikey_class.groups,
+        alices[0].class.groups,
         [pilot.id].into(),
         "only groups the policy names are read"
     );
-    assert_eq!(yubikey_class.excluded_user, None);
-    let (icloud_class, n) = class_of(ICLOUD);
-    assert_eq!((*n, icloud_class.excluded_user), (1, Some(bob.id)));
-    assert!(icloud_class.groups.is_empty());
-    let credentials: Vec<Credential> = collect(
+    assert_eq!(alices[0].class.excluded_user, None);
+    assert!(alices[0].class.account_enabled);
+    assert_eq!(alices[0].model.as_deref(), Some("YubiKey 5"));
+    let bobs = &users[1];
+    assert_eq!(bobs.len(), 1);
+    assert_eq!(bobs[0].aaguid, aaguid(ICLOUD));
+    assert_eq!(bobs[0].class.excluded_user, Some(bob.id), "the scope names bob");
+    assert!(bobs[0].class.groups.is_empty());
+    let by_aaguid = collect(
         store,
         store.finding_credentials_scan(&Selection::Aaguids(vec![aaguid(ICLOUD)]), &scope),
     )
     .await;
-    assert_eq!(credentials.len(), 1);
-    assert_eq!(credentials[0].class, *icloud_class);
-    assert_eq!(credentials[0].user.user_principal_name, "bob@contoso.com");
+    assert_eq!(by_aaguid.len(), 1);
+    assert_eq!(by_aaguid[0].class, bobs[0].class, "both reads agree on the class");
     let none = collect(
         store,
         store.finding_credentials_scan(&Selection::Aaguids(vec![]), &scope),
