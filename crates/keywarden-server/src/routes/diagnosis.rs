@@ -1,10 +1,13 @@
 //! `/v1/users/{user}/passkeyDiagnosis` and `/v1/users/{user}/effectivePolicy`: the help desk's decision tree
-//! walked for a user (now, or for one registration attempt) and the user's effective passkey policy.
+//! walked for a user (now, or for one registration attempt) and the user's effective passkey policy; and
+//! `/v1/diagnosis/decisionTree`, the tree itself as text, as `keywarden diagnose --tree` prints it.
 //!
 //! These live beside `users.rs` rather than in it because they are keywarden's own resources, not Graph's.
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,6 +22,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/users/{user}/passkeyDiagnosis", get(passkey_diagnosis))
         .route("/v1/users/{user}/effectivePolicy", get(effective_policy))
+        .route("/v1/diagnosis/decisionTree", get(decision_tree))
 }
 
 #[derive(Deserialize)]
@@ -52,4 +56,12 @@ async fn effective_policy(
     actor.require(keywarden_domain::directory::Permission::ReadDirectory)?;
     let user = ops::find_user(&state, &key).await?;
     to_json(&diagnosis::effective_policy(&state, &actor, &user).await?)
+}
+
+async fn decision_tree(Admin(actor): Admin) -> Result<impl IntoResponse, ApiError> {
+    actor.require(keywarden_domain::directory::Permission::ReadDirectory)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        keywarden_domain::diagnosis::render::tree(),
+    ))
 }

@@ -228,4 +228,26 @@ pub(crate) async fn diagnosis_needs_a_reading_role_and_a_known_attempt(app: Test
         .get("/v1/users/nobody@contoso.com/passkeyDiagnosis")
         .await
         .refused(404, "not_found");
+
+    // The tree itself, as the CLI prints it: text, for readers only.
+    let tree = helpdesk
+        .client
+        .get(format!("{}/v1/diagnosis/decisionTree", helpdesk.base))
+        .send()
+        .await
+        .expect("request reaches the server");
+    assert_eq!(tree.status().as_u16(), 200);
+    assert!(
+        tree.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/plain")),
+        "{:?}",
+        tree.headers()
+    );
+    let text = tree.text().await.expect("body");
+    assert_eq!(text, keywarden_domain::diagnosis::render::tree());
+    for code in ["user_excluded", "reauthentication_required", "aaguid_not_allowed"] {
+        assert!(text.contains(code), "{code} missing from the tree");
+    }
+    bob.get("/v1/diagnosis/decisionTree").await.refused(403, "forbidden");
 }
