@@ -977,7 +977,7 @@ async function reportPage() {
   const columns = [...new Set(items.flatMap((item) => Object.keys(item)))];
   fill($('#report-table'), h('table', {},
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', text: c })))),
-    h('tbody', {}, items.map((item) => h('tr', {}, columns.map((c) => h('td', { class: 'break', text: cellText(item[c]) })))))));
+    h('tbody', {}, items.map((item) => h('tr', {}, columns.map((c) => reportCell(cellText(item[c]))))))));
   const exports = $('#report-export');
   exports.hidden = items.length === 0;
   exports.addEventListener('click', (event) => {
@@ -985,6 +985,12 @@ async function reportPage() {
     if (format === 'csv') download('keywarden-' + report + '.csv', 'text/csv', toCsv(items, columns));
     if (format === 'json') download('keywarden-' + report + '.json', 'application/json', JSON.stringify(items, null, 2));
   });
+}
+
+/** A report's cell. Only long unbroken text (ids, AAGUIDs, user names) may break anywhere: letting every cell break
+ *  anywhere shrinks the columns of a wide table to a few letters each. */
+function reportCell(text) {
+  return h('td', { class: text.length > 24 && !/\s/.test(text) ? 'break' : undefined, text });
 }
 
 function cellText(value) {
