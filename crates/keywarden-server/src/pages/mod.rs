@@ -76,21 +76,9 @@ impl FromRequestParts<AppState> for Visitor {
     }
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and quoted attribute values (the same escaping as the SVG chart's; control
+/// characters are dropped).
+pub(crate) use keywarden_domain::rollout::chart::escape;
 
 /// A local path to return to after signing in: one absolute path on this site, nothing that leaves it.
 fn local_path(next: Option<&str>) -> Option<&str> {

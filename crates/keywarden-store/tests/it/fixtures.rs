@@ -8,7 +8,7 @@ use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{
     AttestationFormat, AttestationLevel, AttestationType, Evidence, Facts, Flags, Status, Trust,
 };
-use keywarden_store::{NewAttempt, NewUser, Store};
+use keywarden_store::{NewAttempt, NewUser, Store, Totp};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -146,4 +146,30 @@ pub(crate) fn passkey(user: &User, attempt: AttemptId, credential_id: &[u8]) -> 
         counter_regressions: 0,
         facts,
     }
+}
+
+/// Gives `user` a password and an authenticator app (the methods that are not phishing-resistant).
+pub(crate) async fn give_password_and_totp(store: &Store, user: &User) {
+    store
+        .set_password(
+            user.id,
+            "$argon2id$x",
+            &event(Activity::ResetUserPassword, &user.user_principal_name),
+        )
+        .await
+        .expect("password");
+    store
+        .replace_totp(
+            &Totp {
+                id: MethodId(Uuid::new_v4()),
+                user_id: user.id,
+                secret: vec![1; 20],
+                display_name: "Authenticator".into(),
+                created_at: now(),
+                last_used_step: 0,
+            },
+            &event(Activity::AdminRegisteredSecurityInfo, &user.user_principal_name),
+        )
+        .await
+        .expect("totp");
 }

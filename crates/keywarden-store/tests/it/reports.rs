@@ -13,12 +13,12 @@ use keywarden_domain::reports::methods::UserMethods;
 use keywarden_domain::session::{Authentication, Method};
 use keywarden_store::{
     AssertionUpdate, AuditFilter, ImportedGroup, RegistrationCommit, Scan, Selection, Session, SignInStep, Store,
-    StoredAccessPass, Totp,
+    StoredAccessPass,
 };
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, event, now, open_attempt, passkey};
+use crate::fixtures::{add_user, event, give_password_and_totp, now, open_attempt, passkey};
 
 const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
@@ -145,24 +145,7 @@ pub(crate) async fn users_without_passkeys_come_with_their_methods(store: &Store
     let carol = add_user(store, "carol@contoso.com").await;
     add_user(store, "dave@contoso.com").await;
     register(store, &alice, |_| {}).await;
-    store
-        .set_password(bob.id, "$argon2id$x", &event(Activity::ResetUserPassword, "b"))
-        .await
-        .expect("password");
-    store
-        .replace_totp(
-            &Totp {
-                id: MethodId(Uuid::new_v4()),
-                user_id: bob.id,
-                secret: vec![1; 20],
-                display_name: "Authenticator".into(),
-                created_at: now(),
-                last_used_step: 0,
-            },
-            &event(Activity::AdminRegisteredSecurityInfo, "b"),
-        )
-        .await
-        .expect("totp");
+    give_password_and_totp(store, &bob).await;
     let pass = AccessPass {
         id: MethodId(Uuid::new_v4()),
         user_id: carol.id,

@@ -12,13 +12,11 @@ use keywarden_domain::registration::{Evidence, Status};
 use keywarden_domain::rollout::Subject;
 use keywarden_domain::rollout::status::AttemptCount;
 use keywarden_store::Scan;
-use keywarden_store::{
-    ImportedGroup, RegistrationCommit, RegistrationFailure, Store, StoredAccessPass, SubjectPart, Totp,
-};
+use keywarden_store::{ImportedGroup, RegistrationCommit, RegistrationFailure, Store, StoredAccessPass, SubjectPart};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, event, now, open_attempt, passkey};
+use crate::fixtures::{add_user, event, give_password_and_totp, now, open_attempt, passkey};
 
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
 
@@ -80,24 +78,7 @@ pub(crate) async fn subjects_stream_each_user_with_groups_passkeys_and_methods(s
     let admins = add_group(store, "Admins", &[&alice]).await;
     let first = register(store, &alice, "Key", false).await;
     let second = register(store, &alice, "Phone", true).await;
-    store
-        .set_password(bob.id, "$argon2id$x", &event(Activity::ResetUserPassword, "b"))
-        .await
-        .expect("password");
-    store
-        .replace_totp(
-            &Totp {
-                id: MethodId(Uuid::new_v4()),
-                user_id: bob.id,
-                secret: vec![1; 20],
-                display_name: "Authenticator".into(),
-                created_at: now(),
-                last_used_step: 0,
-            },
-            &event(Activity::AdminRegisteredSecurityInfo, "b"),
-        )
-        .await
-        .expect("totp");
+    give_password_and_totp(store, &bob).await;
     let pass = AccessPass {
         id: MethodId(Uuid::new_v4()),
         user_id: carol.id,
