@@ -1,4 +1,4 @@
-// Contract: a new user with no method but a Temporary Access Pass signs in with it, registers a platform passkey through Security info, signs out, and signs back in with that passkey without typing a user name.
+// Contract: a new user with no method but a Temporary Access Pass signs in with it, registers a platform passkey through Security info, signs out, signs back in with that passkey without typing a user name, and sets up an authenticator app from its QR code.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -60,5 +60,16 @@ test('a new user bootstraps with a pass, registers a platform passkey and signs 
   const used = page.locator('#methods li', { hasText: 'Nora laptop' });
   await used.waitFor();
   assert.match(await used.innerText(), /last used/, 'the passkey shows when it was last used');
+
+  // Set up an authenticator app: the key and its QR code are shown once, the QR code as an image the CSP allows.
+  await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+  const qr = page.getByRole('img', { name: 'QR code of the authenticator app link below' });
+  await qr.waitFor();
+  await page.waitForFunction(() => document.querySelector('.totp-qr')?.complete);
+  assert.ok(await qr.evaluate((img) => img.naturalWidth > 0), 'the QR code image loads');
+  await screenshot(page, 'totp-qr');
+  await page.getByRole('button', { name: "I've added it" }).click();
+  await page.locator('#methods li', { hasText: 'Authenticator app' }).waitFor();
+  assert.equal(await page.locator('.totp-qr').count(), 0, 'the QR code is not shown again');
   assert.deepEqual(page.problems, [], 'the pages ran without script errors or CSP violations');
 });

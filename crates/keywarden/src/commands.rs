@@ -177,6 +177,9 @@ pub(crate) async fn users(config: Config, command: UsersCommand) -> Outcome {
             println!("authenticator app set up for {} (shown once)", user.user_principal_name);
             println!("secret: {}", enrolled.secret_base32);
             println!("uri:    {}", enrolled.uri);
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                println!("\n{}", enrolled.qr_text());
+            }
         }
     }
     Ok(())

@@ -495,11 +495,32 @@ pub async fn sign_out(state: &AppState, ctx: &RequestContext, session: &Session,
     Ok(())
 }
 
-/// A new TOTP method: the secret is returned once, as base32 and as an otpauth URI.
+/// A new TOTP method: the secret is returned once, as base32, as an otpauth URI and as that URI's QR code.
 pub struct Enrolled {
     pub id: MethodId,
     pub secret_base32: String,
     pub uri: String,
+    /// The QR code of `uri`, for an authenticator app's camera.
+    pub qr_code: qrcode::QrCode,
+}
+
+impl Enrolled {
+    /// The QR code as an SVG document (black on white, with the quiet zone scanners need).
+    pub fn qr_svg(&self) -> String {
+        self.qr_code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .build()
+    }
+
+    /// The QR code drawn with Unicode half blocks, for a terminal.
+    pub fn qr_text(&self) -> String {
+        self.qr_code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .build()
+    }
 }
 
 /// Sets up an authenticator app (TOTP) for `user`, replacing any previous one.
@@ -512,6 +533,14 @@ pub async fn enroll_totp(
 ) -> Result<Enrolled, ApiError> {
     let secret = crate::secrets::new_totp_secret();
     let generator = totp_of(&secret)?;
+    let secret_base32 = generator.get_secret_base32();
+    let issuer = state.config.rp_name.replace(':', "");
+    let uri = format!(
+        "otpauth://totp/{issuer}:{}?secret={secret_base32}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
+        user.user_principal_name
+    );
+    // Made before anything is stored, so that a URI too long for a QR code changes nothing.
+    let qr_code = qrcode::QrCode::new(uri.as_bytes()).map_err(ApiError::internal)?;
     let totp = Totp {
         id: MethodId(uuid::Uuid::new_v4()),
         user_id: user.id,
@@ -529,16 +558,11 @@ pub async fn enroll_totp(
         vec![("method", "softwareOath".into()), ("methodId", totp.id.to_string())],
     );
     state.store.replace_totp(&totp, &audit).await?;
-    let secret_base32 = generator.get_secret_base32();
-    let issuer = state.config.rp_name.replace(':', "");
-    let uri = format!(
-        "otpauth://totp/{issuer}:{}?secret={secret_base32}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
-        user.user_principal_name
-    );
     Ok(Enrolled {
         id: totp.id,
         secret_base32,
         uri,
+        qr_code,
     })
 }
 

@@ -291,7 +291,12 @@ async fn enroll_totp(State(state): State<AppState>, ctx: RequestContext, actor: 
     .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({ "id": enrolled.id.to_string(), "secret": enrolled.secret_base32, "uri": enrolled.uri })),
+        axum::Json(json!({
+            "id": enrolled.id.to_string(),
+            "secret": enrolled.secret_base32,
+            "uri": enrolled.uri,
+            "qrCodeSvg": enrolled.qr_svg(),
+        })),
     )
         .into_response())
 }

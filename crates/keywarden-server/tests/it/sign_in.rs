@@ -237,6 +237,20 @@ pub(crate) async fn own_methods_are_listed_without_secrets(app: TestApp) {
         .await
         .expect(201);
     let secret = enrolled["secret"].as_str().expect("the secret, once").to_string();
+    // The QR code an authenticator app scans is that of the otpauth URI returned with it.
+    let uri = enrolled["uri"].as_str().expect("the otpauth URI");
+    assert!(
+        uri.starts_with("otpauth://totp/") && uri.contains(&format!("secret={secret}")),
+        "{uri}"
+    );
+    let svg = enrolled["qrCodeSvg"].as_str().expect("the QR code, once");
+    let expected = qrcode::QrCode::new(uri.as_bytes())
+        .expect("a URI that fits a QR code")
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert_eq!(svg, expected, "the QR code encodes the returned URI");
 
     let listed = alice.get("/v1/me/authentication/methods").await.expect(200);
     let text = listed.to_string();
@@ -265,6 +279,7 @@ pub(crate) async fn own_methods_are_listed_without_secrets(app: TestApp) {
     assert!(pass["lifetimeInMinutes"].is_number() && pass["startDateTime"].is_string());
     assert_eq!(listed["value"][2]["secretKey"], Value::Null);
     assert!(!text.contains(&secret), "the authenticator app's key is never listed");
+    assert!(!text.contains("<svg"), "nor its QR code");
     assert_eq!(listed["value"][1]["displayName"], "My key");
     assert!(
         listed["value"][1].get("icon").is_none(),

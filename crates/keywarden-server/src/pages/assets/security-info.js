@@ -518,6 +518,9 @@ async function setUpTotp() {
     const fragment = template('tpl-totp');
     $('.totp-secret', fragment).textContent = answer.body.secret.replace(/(.{4})/g, '$1 ').trim();
     $('.totp-uri', fragment).textContent = answer.body.uri;
+    const qr = $('.totp-qr', fragment);
+    if (answer.body.qrCodeSvg) qr.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(answer.body.qrCodeSvg);
+    else qr.remove();
     fill(panelBody, fragment);
     $('button', panelBody).focus();
     await loadMethods();
