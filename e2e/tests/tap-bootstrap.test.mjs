@@ -1,4 +1,4 @@
-// Contract: a new user with no method but a Temporary Access Pass signs in with it, registers a platform passkey through Security info, signs out, signs back in with that passkey without typing a user name, and sets up an authenticator app from its QR code.
+// Contract: a new user with no method but a Temporary Access Pass signs in with it, registers a platform passkey through Security info, signs out, signs back in with that passkey without typing a user name (from the user name field's suggestions, and with the button where the browser has no passkey autofill), and sets up an authenticator app from its QR code.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -48,7 +48,16 @@ test('a new user bootstraps with a pass, registers a platform passkey and signs 
   await screenshot(page, 'security-info-desktop');
   await phoneScreenshot(page, 'security-info-phone');
 
-  // Sign out, then sign back in with the passkey and no user name.
+  // Sign out. The sign-in page offers the passkey among the user name field's suggestions (conditional mediation),
+  // and the virtual authenticator picks it as a person would: Nora is back without typing a name or pressing a button.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#session-summary', { hasText: 'with passkey' }).waitFor();
+  assert.match(await page.locator('#session-summary').innerText(), /Nora Newbie/, 'passkey autofill signed Nora in');
+
+  // Again in a browser without passkey autofill: the button asks for a passkey, still with no user name.
+  await page.addInitScript(() => {
+    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL('**/security-info/signin');
   assert.equal(await page.locator('#username').inputValue(), '', 'no user name is typed');

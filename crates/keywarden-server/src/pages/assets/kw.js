@@ -288,9 +288,11 @@ export async function createCredential(publicKeyJson, signal) {
 }
 
 /** navigator.credentials.get() with PublicKeyCredentialRequestOptionsJSON; resolves to AuthenticationResponseJSON. */
-export async function getCredential(publicKeyJson, signal) {
+export async function getCredential(publicKeyJson, signal, mediation) {
   if (!window.PublicKeyCredential) throw Object.assign(new Error('This browser does not support passkeys.'), { name: 'NotSupportedError' });
-  const credential = await navigator.credentials.get({ publicKey: requestOptions(publicKeyJson), signal });
+  const request = { publicKey: requestOptions(publicKeyJson), signal };
+  if (mediation) request.mediation = mediation;
+  const credential = await navigator.credentials.get(request);
   return credentialJson(credential);
 }
 
@@ -313,12 +315,16 @@ export async function clientCapabilities() {
 }
 
 /** Signs in with a passkey: username-less when `username` is empty. Resolves to the API answer. */
-export async function passkeySignIn(username) {
+/**
+ * A passkey sign-in: begin, the browser's prompt, finish. `mediation: 'conditional'` waits for the user to pick a
+ * passkey among the user name field's suggestions instead of opening a dialog; `signal` cancels the wait.
+ */
+export async function passkeySignIn(username, { signal, mediation } = {}) {
   const begun = await api('POST', '/v1/signin/passkey/begin', username ? { username } : {});
   if (!begun.ok) return begun;
   let credential;
   try {
-    credential = await getCredential(begun.body.publicKey);
+    credential = await getCredential(begun.body.publicKey, signal, mediation);
   } catch (e) {
     return { ok: false, status: 0, body: { error: { code: 'ceremony_' + e.name, message: passkeyGetMessage(e), fix: 'Try again, or use another way to sign in.' } } };
   }

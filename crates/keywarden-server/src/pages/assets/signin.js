@@ -1,4 +1,4 @@
-// The sign-in page: password then TOTP, a Temporary Access Pass, or a passkey (username-less when no name is typed), then back to the page that sent the visitor here.
+// The sign-in page: password then TOTP, a Temporary Access Pass, or a passkey (username-less when no name is typed, and offered among the user name field's suggestions where the browser can), then back to the page that sent the visitor here.
 
 import { $, api, clear, errorOf, fill, passkeySignIn, showError } from './kw.js';
 
@@ -81,8 +81,30 @@ steps.tap.addEventListener('submit', async (event) => {
   answered(answer);
 });
 
+/* Passkey autofill: where the browser can offer passkeys among the user name field's suggestions (conditional
+   mediation), a username-less request waits there from the start. The button cancels it before opening a dialog. */
+let autofill = null;
+
+async function offerAutofill() {
+  let available = false;
+  try {
+    available = Boolean(window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable &&
+      await PublicKeyCredential.isConditionalMediationAvailable());
+  } catch { /* An older browser: the button is the way. */ }
+  if (!available) return;
+  const controller = new AbortController();
+  autofill = controller;
+  const answer = await passkeySignIn('', { signal: controller.signal, mediation: 'conditional' });
+  if (autofill === controller) autofill = null;
+  // Cancelled (by the button) or given up by the browser: the other ways to sign in stay, with nothing to say.
+  if (!answer.ok && answer.status === 0) return;
+  answered(answer);
+}
+
 $('#passkey-signin').addEventListener('click', async (event) => {
   const button = event.currentTarget;
+  autofill?.abort();
+  autofill = null;
   clear(errorBox);
   button.disabled = true;
   fill(status, 'Waiting for your passkey…');
@@ -100,3 +122,5 @@ $('#show-tap').addEventListener('click', () => {
 for (const button of document.querySelectorAll('[data-action="restart"]')) {
   button.addEventListener('click', () => show('first'));
 }
+
+offerAutofill();
