@@ -314,14 +314,14 @@ export async function clientCapabilities() {
   return report;
 }
 
-/** Signs in with a passkey: username-less when `username` is empty. Resolves to the API answer. */
 /**
- * A passkey sign-in: begin, the browser's prompt, finish. `mediation: 'conditional'` waits for the user to pick a
- * passkey among the user name field's suggestions instead of opening a dialog; `signal` cancels the wait.
+ * Signs in with a passkey (begin, the browser's prompt, finish), username-less when `username` is empty, and
+ * resolves to the API answer; a refused begin is marked `stage: 'begin'`. `mediation: 'conditional'` waits for the
+ * user to pick a passkey among the user name field's suggestions instead of opening a dialog; `signal` cancels it.
  */
 export async function passkeySignIn(username, { signal, mediation } = {}) {
   const begun = await api('POST', '/v1/signin/passkey/begin', username ? { username } : {});
-  if (!begun.ok) return begun;
+  if (!begun.ok) return { ...begun, stage: 'begin' };
   let credential;
   try {
     credential = await getCredential(begun.body.publicKey, signal, mediation);

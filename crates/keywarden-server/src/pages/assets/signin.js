@@ -96,8 +96,9 @@ async function offerAutofill() {
   autofill = controller;
   const answer = await passkeySignIn('', { signal: controller.signal, mediation: 'conditional' });
   if (autofill === controller) autofill = null;
-  // Cancelled (by the button) or given up by the browser: the other ways to sign in stay, with nothing to say.
-  if (!answer.ok && answer.status === 0) return;
+  // Not started, cancelled (by the button) or given up by the browser: the other ways to sign in stay, with nothing
+  // to say. A passkey the user picked and the server refused is explained like the button's.
+  if (!answer.ok && (answer.status === 0 || answer.stage === 'begin')) return;
   answered(answer);
 }
 
