@@ -132,13 +132,6 @@ pub(crate) enum Output {
     Csv,
 }
 
-/// Outputs of reports that are a summary with lists rather than one table.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub(crate) enum Summary {
-    Table,
-    Json,
-}
-
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub(crate) enum FileFormat {
     Csv,
@@ -193,8 +186,10 @@ pub(crate) enum PolicyCommand {
     /// Nothing is saved.
     WhatIf {
         file: PathBuf,
+        /// table: a summary and the lists for people; json: the whole comparison; csv: one row per passkey or user
+        /// whose outcome would change.
         #[arg(long, value_enum, default_value = "table")]
-        format: Summary,
+        format: Output,
     },
     /// Explain the effective policy for a user in plain words: targets matched, profiles that apply, what each
     /// accepts.
@@ -425,8 +420,9 @@ pub(crate) struct TightenArgs {
     /// Save the proposal (a policy change, versioned and audited). Without it nothing changes.
     #[arg(long)]
     pub(crate) apply: bool,
+    /// table: the proposal for people; json: the whole proposal and its what-if; csv: one row per observed model.
     #[arg(long, value_enum, default_value = "table")]
-    pub(crate) format: Summary,
+    pub(crate) format: Output,
 }
 
 #[derive(Args, Debug)]

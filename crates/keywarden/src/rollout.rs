@@ -10,7 +10,7 @@ use keywarden_domain::rollout::what_if::WhatIf;
 use keywarden_server::ops::rollout::{self as ops, ReadinessQuery, StatusQuery, TightenRequest};
 use keywarden_server::{AppState, Config, RequestContext};
 
-use crate::cli::{Output, ReadinessArgs, RolloutCommand, StatusArgs, Summary, TightenArgs};
+use crate::cli::{Output, ReadinessArgs, RolloutCommand, StatusArgs, TightenArgs};
 use crate::commands::{operator, print_json};
 use crate::reports::state_with_metadata;
 use crate::{Failure, Outcome, table};
@@ -103,15 +103,10 @@ async fn tighten(config: Config, args: TightenArgs) -> Outcome {
         apply: args.apply,
     };
     let tightened = ops::tighten(&state, &ctx, &operator(), &request).await?;
-    if args.format == Summary::Json {
+    if args.format == Output::Json {
         return json(serde_json::to_value(&tightened));
     }
     let proposal = &tightened.proposal;
-    println!(
-        "profile {} ({}): {} user(s), {} holding passkeys",
-        proposal.profile.name, proposal.profile.id, proposal.users, proposal.users_with_passkeys
-    );
-    println!("today it accepts: {}", proposal.current.accepts.join("; "));
     let rows: Vec<Vec<String>> = proposal
         .observed
         .iter()
@@ -127,17 +122,20 @@ async fn tighten(config: Config, args: TightenArgs) -> Outcome {
             ]
         })
         .collect();
+    if args.format == Output::Csv {
+        print!("{}", table::csv(&OBSERVED_COLUMNS, &rows));
+        return Ok(());
+    }
+    println!(
+        "profile {} ({}): {} user(s), {} holding passkeys",
+        proposal.profile.name, proposal.profile.id, proposal.users, proposal.users_with_passkeys
+    );
+    println!("today it accepts: {}", proposal.current.accepts.join("; "));
     println!();
     if rows.is_empty() {
         println!("no passkeys among the profile's users");
     } else {
-        print!(
-            "{}",
-            table::render(
-                &["AAGUID", "Model", "Passkeys", "Users", "Types", "Proposed", "Note"],
-                &rows
-            )
-        );
+        print!("{}", table::render(&OBSERVED_COLUMNS, &rows));
     }
     if let Some(proposed) = &proposal.proposed {
         println!("\nonce tightened it would accept: {}", proposed.accepts.join("; "));
@@ -226,6 +224,61 @@ async fn readiness(config: Config, args: ReadinessArgs) -> Outcome {
     Ok(())
 }
 
+/// The models observed among a profile's users, as `tighten` lists them.
+const OBSERVED_COLUMNS: [&str; 7] = ["AAGUID", "Model", "Passkeys", "Users", "Types", "Proposed", "Note"];
+
+/// A what-if as one row per passkey or user whose outcome would change.
+const WHAT_IF_COLUMNS: [&str; 8] = [
+    "Effect",
+    "UserPrincipalName",
+    "Passkey",
+    "AAGUID",
+    "Model",
+    "AcceptedTodayBy",
+    "Code",
+    "Reason",
+];
+
+fn what_if_rows(what_if: &WhatIf) -> Vec<Vec<String>> {
+    let stop = what_if.credentials_stop_working.iter().map(|c| {
+        vec![
+            "stopsWorkingAtSignIn".to_string(),
+            c.user.user_principal_name.clone(),
+            c.passkey.display_name.clone(),
+            c.passkey.aaguid.to_string(),
+            c.passkey.model.clone().unwrap_or_default(),
+            c.accepted_today_by.clone(),
+            c.code.as_str().to_string(),
+            c.reason.clone(),
+        ]
+    });
+    let registration = |effect: &str, r: &keywarden_domain::rollout::what_if::RegistrationChange| {
+        vec![
+            effect.to_string(),
+            r.user.user_principal_name.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            r.code.as_str().to_string(),
+            r.reason.clone(),
+        ]
+    };
+    stop.chain(
+        what_if
+            .users_lose_registration
+            .iter()
+            .map(|r| registration("losesRegistration", r)),
+    )
+    .chain(
+        what_if
+            .users_gain_registration
+            .iter()
+            .map(|r| registration("gainsRegistration", r)),
+    )
+    .collect()
+}
+
 fn print_what_if(what_if: &WhatIf) {
     let summary = &what_if.summary;
     println!(
@@ -278,7 +331,7 @@ fn print_what_if(what_if: &WhatIf) {
 }
 
 /// `policy what-if FILE`: the document is read as `policy apply` reads it, and nothing is saved.
-pub(crate) async fn what_if(state: &AppState, file: &Path, format: Summary) -> Outcome {
+pub(crate) async fn what_if(state: &AppState, file: &Path, format: Output) -> Outcome {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("reading {}", file.display()))
         .map_err(Failure::Usage)?;
@@ -288,8 +341,9 @@ pub(crate) async fn what_if(state: &AppState, file: &Path, format: Summary) -> O
     state.set_catalog(catalog);
     let report = ops::what_if(state, &operator(), &text).await?;
     match format {
-        Summary::Json => json(serde_json::to_value(&report))?,
-        Summary::Table => {
+        Output::Json => json(serde_json::to_value(&report))?,
+        Output::Csv => print!("{}", table::csv(&WHAT_IF_COLUMNS, &what_if_rows(&report.what_if))),
+        Output::Table => {
             if report.what_if.changes.is_empty() {
                 println!(
                     "no change: {} is the policy in force (version {})",

@@ -154,6 +154,18 @@ fn rollout_tighten_changes_nothing_without_apply_and_one_audited_version_with_it
     proposed.sort();
     assert_eq!(proposed, vec![TOKEN, YUBIKEY]);
     assert_eq!(answer["whatIf"]["summary"]["credentialsStopWorking"], 0);
+    let csv = cli
+        .run(&["rollout", "tighten", DEFAULT_PROFILE, "--format", "csv"])
+        .ok()
+        .stdout;
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("AAGUID,Model,Passkeys,Users,Types,Proposed,Note"));
+    let mut rows: Vec<&str> = lines
+        .filter(|l| l.split(',').nth(5) == Some("yes"))
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    rows.sort();
+    assert_eq!(rows, proposed, "the CSV proposes what the JSON does: {csv}");
     assert_eq!(policy_version(&cli), version, "without --apply the policy is unchanged");
     assert_eq!(audit_events(&cli).len(), events, "and nothing is audited");
 
@@ -246,6 +258,25 @@ fn rollout_readiness_and_policy_what_if() {
         .stdout;
     assert!(table.contains("stops working: alice@contoso.com"), "{table}");
     assert!(table.contains("nothing was saved"), "{table}");
+    let csv = cli
+        .run(&["policy", "what-if", disable.to_str().expect("path"), "--format", "csv"])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Effect,UserPrincipalName,Passkey,AAGUID,Model,AcceptedTodayBy,Code,Reason"
+    );
+    let effects = |effect: &str| lines.iter().filter(|l| l.starts_with(&format!("{effect},"))).count();
+    assert_eq!(effects("stopsWorkingAtSignIn"), 2, "{csv}");
+    assert_eq!(effects("losesRegistration"), 3, "{csv}");
+    assert_eq!(lines.len(), 1 + 2 + 3, "one row per change: {csv}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("stopsWorkingAtSignIn,alice@contoso.com,")),
+        "{csv}"
+    );
     let invalid = cli.write("invalid.json", r#"{"id": "Fido2", "state": "sometimes"}"#);
     let refused = cli.run(&["policy", "what-if", invalid.to_str().expect("path")]).exit(3);
     assert!(refused.stderr.contains("invalid_policy"), "{}", refused.stderr);
