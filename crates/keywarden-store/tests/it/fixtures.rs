@@ -1,5 +1,6 @@
 //! Builders for the values the conformance cases store.
 
+use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Event, Initiator, Outcome, TargetResource};
 use keywarden_domain::directory::{User, UserType};
 use keywarden_domain::ids::{AttemptId, MethodId, UserId};
@@ -8,7 +9,7 @@ use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{
     AttestationFormat, AttestationLevel, AttestationType, Evidence, Facts, Flags, Status, Trust,
 };
-use keywarden_store::{NewAttempt, NewUser, Store, Totp};
+use keywarden_store::{NewAttempt, NewUser, Store, StoredAccessPass, Totp};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -172,4 +173,19 @@ pub(crate) async fn give_password_and_totp(store: &Store, user: &User) {
         )
         .await
         .expect("totp");
+}
+
+/// Stores `pass` as issued by the help desk.
+pub(crate) async fn give_access_pass(store: &Store, pass: &AccessPass) {
+    store
+        .replace_access_pass(
+            &StoredAccessPass {
+                pass: pass.clone(),
+                code_hash: "$argon2id$h".into(),
+                created_by: "helpdesk".into(),
+            },
+            &event(Activity::AdminRegisteredSecurityInfo, "c"),
+        )
+        .await
+        .expect("pass");
 }

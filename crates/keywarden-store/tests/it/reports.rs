@@ -18,7 +18,7 @@ use keywarden_store::{
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, event, give_password_and_totp, now, open_attempt, passkey};
+use crate::fixtures::{add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey};
 
 const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
@@ -155,17 +155,7 @@ pub(crate) async fn users_without_passkeys_come_with_their_methods(store: &Store
         is_usable_once: true,
         used_date_time: None,
     };
-    store
-        .replace_access_pass(
-            &StoredAccessPass {
-                pass: pass.clone(),
-                code_hash: "$argon2id$h".into(),
-                created_by: "helpdesk".into(),
-            },
-            &event(Activity::AdminRegisteredSecurityInfo, "c"),
-        )
-        .await
-        .expect("pass");
+    give_access_pass(store, &pass).await;
     let without = collect(store, store.user_methods_scan(true)).await;
     let summary: Vec<(&str, bool, bool, bool)> = without
         .iter()

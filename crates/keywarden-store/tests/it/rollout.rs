@@ -12,11 +12,11 @@ use keywarden_domain::registration::{Evidence, Status};
 use keywarden_domain::rollout::Subject;
 use keywarden_domain::rollout::status::AttemptCount;
 use keywarden_store::Scan;
-use keywarden_store::{ImportedGroup, RegistrationCommit, RegistrationFailure, Store, StoredAccessPass, SubjectPart};
+use keywarden_store::{ImportedGroup, RegistrationCommit, RegistrationFailure, Store, SubjectPart};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, event, give_password_and_totp, now, open_attempt, passkey};
+use crate::fixtures::{add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey};
 
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
 
@@ -88,17 +88,7 @@ pub(crate) async fn subjects_stream_each_user_with_groups_passkeys_and_methods(s
         is_usable_once: true,
         used_date_time: None,
     };
-    store
-        .replace_access_pass(
-            &StoredAccessPass {
-                pass: pass.clone(),
-                code_hash: "$argon2id$h".into(),
-                created_by: "helpdesk".into(),
-            },
-            &event(Activity::AdminRegisteredSecurityInfo, "c"),
-        )
-        .await
-        .expect("pass");
+    give_access_pass(store, &pass).await;
 
     let everyone = subjects(store, store.subjects_scan(None)).await;
     let names: Vec<&str> = everyone.iter().map(|s| s.user.user_principal_name.as_str()).collect();
