@@ -7,8 +7,9 @@ use keywarden_domain::ids::{AttemptId, MethodId, UserId};
 use keywarden_domain::passkey::Passkey;
 use keywarden_domain::platform::ClientReport;
 use keywarden_domain::registration::{Evidence, Facts, Status};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::Any;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use time::OffsetDateTime;
 
 use crate::{Error, Result, Store, audit, flag, from_json, from_micros, get, json, micros, opt_from_micros, parse_id};
@@ -148,6 +149,7 @@ fn attempt_from_row(row: &AnyRow) -> Result<Attempt> {
 }
 
 /// How an attempt ends.
+#[derive(Clone, Copy)]
 struct Closing<'a> {
     status: Status,
     outcome: Option<Code>,
@@ -156,13 +158,12 @@ struct Closing<'a> {
     passkey: Option<MethodId>,
 }
 
-/// Uses up the attempt's challenge and records its outcome, only if the challenge is still open.
-async fn close_attempt(
-    tx: &mut Transaction<'static, Any>,
+/// The statement that closes an open attempt whose challenge is unused (it affects no row otherwise).
+fn close_attempt(
     attempt: AttemptId,
     now: OffsetDateTime,
     closing: Closing<'_>,
-) -> Result<bool> {
+) -> Query<'static, Any, AnyArguments<'static>> {
     let Closing {
         status,
         outcome,
@@ -170,7 +171,7 @@ async fn close_attempt(
         facts,
         passkey,
     } = closing;
-    let n = sqlx::query(
+    sqlx::query(
         "UPDATE registration_attempts SET challenge_used_at = $1, finished_at = $1, status = $2, outcome_code = $3, \
          failed_question = $4, evidence = $5, facts = $6, credential_method_id = $7 \
          WHERE id = $8 AND status = 'open' AND challenge_used_at IS NULL",
@@ -183,43 +184,38 @@ async fn close_attempt(
     .bind(facts.map(json))
     .bind(passkey.map(|p| p.to_string()))
     .bind(attempt.to_string())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
 }
 
 impl Store {
     pub async fn insert_attempt(&self, attempt: &NewAttempt, event: &Event) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO registration_attempts (id, user_id, initiator, on_behalf, started_at, correlation_id, \
+        let mut tx = self.write();
+        tx.push(
+            sqlx::query(
+                "INSERT INTO registration_attempts (id, user_id, initiator, on_behalf, started_at, correlation_id, \
              policy_version, session_id, ceremony, challenge_expires_at, status, outcome_code, failed_question, \
              evidence, finished_at, ip, user_agent) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(attempt.id.to_string())
-        .bind(attempt.user_id.to_string())
-        .bind(json(&attempt.initiator))
-        .bind(i64::from(attempt.on_behalf))
-        .bind(micros(attempt.started_at))
-        .bind(attempt.correlation_id.to_string())
-        .bind(attempt.policy_version)
-        .bind(attempt.session_id.map(|s| s.to_string()))
-        .bind(attempt.ceremony.clone())
-        .bind(attempt.challenge_expires_at.map(micros))
-        .bind(attempt.status.as_str())
-        .bind(attempt.outcome.map(|c| c.as_str()))
-        .bind(attempt.evidence.first_failure().map(|(q, _)| i64::from(q.number())))
-        .bind(json(&attempt.evidence))
-        .bind((attempt.status != Status::Open).then(|| micros(attempt.started_at)))
-        .bind(attempt.ip.clone())
-        .bind(attempt.user_agent.clone())
-        .execute(&mut *tx)
-        .await?;
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+            )
+            .bind(attempt.id.to_string())
+            .bind(attempt.user_id.to_string())
+            .bind(json(&attempt.initiator))
+            .bind(i64::from(attempt.on_behalf))
+            .bind(micros(attempt.started_at))
+            .bind(attempt.correlation_id.to_string())
+            .bind(attempt.policy_version)
+            .bind(attempt.session_id.map(|s| s.to_string()))
+            .bind(attempt.ceremony.clone())
+            .bind(attempt.challenge_expires_at.map(micros))
+            .bind(attempt.status.as_str())
+            .bind(attempt.outcome.map(|c| c.as_str()))
+            .bind(attempt.evidence.first_failure().map(|(q, _)| i64::from(q.number())))
+            .bind(json(&attempt.evidence))
+            .bind((attempt.status != Status::Open).then(|| micros(attempt.started_at)))
+            .bind(attempt.ip.clone())
+            .bind(attempt.user_agent.clone()),
+        );
+        tx.push(audit::insert_query(event));
+        self.on_writer(async move { tx.commit().await.map(drop) }).await
     }
 
     pub async fn attempt(&self, id: AttemptId) -> Result<Option<Attempt>> {
@@ -247,95 +243,98 @@ impl Store {
     /// refused it (`challenge_used`, `access_pass_already_used`, `credential_already_registered`); then nothing
     /// was written.
     pub async fn commit_registration(&self, commit: RegistrationCommit<'_>) -> Result<Result<(), Code>> {
-        let mut tx = self.begin().await?;
-        let closed = close_attempt(
-            &mut tx,
-            commit.attempt,
-            commit.now,
-            Closing {
-                status: Status::Succeeded,
-                outcome: None,
-                evidence: commit.evidence,
-                facts: Some(&commit.passkey.facts),
-                passkey: Some(commit.passkey.id),
-            },
-        )
-        .await?;
-        if !closed {
-            return Ok(Err(Code::ChallengeUsed));
+        let closing = Closing {
+            status: Status::Succeeded,
+            outcome: None,
+            evidence: commit.evidence,
+            facts: Some(&commit.passkey.facts),
+            passkey: Some(commit.passkey.id),
+        };
+        // Two batches: the single-use statements, looked at in order (drop `tx` to roll back), then the rest with
+        // the commit.
+        let pass = commit.consume_access_pass.map(|p| p.to_string());
+        let consumes_pass = pass.is_some();
+        let mut tx = self.write();
+        tx.push(close_attempt(commit.attempt, commit.now, closing));
+        if let Some(pass) = pass {
+            tx.push(
+                sqlx::query("UPDATE access_passes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                    .bind(micros(commit.now))
+                    .bind(pass),
+            );
         }
-        if let Some(pass) = commit.consume_access_pass {
-            let n = sqlx::query("UPDATE access_passes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-                .bind(micros(commit.now))
-                .bind(pass.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 0 {
+        let mut rest = self.write();
+        rest.push(crate::passkeys::insert_query(commit.passkey, commit.webauthn));
+        rest.push(audit::insert_query(commit.event));
+        // Two batches: the single-use statements, looked at in order (`tx` dropped rolls back), then the rest
+        // with the commit.
+        self.on_writer(async move {
+            let affected = tx.run().await?;
+            if affected.first() != Some(&1) {
+                return Ok(Err(Code::ChallengeUsed));
+            }
+            if consumes_pass && affected.get(1) != Some(&1) {
                 return Ok(Err(Code::AccessPassAlreadyUsed));
             }
-        }
-        match crate::passkeys::insert(&mut tx, commit.passkey, commit.webauthn).await {
-            Ok(()) => {}
-            Err(Error::Conflict(_)) => return Ok(Err(Code::CredentialAlreadyRegistered)),
-            Err(e) => return Err(e),
-        }
-        audit::insert(&mut tx, commit.event).await?;
-        tx.commit().await?;
-        Ok(Ok(()))
+            tx.append(rest);
+            match tx.commit().await {
+                Ok(_) => Ok(Ok(())),
+                Err(Error::Database(e)) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
+                    Ok(Err(Code::CredentialAlreadyRegistered))
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     /// Records a refusal after the ceremony. The inner error is `challenge_used` when the attempt was already
     /// closed (then nothing was written).
     pub async fn fail_registration(&self, failure: RegistrationFailure<'_>) -> Result<Result<(), Code>> {
-        let mut tx = self.begin().await?;
-        let closed = close_attempt(
-            &mut tx,
-            failure.attempt,
-            failure.now,
-            Closing {
-                status: Status::Failed,
-                outcome: Some(failure.code),
-                evidence: failure.evidence,
-                facts: failure.facts,
-                passkey: None,
-            },
-        )
-        .await?;
-        if !closed {
-            return Ok(Err(Code::ChallengeUsed));
-        }
-        audit::insert(&mut tx, failure.event).await?;
-        tx.commit().await?;
-        Ok(Ok(()))
+        let closing = Closing {
+            status: Status::Failed,
+            outcome: Some(failure.code),
+            evidence: failure.evidence,
+            facts: failure.facts,
+            passkey: None,
+        };
+        let mut tx = self.write();
+        tx.push(close_attempt(failure.attempt, failure.now, closing));
+        tx.push(audit::insert_query(failure.event));
+        self.on_writer(async move {
+            if tx.run().await?.first() != Some(&1) {
+                return Ok(Err(Code::ChallengeUsed));
+            }
+            tx.commit().await?;
+            Ok(Ok(()))
+        })
+        .await
     }
 
     /// Records a ceremony the browser reported as failed: question 3's evidence. Closes the attempt.
     pub async fn record_client_error(&self, record: ClientErrorRecord<'_>) -> Result<Result<(), Code>> {
-        let mut tx = self.begin().await?;
-        let closed = close_attempt(
-            &mut tx,
-            record.attempt,
-            record.now,
-            Closing {
-                status: Status::Failed,
-                outcome: Some(record.code),
-                evidence: record.evidence,
-                facts: None,
-                passkey: None,
-            },
-        )
-        .await?;
-        if !closed {
-            return Ok(Err(Code::ChallengeUsed));
-        }
-        sqlx::query("UPDATE registration_attempts SET client_report = $1 WHERE id = $2")
-            .bind(json(record.report))
-            .bind(record.attempt.to_string())
-            .execute(&mut *tx)
-            .await?;
-        audit::insert(&mut tx, record.event).await?;
-        tx.commit().await?;
-        Ok(Ok(()))
+        let closing = Closing {
+            status: Status::Failed,
+            outcome: Some(record.code),
+            evidence: record.evidence,
+            facts: None,
+            passkey: None,
+        };
+        let mut tx = self.write();
+        tx.push(close_attempt(record.attempt, record.now, closing));
+        tx.push(
+            sqlx::query("UPDATE registration_attempts SET client_report = $1 WHERE id = $2")
+                .bind(json(record.report))
+                .bind(record.attempt.to_string()),
+        );
+        tx.push(audit::insert_query(record.event));
+        self.on_writer(async move {
+            if tx.run().await?.first() != Some(&1) {
+                return Ok(Err(Code::ChallengeUsed));
+            }
+            tx.commit().await?;
+            Ok(Ok(()))
+        })
+        .await
     }
 }

@@ -1,7 +1,8 @@
 //! The audit log: written inside every state-changing transaction, read with filters and a cursor.
 
 use keywarden_domain::audit::{Activity, Event, Initiator, KeyValue, Outcome, TargetResource};
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, Transaction};
 use time::OffsetDateTime;
 
@@ -33,6 +34,12 @@ pub struct AuditPage {
 
 /// Writes one event in the caller's transaction.
 pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, event: &Event) -> Result<()> {
+    insert_query(event).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The statement that writes `event`, for a [`crate::batch::WriteTx`].
+pub(crate) fn insert_query(event: &Event) -> Query<'static, Any, AnyArguments<'static>> {
     sqlx::query(
         "INSERT INTO audit_events (id, activity_at, activity, result, result_reason, correlation_id, initiator_id, \
          initiator, target_id, targets, additional_details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -41,16 +48,13 @@ pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, event: &Event) ->
     .bind(micros(event.activity_date_time))
     .bind(event.activity.name())
     .bind(event.result.as_str())
-    .bind(&event.result_reason)
+    .bind(event.result_reason.clone())
     .bind(event.correlation_id.to_string())
     .bind(event.initiated_by.id())
     .bind(json(&event.initiated_by))
-    .bind(event.target_id())
+    .bind(event.target_id().map(str::to_string))
     .bind(json(&event.target_resources))
     .bind(json(&event.additional_details))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 pub(crate) fn event_from_row(row: &AnyRow) -> Result<Event> {

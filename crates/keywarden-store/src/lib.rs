@@ -8,6 +8,7 @@
 mod access_passes;
 mod attempts;
 mod audit;
+mod batch;
 mod directory;
 mod passkeys;
 mod policy;
@@ -81,6 +82,8 @@ pub struct Store {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    /// SQLite: the thread that runs the hot write transactions (see `batch.rs`).
+    writer_thread: Option<batch::WriterThread>,
 }
 
 impl Store {

@@ -5,8 +5,11 @@ use keywarden_domain::ids::{MethodId, UserId};
 use keywarden_domain::passkey::{Passkey, Registrar};
 use keywarden_domain::registration::{AttestationLevel, Facts};
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use std::sync::LazyLock;
+
+use sqlx::Any;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use time::OffsetDateTime;
 
 use crate::{Error, Result, Store, audit, flag, from_json, from_micros, get, json, micros, opt_from_micros, parse_id};
@@ -82,65 +85,61 @@ fn record_from_row(row: &AnyRow) -> Result<PasskeyRecord> {
     })
 }
 
-pub(crate) async fn insert(tx: &mut Transaction<'static, Any>, passkey: &Passkey, webauthn: &str) -> Result<()> {
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO credentials ({COLUMNS}, registered_by, attestation_thumbprint) VALUES ($1, $2, $3, $4, $5, $6, \
+         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+    )
+});
+
+/// The statement that stores a new passkey (a unique violation means the credential id is registered already).
+pub(crate) fn insert_query(passkey: &Passkey, webauthn: &str) -> Query<'static, Any, AnyArguments<'static>> {
     let details = Details {
         attestation_certificates: passkey.attestation_certificates.clone(),
         transports: passkey.transports.clone(),
         registered_by: passkey.registered_by.clone(),
         facts: passkey.facts.clone(),
     };
-    sqlx::query(&format!(
-        "INSERT INTO credentials ({COLUMNS}, registered_by, attestation_thumbprint) VALUES ($1, $2, $3, $4, $5, $6, \
-         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-    ))
-    .bind(passkey.id.to_string())
-    .bind(passkey.user_id.to_string())
-    .bind(passkey.credential_id.clone())
-    .bind(&passkey.display_name)
-    .bind(micros(passkey.created_date_time))
-    .bind(passkey.aa_guid.to_string())
-    .bind(passkey.model.clone())
-    .bind(passkey.attestation_level.as_str())
-    .bind(passkey.passkey_type.as_str())
-    .bind(i64::from(passkey.sign_count))
-    .bind(i64::from(passkey.backup_eligible))
-    .bind(i64::from(passkey.backup_state))
-    .bind(&passkey.admitting_profile)
-    .bind(passkey.attempt_id.to_string())
-    .bind(passkey.last_used_date_time.map(micros))
-    .bind(passkey.backup_state_changed_date_time.map(micros))
-    .bind(i64::from(passkey.counter_regressions))
-    .bind(json(&details))
-    .bind(webauthn)
-    .bind(match &passkey.registered_by {
-        Registrar::User => "self".to_string(),
-        Registrar::Admin { id, .. } => id.clone(),
-    })
-    .bind(passkey.attestation_certificates.first().cloned())
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| crate::conflict_on_unique(e, "credential id"))?;
-    Ok(())
+    sqlx::query(INSERT.as_str())
+        .bind(passkey.id.to_string())
+        .bind(passkey.user_id.to_string())
+        .bind(passkey.credential_id.clone())
+        .bind(passkey.display_name.clone())
+        .bind(micros(passkey.created_date_time))
+        .bind(passkey.aa_guid.to_string())
+        .bind(passkey.model.clone())
+        .bind(passkey.attestation_level.as_str())
+        .bind(passkey.passkey_type.as_str())
+        .bind(i64::from(passkey.sign_count))
+        .bind(i64::from(passkey.backup_eligible))
+        .bind(i64::from(passkey.backup_state))
+        .bind(passkey.admitting_profile.clone())
+        .bind(passkey.attempt_id.to_string())
+        .bind(passkey.last_used_date_time.map(micros))
+        .bind(passkey.backup_state_changed_date_time.map(micros))
+        .bind(i64::from(passkey.counter_regressions))
+        .bind(json(&details))
+        .bind(webauthn.to_string())
+        .bind(match &passkey.registered_by {
+            Registrar::User => "self".to_string(),
+            Registrar::Admin { id, .. } => id.clone(),
+        })
+        .bind(passkey.attestation_certificates.first().cloned())
 }
 
-pub(crate) async fn apply_assertion(tx: &mut Transaction<'static, Any>, update: &AssertionUpdate) -> Result<()> {
-    let n = sqlx::query(
+/// The statement that records a verified assertion on the stored passkey (it affects no row when the passkey is
+/// gone).
+pub(crate) fn apply_assertion_query(update: &AssertionUpdate) -> Query<'static, Any, AnyArguments<'static>> {
+    sqlx::query(
         "UPDATE credentials SET sign_count = $1, backup_state = $2, webauthn = $3, last_used_at = $4, \
          backup_state_changed_at = CASE WHEN $5 = 1 THEN $4 ELSE backup_state_changed_at END WHERE id = $6",
     )
     .bind(i64::from(update.sign_count))
     .bind(i64::from(update.backup_state))
-    .bind(&update.webauthn)
+    .bind(update.webauthn.clone())
     .bind(micros(update.used_at))
     .bind(i64::from(update.backup_state_changed))
     .bind(update.method_id.to_string())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
 }
 
 impl Store {

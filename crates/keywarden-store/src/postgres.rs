@@ -19,5 +19,6 @@ pub(crate) async fn connect(url: &str) -> Result<Store> {
         backend: Backend::Postgres,
         writer: pool.clone(),
         reader: pool,
+        writer_thread: None,
     })
 }

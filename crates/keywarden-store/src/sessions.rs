@@ -5,8 +5,9 @@ use keywarden_domain::audit::Event;
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::{MethodId, UserId};
 use keywarden_domain::session::Authentication;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::Any;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use time::{Duration, OffsetDateTime};
 
 use crate::directory::user_from_row_with_id;
@@ -82,45 +83,60 @@ fn session_from_row(row: &AnyRow) -> Result<Session> {
     })
 }
 
-async fn clear_throttle(tx: &mut Transaction<'static, Any>, user: UserId, method: &str) -> Result<()> {
-    sqlx::query("DELETE FROM signin_throttle WHERE user_id = $1 AND method = $2")
-        .bind(user.to_string())
-        .bind(method)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 impl Store {
     /// Records a successful sign-in step in one transaction: creates the session (when `new_token_hash` is given)
     /// or updates it, advances the TOTP step or the passkey's counter when the step used one, clears the
     /// throttle of the method, and writes the sign-in event. Returns `false`, changing nothing, when the TOTP
     /// step was already used (a replayed code).
     pub async fn record_sign_in(&self, step: SignInStep<'_>) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        if let Some((totp, time_step)) = step.totp_step {
-            let advanced =
+        let totp = step.totp_step.is_some();
+        let passkey = step.passkey.is_some();
+        let updates_session = step.new_token_hash.is_none();
+        let mut tx = self.write();
+        if let Some((method, time_step)) = step.totp_step {
+            tx.push(
                 sqlx::query("UPDATE totp_methods SET last_used_step = $1 WHERE id = $2 AND last_used_step < $1")
                     .bind(time_step)
-                    .bind(totp.to_string())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            if advanced == 0 {
-                return Ok(false);
-            }
+                    .bind(method.to_string()),
+            );
         }
         if let Some(update) = step.passkey {
-            crate::passkeys::apply_assertion(&mut tx, update).await?;
+            tx.push(crate::passkeys::apply_assertion_query(update));
         }
-        match step.new_token_hash {
-            Some(hash) => insert_session(&mut tx, step.session, hash).await?,
-            None => update_session(&mut tx, step.session).await?,
+        if updates_session {
+            tx.push(update_session(step.session));
         }
-        clear_throttle(&mut tx, step.session.user_id, step.method).await?;
-        audit::insert(&mut tx, step.event).await?;
-        tx.commit().await?;
-        Ok(true)
+        let mut rest = self.write();
+        if let Some(hash) = step.new_token_hash {
+            rest.push(insert_session(step.session, hash));
+        }
+        rest.push(
+            sqlx::query("DELETE FROM signin_throttle WHERE user_id = $1 AND method = $2")
+                .bind(step.session.user_id.to_string())
+                .bind(step.method.to_string()),
+        );
+        rest.push(audit::insert_query(step.event));
+        // Two batches: the statements that may change nothing, looked at in order (`tx` dropped rolls back), then
+        // the rest with the commit.
+        self.on_writer(async move {
+            let mut affected = tx.run().await?.into_iter();
+            if totp && affected.next() != Some(1) {
+                // A replayed code: its time step was used already.
+                return Ok(false);
+            }
+            if (passkey && affected.next() != Some(1)) || (updates_session && affected.next() != Some(1)) {
+                return Err(Error::NotFound);
+            }
+            tx.append(rest);
+            match tx.commit().await {
+                Ok(_) => Ok(true),
+                Err(Error::Database(e)) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
+                    Err(Error::Conflict("session token"))
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     pub async fn session_by_token(&self, token_hash: &[u8]) -> Result<Option<Session>> {
@@ -265,25 +281,28 @@ impl Store {
     /// Stores a passkey sign-in ceremony. Challenges are ceremony state, not a governance change: their use is
     /// audited (the sign-in), their creation is not.
     pub async fn insert_sign_in_challenge(&self, challenge: &SignInChallenge) -> Result<()> {
-        sqlx::query("INSERT INTO signin_challenges (id, ceremony, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(challenge.id.to_string())
-            .bind(&challenge.ceremony)
-            .bind(micros(challenge.created_at))
-            .bind(micros(challenge.expires_at))
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let insert =
+            sqlx::query("INSERT INTO signin_challenges (id, ceremony, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(challenge.id.to_string())
+                .bind(challenge.ceremony.clone())
+                .bind(micros(challenge.created_at))
+                .bind(micros(challenge.expires_at));
+        let writer = self.writer.clone();
+        self.on_writer(async move { Ok(insert.execute(&writer).await.map(drop)?) })
+            .await
     }
 
     /// Consumes a sign-in challenge exactly once. The inner error says why it cannot be used.
     pub async fn take_sign_in_challenge(&self, id: uuid::Uuid, now: OffsetDateTime) -> Result<Result<String, Code>> {
-        let taken: Option<(String, i64)> = sqlx::query_as(
+        let take = sqlx::query_as(
             "UPDATE signin_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL RETURNING ceremony, expires_at",
         )
         .bind(micros(now))
-        .bind(id.to_string())
-        .fetch_optional(&self.writer)
-        .await?;
+        .bind(id.to_string());
+        let writer = self.writer.clone();
+        let taken: Option<(String, i64)> = self
+            .on_writer(async move { Ok(take.fetch_optional(&writer).await?) })
+            .await?;
         match taken {
             Some((_, expires)) if expires <= micros(now) => Ok(Err(Code::ChallengeExpired)),
             Some((ceremony, _)) => Ok(Ok(ceremony)),
@@ -323,11 +342,8 @@ fn micros_of(d: Duration) -> i64 {
     i64::try_from(d.whole_microseconds()).unwrap_or(i64::MAX)
 }
 
-pub(crate) async fn insert_session(
-    tx: &mut Transaction<'static, Any>,
-    session: &Session,
-    token_hash: &[u8],
-) -> Result<()> {
+/// The statement that stores a new session (a unique violation means the token is in use).
+fn insert_session(session: &Session, token_hash: &[u8]) -> Query<'static, Any, AnyArguments<'static>> {
     sqlx::query(
         "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, authentication, csrf_token, ip, \
          user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -338,25 +354,15 @@ pub(crate) async fn insert_session(
     .bind(micros(session.created_at))
     .bind(micros(session.expires_at))
     .bind(json(&session.authentication))
-    .bind(&session.csrf_token)
+    .bind(session.csrf_token.clone())
     .bind(session.ip.clone())
     .bind(session.user_agent.clone())
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| crate::conflict_on_unique(e, "session token"))?;
-    Ok(())
 }
 
-pub(crate) async fn update_session(tx: &mut Transaction<'static, Any>, session: &Session) -> Result<()> {
-    let n = sqlx::query("UPDATE sessions SET authentication = $1, expires_at = $2 WHERE id = $3")
+/// The statement that records a further step on an existing session (it affects no row when the session is gone).
+fn update_session(session: &Session) -> Query<'static, Any, AnyArguments<'static>> {
+    sqlx::query("UPDATE sessions SET authentication = $1, expires_at = $2 WHERE id = $3")
         .bind(json(&session.authentication))
         .bind(micros(session.expires_at))
         .bind(session.id.to_string())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
 }

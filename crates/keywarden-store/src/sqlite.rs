@@ -43,5 +43,6 @@ pub(crate) async fn connect(url: &str) -> Result<Store> {
         backend: Backend::Sqlite,
         writer,
         reader,
+        writer_thread: Some(crate::batch::WriterThread::start()?),
     })
 }

@@ -17,6 +17,11 @@ use keywarden_server::ApiError;
 
 use crate::cli::{AuditCommand, Cli, Command};
 
+/// mimalloc instead of glibc's allocator: a request allocates and frees many small buffers on one thread and frees
+/// some on another (sqlx's SQLite threads), which glibc's arenas serve slowly (BENCHMARKS.md, "What was done").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How a command ended, as an exit code.
 pub(crate) enum Failure {
     /// The thing checked is not so (exit 1).
