@@ -40,11 +40,16 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
 
 /// A user from a row holding the user columns, its id in `id_column` (a join names it otherwise).
 pub(crate) fn user_from_row_with_id(row: &AnyRow, id_column: &str) -> Result<User> {
+    user_from_row_named(row, id_column, "display_name")
+}
+
+/// A user from a row that names the id and display name columns otherwise (a join with another table's).
+pub(crate) fn user_from_row_named(row: &AnyRow, id_column: &str, display_name_column: &str) -> Result<User> {
     let user_type: String = get(row, "user_type")?;
     Ok(User {
         id: parse_id("users.id", &get::<String>(row, id_column)?)?,
         user_principal_name: get(row, "upn")?,
-        display_name: get(row, "display_name")?,
+        display_name: get(row, display_name_column)?,
         user_type: user_type.parse::<UserType>().map_err(Error::Corrupt)?,
         account_enabled: flag(row, "account_enabled")?,
         roles: from_json::<Vec<Role>>("users.roles", &get::<String>(row, "roles")?)?,

@@ -1,10 +1,12 @@
 //! Registered passkeys (Graph's fido2AuthenticationMethod) and what each sign-in changes on them.
 
 use keywarden_domain::audit::Event;
-use keywarden_domain::ids::{MethodId, UserId};
+use keywarden_domain::directory::User;
+use keywarden_domain::ids::{GroupId, MethodId, UserId};
 use keywarden_domain::passkey::{Passkey, Registrar};
 use keywarden_domain::registration::{AttestationLevel, Facts};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use sqlx::Any;
@@ -12,6 +14,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use time::OffsetDateTime;
 
+use crate::directory::user_from_row_named;
 use crate::{Error, Result, Store, audit, flag, from_json, from_micros, get, json, micros, opt_from_micros, parse_id};
 
 /// A passkey with the opaque webauthn-rs credential needed to verify its assertions.
@@ -46,6 +49,30 @@ struct Details {
 const COLUMNS: &str = "id, user_id, credential_id, display_name, created_at, aaguid, model, attestation_level, \
                        passkey_type, sign_count, backup_eligible, backup_state, admitting_profile, attempt_id, \
                        last_used_at, backup_state_changed_at, counter_regressions, details, webauthn";
+
+/// What a passkey sign-in reads about the credential presented: the passkey, its user, the user's groups and the
+/// policy version in force (read in one query, see [`Store::sign_in_subject`]).
+#[derive(Clone, Debug)]
+pub struct SignInSubject {
+    pub record: PasskeyRecord,
+    pub user: User,
+    pub groups: BTreeSet<GroupId>,
+    pub policy_version: i64,
+}
+
+static SIGN_IN_SUBJECT: LazyLock<String> = LazyLock::new(|| {
+    let passkey = COLUMNS
+        .split(',')
+        .map(|c| format!("c.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {passkey}, u.upn, u.display_name AS user_display_name, u.user_type, u.account_enabled, u.roles, \
+         (SELECT MAX(version) FROM policy_versions) AS policy_version, \
+         (SELECT string_agg(g.group_id, ',') FROM group_members g WHERE g.user_id = c.user_id) AS group_ids \
+         FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.credential_id = $1"
+    )
+});
 
 fn record_from_row(row: &AnyRow) -> Result<PasskeyRecord> {
     let details: Details = from_json("credentials.details", &get::<String>(row, "details")?)?;
@@ -170,6 +197,30 @@ impl Store {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// The passkey with this credential id, its user, the user's groups and the policy version in force (0
+    /// before the first), in one query: a sign-in needs them all.
+    pub async fn sign_in_subject(&self, credential_id: &[u8]) -> Result<Option<SignInSubject>> {
+        let Some(row) = sqlx::query(SIGN_IN_SUBJECT.as_str())
+            .bind(credential_id.to_vec())
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let groups = get::<Option<String>>(&row, "group_ids")?
+            .unwrap_or_default()
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(|id| parse_id("group_members.group_id", id))
+            .collect::<Result<_>>()?;
+        Ok(Some(SignInSubject {
+            record: record_from_row(&row)?,
+            user: user_from_row_named(&row, "user_id", "user_display_name")?,
+            groups,
+            policy_version: get::<Option<i64>>(&row, "policy_version")?.unwrap_or(0),
+        }))
     }
 
     pub async fn passkey_by_credential_id(&self, credential_id: &[u8]) -> Result<Option<PasskeyRecord>> {

@@ -92,11 +92,16 @@ pub async fn current_policy(state: &AppState) -> Result<StoredPolicy, ApiError> 
 /// cached one, so a change saved by any process (another server, the command line) applies to the next request.
 pub async fn policy_and_groups(state: &AppState, user: &User) -> Result<(StoredPolicy, BTreeSet<GroupId>), ApiError> {
     let (groups, version) = state.store.groups_and_policy_version(user.id).await?;
-    let policy = match state.cached_policy(version) {
-        Some(policy) => policy,
-        None => current_policy(state).await?,
-    };
-    Ok((policy, groups))
+    Ok((policy_at(state, version).await?, groups))
+}
+
+/// The policy in force, given the version in force as read with the rest of a request's data: the cached one when
+/// it is that version, else read and parsed again.
+pub async fn policy_at(state: &AppState, version: i64) -> Result<StoredPolicy, ApiError> {
+    match state.cached_policy(version) {
+        Some(policy) => Ok(policy),
+        None => current_policy(state).await,
+    }
 }
 
 /// The registration window in force: the policy's, else the deployment's default.

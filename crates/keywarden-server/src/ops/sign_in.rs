@@ -8,7 +8,7 @@ use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
 use keywarden_domain::session::{Authentication, Method, PassUse};
-use keywarden_store::{AssertionUpdate, Session, SignInChallenge, SignInStep, ThrottleLimits, Totp};
+use keywarden_store::{AssertionUpdate, Session, SignInChallenge, SignInStep, SignInSubject, ThrottleLimits, Totp};
 use keywarden_webauthn::{PendingCeremony, StoredCredential, peek_assertion};
 use serde_json::{Value, json};
 use time::Duration;
@@ -407,12 +407,16 @@ pub async fn passkey_finish(
         Ok(ceremony) => PendingCeremony(ceremony),
         Err(code) => return Err(ApiError::code(code)),
     };
-    let Some(record) = state.store.passkey_by_credential_id(&credential_id).await? else {
+    // The passkey, its user, their groups and the policy version, in one read.
+    let subject = state.store.sign_in_subject(&credential_id).await?;
+    let Some(SignInSubject {
+        record,
+        user,
+        groups,
+        policy_version,
+    }) = subject.filter(|s| user_handle.as_deref().is_none_or(|h| h == s.user.id.0.as_bytes()))
+    else {
         return Err(refused(state, ctx, None, "fido2", ApiError::code(Code::UnknownCredential)).await);
-    };
-    let user = match state.store.user(record.passkey.user_id).await? {
-        Some(user) if user_handle.as_deref().is_none_or(|h| h == user.id.0.as_bytes()) => user,
-        _ => return Err(refused(state, ctx, None, "fido2", ApiError::code(Code::UnknownCredential)).await),
     };
     let verified = match state
         .rp
@@ -436,7 +440,7 @@ pub async fn passkey_finish(
     if !user.account_enabled {
         return Err(refused(state, ctx, Some(&user), "fido2", ApiError::code(Code::AccountDisabled)).await);
     }
-    let (policy, groups) = super::policy_and_groups(state, &user).await?;
+    let policy = super::policy_at(state, policy_version).await?;
     let member = Member {
         user: &user,
         groups: &groups,

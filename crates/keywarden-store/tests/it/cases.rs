@@ -272,6 +272,77 @@ pub(crate) async fn registration_commit_writes_passkey_attempt_and_event_togethe
     assert_eq!(by_credential.passkey.id, key.id);
 }
 
+pub(crate) async fn sign_in_subject_is_the_passkey_its_user_groups_and_policy_version(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let bob = add_user(store, "bob@contoso.com").await;
+    let groups: Vec<Group> = ["Pilot", "Ring 2"]
+        .iter()
+        .map(|name| Group {
+            id: GroupId(Uuid::new_v4()),
+            display_name: (*name).into(),
+            description: None,
+        })
+        .collect();
+    let imported: Vec<ImportedGroup> = groups
+        .iter()
+        .map(|g| ImportedGroup {
+            group: g.clone(),
+            members: vec![alice.id],
+        })
+        .collect();
+    store
+        .import_groups(
+            &imported,
+            now(),
+            &|g| event(Activity::AddGroup, &g.id.to_string()),
+            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
+        )
+        .await
+        .expect("import");
+    for (user, credential) in [(&alice, b"credential-a"), (&bob, b"credential-b")] {
+        let attempt = open_attempt(store, user).await;
+        let key = passkey(user, attempt, credential);
+        let outcome = store
+            .commit_registration(RegistrationCommit {
+                attempt,
+                now: now(),
+                passkey: &key,
+                webauthn: "{}",
+                consume_access_pass: None,
+                evidence: &Evidence::default(),
+                event: &event(Activity::UserRegisteredSecurityInfo, &user.id.to_string()),
+            })
+            .await
+            .expect("commit");
+        assert_eq!(outcome, Ok(()));
+    }
+    let (_, version) = store.groups_and_policy_version(alice.id).await.expect("query");
+    let subject = store
+        .sign_in_subject(b"credential-a")
+        .await
+        .expect("query")
+        .expect("found");
+    let record = store
+        .passkey_by_credential_id(b"credential-a")
+        .await
+        .expect("query")
+        .expect("found");
+    assert_eq!(subject.record, record);
+    assert_eq!(subject.user, alice, "the user's own display name, not the passkey's");
+    assert_eq!(subject.groups, groups.iter().map(|g| g.id).collect());
+    assert_eq!(subject.policy_version, version);
+    let lone = store
+        .sign_in_subject(b"credential-b")
+        .await
+        .expect("query")
+        .expect("found");
+    assert_eq!((lone.user, lone.groups.len()), (bob, 0), "no groups");
+    assert!(
+        store.sign_in_subject(b"nobody's").await.expect("query").is_none(),
+        "an unknown credential is not found"
+    );
+}
+
 pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let attempt = open_attempt(store, &alice).await;

@@ -62,6 +62,7 @@ conformance!(
     one_access_pass_per_user,
     policy_versions_refuse_concurrent_writers,
     registration_commit_writes_passkey_attempt_and_event_together,
+    sign_in_subject_is_the_passkey_its_user_groups_and_policy_version,
     challenge_is_consumed_exactly_once_under_concurrent_finishes,
     one_time_pass_is_consumed_exactly_once_under_concurrent_finishes,
     duplicate_credential_changes_nothing,
