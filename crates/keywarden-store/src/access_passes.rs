@@ -16,7 +16,11 @@ pub struct StoredAccessPass {
     pub created_by: String,
 }
 
-fn pass_from_row(row: &AnyRow) -> Result<StoredAccessPass> {
+/// A user's pass (`$1`: the user id).
+pub(crate) const ACCESS_PASS_OF: &str = "SELECT id, user_id, code_hash, created_at, start_at, lifetime_minutes, is_usable_once, \
+                                         used_at, created_by FROM access_passes WHERE user_id = $1";
+
+pub(crate) fn pass_from_row(row: &AnyRow) -> Result<StoredAccessPass> {
     let lifetime: i64 = get(row, "lifetime_minutes")?;
     Ok(StoredAccessPass {
         pass: AccessPass {
@@ -61,13 +65,10 @@ impl Store {
     }
 
     pub async fn access_pass_of(&self, user: UserId) -> Result<Option<StoredAccessPass>> {
-        let row = sqlx::query(
-            "SELECT id, user_id, code_hash, created_at, start_at, lifetime_minutes, is_usable_once, used_at, \
-             created_by FROM access_passes WHERE user_id = $1",
-        )
-        .bind(user.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
+        let row = sqlx::query(ACCESS_PASS_OF)
+            .bind(user.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
         row.as_ref().map(pass_from_row).transpose()
     }
 

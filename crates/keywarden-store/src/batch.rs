@@ -8,6 +8,12 @@
 //! of six to nine. On PostgreSQL the same statements run one by one in an ordinary transaction, so there is still one
 //! SQL text per statement for both backends.
 //!
+//! Multi-statement texts with arguments are something only sqlx's SQLite driver runs (SQLite prepares every
+//! statement of a text in turn); sqlx has deprecated reaching them through `Query::fetch_many` and discusses their
+//! future in launchbadge/sqlx#3108. keywarden relies on them deliberately, through the `Executor` methods, with the
+//! sqlx version pinned in Cargo.lock; every batched write and read is covered by the store's conformance tests, so
+//! an upgrade that drops them fails there, not in production.
+//!
 //! A transaction that is dropped unfinished (an error, or a request whose client went away while a batch was in
 //! flight) is rolled back: on PostgreSQL by sqlx, on SQLite by a task that takes the connection, so that it cannot
 //! go back to the pool inside a transaction.

@@ -56,6 +56,24 @@ pub(crate) fn user_from_row_named(row: &AnyRow, id_column: &str, display_name_co
     })
 }
 
+/// A user's group memberships and the policy version in force, a row per group (`$1`: the user id).
+pub(crate) const GROUPS_AND_POLICY_VERSION: &str = "SELECT v.version, g.group_id \
+     FROM (SELECT MAX(version) AS version FROM policy_versions) v LEFT JOIN group_members g ON g.user_id = $1";
+
+pub(crate) fn groups_and_policy_version_from_rows(rows: &[AnyRow]) -> Result<(BTreeSet<GroupId>, i64)> {
+    let version = match rows.first() {
+        Some(row) => get::<Option<i64>>(row, "version")?.unwrap_or(0),
+        None => 0,
+    };
+    let mut groups = BTreeSet::new();
+    for row in rows {
+        if let Some(id) = get::<Option<String>>(row, "group_id")? {
+            groups.insert(parse_id("group_members.group_id", &id)?);
+        }
+    }
+    Ok((groups, version))
+}
+
 fn group_from_row(row: &AnyRow) -> Result<Group> {
     Ok(Group {
         id: parse_id("directory_groups.id", &get::<String>(row, "id")?)?,
@@ -258,20 +276,11 @@ impl Store {
     /// query: every policy decision about a user needs both, and the version lets a caller keep the parsed
     /// policy while it has not changed (versions are never rewritten).
     pub async fn groups_and_policy_version(&self, user: UserId) -> Result<(BTreeSet<GroupId>, i64)> {
-        let rows: Vec<(Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT v.version, g.group_id FROM (SELECT MAX(version) AS version FROM policy_versions) v \
-             LEFT JOIN group_members g ON g.user_id = $1",
-        )
-        .bind(user.to_string())
-        .fetch_all(&self.reader)
-        .await?;
-        let version = rows.first().and_then(|(version, _)| *version).unwrap_or(0);
-        let groups = rows
-            .iter()
-            .filter_map(|(_, id)| id.as_deref())
-            .map(|id| parse_id("group_members.group_id", id))
-            .collect::<Result<_>>()?;
-        Ok((groups, version))
+        let rows = sqlx::query(GROUPS_AND_POLICY_VERSION)
+            .bind(user.to_string())
+            .fetch_all(&self.reader)
+            .await?;
+        groups_and_policy_version_from_rows(&rows)
     }
 
     pub async fn group(&self, id: GroupId) -> Result<Option<Group>> {

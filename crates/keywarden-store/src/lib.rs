@@ -18,6 +18,7 @@ mod rollout;
 mod scan;
 mod sessions;
 mod sqlite;
+mod subjects;
 mod tokens;
 
 use sqlx::AnyPool;
@@ -35,6 +36,7 @@ pub use reports::Selection;
 pub use rollout::SubjectPart;
 pub use scan::Scan;
 pub use sessions::{Session, SignInChallenge, SignInStep, ThrottleLimits, Totp};
+pub use subjects::RegistrationSubject;
 pub use tokens::ApiToken;
 
 /// Which database a store runs on.

@@ -60,6 +60,10 @@ pub struct SignInSubject {
     pub policy_version: i64,
 }
 
+/// A user's passkeys, oldest first (`$1`: the user id).
+pub(crate) static PASSKEYS_OF: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM credentials WHERE user_id = $1 ORDER BY created_at"));
+
 static SIGN_IN_SUBJECT: LazyLock<String> = LazyLock::new(|| {
     let passkey = COLUMNS
         .split(',')
@@ -74,7 +78,7 @@ static SIGN_IN_SUBJECT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-fn record_from_row(row: &AnyRow) -> Result<PasskeyRecord> {
+pub(crate) fn record_from_row(row: &AnyRow) -> Result<PasskeyRecord> {
     let details: Details = from_json("credentials.details", &get::<String>(row, "details")?)?;
     let level: String = get(row, "attestation_level")?;
     let passkey_type: String = get(row, "passkey_type")?;
@@ -171,12 +175,10 @@ pub(crate) fn apply_assertion_query(update: &AssertionUpdate) -> Query<'static, 
 
 impl Store {
     pub async fn passkeys_of(&self, user: UserId) -> Result<Vec<Passkey>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM credentials WHERE user_id = $1 ORDER BY created_at"
-        ))
-        .bind(user.to_string())
-        .fetch_all(&self.reader)
-        .await?;
+        let rows = sqlx::query(PASSKEYS_OF.as_str())
+            .bind(user.to_string())
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(|row| record_from_row(row).map(|r| r.passkey)).collect()
     }
 

@@ -70,6 +70,21 @@ pub struct ThrottleLimits {
     pub lock: Duration,
 }
 
+/// A user's TOTP method (`$1`: the user id).
+pub(crate) const TOTP_OF: &str =
+    "SELECT id, user_id, secret, display_name, created_at, last_used_step FROM totp_methods WHERE user_id = $1";
+
+pub(crate) fn totp_from_row(row: &AnyRow) -> Result<Totp> {
+    Ok(Totp {
+        id: parse_id("totp_methods.id", &get::<String>(row, "id")?)?,
+        user_id: parse_id("totp_methods.user_id", &get::<String>(row, "user_id")?)?,
+        secret: get(row, "secret")?,
+        display_name: get(row, "display_name")?,
+        created_at: from_micros(get(row, "created_at")?)?,
+        last_used_step: get(row, "last_used_step")?,
+    })
+}
+
 fn session_from_row(row: &AnyRow) -> Result<Session> {
     Ok(Session {
         id: parse_id("sessions.id", &get::<String>(row, "id")?)?,
@@ -235,23 +250,11 @@ impl Store {
     }
 
     pub async fn totp_of(&self, user: UserId) -> Result<Option<Totp>> {
-        let row = sqlx::query(
-            "SELECT id, user_id, secret, display_name, created_at, last_used_step FROM totp_methods WHERE user_id = $1",
-        )
-        .bind(user.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
-        row.map(|row| {
-            Ok(Totp {
-                id: parse_id("totp_methods.id", &get::<String>(&row, "id")?)?,
-                user_id: parse_id("totp_methods.user_id", &get::<String>(&row, "user_id")?)?,
-                secret: get(&row, "secret")?,
-                display_name: get(&row, "display_name")?,
-                created_at: from_micros(get(&row, "created_at")?)?,
-                last_used_step: get(&row, "last_used_step")?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(TOTP_OF)
+            .bind(user.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(totp_from_row).transpose()
     }
 
     /// Sets the user's TOTP method, replacing any previous one.

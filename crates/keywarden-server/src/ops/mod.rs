@@ -21,7 +21,7 @@ use keywarden_domain::directory::User;
 use keywarden_domain::ids::GroupId;
 use keywarden_domain::passkey::Passkey;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
-use keywarden_store::StoredPolicy;
+use keywarden_store::{StoredAccessPass, StoredPolicy};
 use time::Duration;
 
 use crate::api_error::ApiError;
@@ -138,14 +138,38 @@ pub async fn usable_strong_methods_with(
     groups: &BTreeSet<GroupId>,
     passkeys: &[Passkey],
 ) -> Result<Vec<String>, ApiError> {
+    let has_totp = state.store.totp_of(user.id).await?.is_some();
+    let access_pass = state.store.access_pass_of(user.id).await?;
+    let held = HeldMethods {
+        passkeys,
+        has_totp,
+        access_pass: access_pass.as_ref(),
+    };
+    Ok(strong_methods_of(state, policy, Member { user, groups }, held))
+}
+
+/// The strong methods a user holds, as read by the caller.
+#[derive(Clone, Copy)]
+pub struct HeldMethods<'a> {
+    pub passkeys: &'a [Passkey],
+    pub has_totp: bool,
+    pub access_pass: Option<&'a StoredAccessPass>,
+}
+
+/// [`usable_strong_methods`] for a caller that has already read every method the user holds.
+pub fn strong_methods_of(
+    state: &AppState,
+    policy: &StoredPolicy,
+    member: Member<'_>,
+    held: HeldMethods<'_>,
+) -> Vec<String> {
     let now = state.clock.now();
-    let member = Member { user, groups };
     let mut methods = Vec::new();
-    if state.store.totp_of(user.id).await?.is_some() {
+    if held.has_totp {
         methods.push("softwareOath".to_string());
     }
     let catalog = state.catalog();
-    if passkeys.iter().any(|p| {
+    if held.passkeys.iter().any(|p| {
         sign_in_check(
             &policy.policy.fido2,
             member,
@@ -157,7 +181,7 @@ pub async fn usable_strong_methods_with(
     }) {
         methods.push("fido2".to_string());
     }
-    if let Some(stored) = state.store.access_pass_of(user.id).await? {
+    if let Some(stored) = held.access_pass {
         let in_scope = access_pass_scope(&policy.policy.temporary_access_pass, member);
         let (usable, _) =
             keywarden_domain::access_pass::usability(&stored.pass, &policy.policy.temporary_access_pass, in_scope, now);
@@ -165,7 +189,7 @@ pub async fn usable_strong_methods_with(
             methods.push("temporaryAccessPass".to_string());
         }
     }
-    Ok(methods)
+    methods
 }
 
 /// Finds a user by id or UPN, or answers `not_found` naming what was asked for.

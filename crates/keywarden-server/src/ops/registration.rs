@@ -13,7 +13,9 @@ use keywarden_domain::policy::{AttestationEnforcement, PasskeyProfile, PasskeyTy
 use keywarden_domain::registration::{Evidence, Facts, RecencyInput, Status, recently_verified};
 use keywarden_domain::session::Method;
 use keywarden_domain::{Code, Question};
-use keywarden_store::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure, StoredPolicy};
+use keywarden_store::{
+    Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure, StoredAccessPass, StoredPolicy,
+};
 use keywarden_webauthn::{Conveyance, PendingCeremony, RegistrationRequest};
 use serde_json::{Value, json};
 use time::Duration;
@@ -56,23 +58,43 @@ fn conveyance(profiles: &[&PasskeyProfile]) -> Conveyance {
 
 /// Whether the one-time pass a session signed in with has been consumed (or replaced) since.
 async fn one_time_pass_consumed(state: &AppState, actor: &Actor) -> Result<bool, ApiError> {
-    let (Some(user), Some(session)) = (actor.user(), actor.session()) else {
+    let Some(user) = actor.user() else {
         return Ok(false);
     };
-    let Some(pass) = session.authentication.access_pass.as_ref().filter(|p| p.is_usable_once) else {
+    if !signed_in_with_one_time_pass(actor) {
         return Ok(false);
-    };
-    Ok(match state.store.access_pass_of(user.id).await? {
-        Some(stored) => stored.pass.id != pass.method_id || stored.pass.used_date_time.is_some(),
-        None => true,
-    })
+    }
+    let stored = state.store.access_pass_of(user.id).await?;
+    Ok(one_time_pass_consumed_given(actor, stored.as_ref()))
 }
 
-/// The target of a registration as question 2 sees it: the user, their groups and the passkeys they hold.
+fn signed_in_with_one_time_pass(actor: &Actor) -> bool {
+    actor
+        .session()
+        .and_then(|s| s.authentication.access_pass.as_ref())
+        .is_some_and(|p| p.is_usable_once)
+}
+
+/// [`one_time_pass_consumed`], given the signed-in user's pass as read by the caller.
+fn one_time_pass_consumed_given(actor: &Actor, stored: Option<&StoredAccessPass>) -> bool {
+    let Some(pass) = actor
+        .session()
+        .and_then(|s| s.authentication.access_pass.as_ref())
+        .filter(|p| p.is_usable_once)
+    else {
+        return false;
+    };
+    match stored {
+        Some(stored) => stored.pass.id != pass.method_id || stored.pass.used_date_time.is_some(),
+        None => true,
+    }
+}
+
+/// The target of a registration as question 2 sees it: the user, their groups and the methods they hold.
 struct Target<'a> {
     user: &'a User,
     groups: &'a std::collections::BTreeSet<keywarden_domain::ids::GroupId>,
-    passkeys: &'a [Passkey],
+    held: super::HeldMethods<'a>,
 }
 
 /// Question 2 for whoever acts: the user themselves, or the administrator acting for them.
@@ -84,27 +106,35 @@ async fn answer_recency(
     now: time::OffsetDateTime,
 ) -> Result<keywarden_domain::registration::Answer<keywarden_domain::registration::Recency>, ApiError> {
     let window = super::registration_window(state, policy);
-    let (party, usable) = match actor {
-        Actor::User { user, .. } if user.id == target.user.id => (
-            user.user_principal_name.clone(),
-            super::usable_strong_methods_with(state, policy, user, target.groups, target.passkeys).await?,
-        ),
+    let (party, usable, consumed) = match actor {
+        Actor::User { user, .. } if user.id == target.user.id => {
+            let member = Member {
+                user,
+                groups: target.groups,
+            };
+            (
+                user.user_principal_name.clone(),
+                super::strong_methods_of(state, policy, member, target.held),
+                one_time_pass_consumed_given(actor, target.held.access_pass),
+            )
+        }
         Actor::User { user, .. } => {
             let admin_groups = super::groups_of(state, user).await?;
             (
                 user.user_principal_name.clone(),
                 super::usable_strong_methods(state, policy, user, &admin_groups).await?,
+                one_time_pass_consumed(state, actor).await?,
             )
         }
-        Actor::App { token } => (token.name.clone(), vec![]),
-        Actor::LocalOperator { os_user } => (format!("keywarden CLI ({os_user})"), vec![]),
+        Actor::App { token } => (token.name.clone(), vec![], false),
+        Actor::LocalOperator { os_user } => (format!("keywarden CLI ({os_user})"), vec![], false),
     };
     let input = RecencyInput {
         verified_party: &party,
         authentication: actor.session().map(|s| &s.authentication),
         window,
         usable_methods: usable,
-        one_time_pass_consumed: one_time_pass_consumed(state, actor).await?,
+        one_time_pass_consumed: consumed,
     };
     Ok(recently_verified(&input, now))
 }
@@ -137,7 +167,10 @@ pub async fn begin(
     if path == RegistrationPath::OnBehalf {
         actor.require_manage_methods_of(target)?;
     }
-    let (policy, groups) = super::policy_and_groups(state, target).await?;
+    // What questions 1 and 2 and the creation options need about the target, in one read.
+    let subject = state.store.registration_subject(target.id).await?;
+    let policy = super::policy_at(state, subject.policy_version).await?;
+    let groups = subject.groups;
     let member = Member {
         user: target,
         groups: &groups,
@@ -146,16 +179,19 @@ pub async fn begin(
     let q1 = eligibility(&policy.policy.fido2, member, path);
     let q1_failure = q1.code;
     evidence.eligible = Some(q1);
-    // Read once: question 2 looks at the user's passkeys, and the creation options exclude them.
+    // Question 2 looks at the user's passkeys, and the creation options exclude them.
     let passkeys = if q1_failure.is_none() {
-        let passkeys = state.store.passkeys_of(target.id).await?;
         let of_target = Target {
             user: target,
             groups: &groups,
-            passkeys: &passkeys,
+            held: super::HeldMethods {
+                passkeys: &subject.passkeys,
+                has_totp: subject.totp.is_some(),
+                access_pass: subject.access_pass.as_ref(),
+            },
         };
         evidence.recently_verified = Some(answer_recency(state, actor, of_target, &policy, ctx.now).await?);
-        passkeys
+        subject.passkeys
     } else {
         Vec::new()
     };

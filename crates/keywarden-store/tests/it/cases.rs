@@ -343,6 +343,62 @@ pub(crate) async fn sign_in_subject_is_the_passkey_its_user_groups_and_policy_ve
     );
 }
 
+pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let bob = add_user(store, "bob@contoso.com").await;
+    let group = Group {
+        id: GroupId(Uuid::new_v4()),
+        display_name: "Pilot".into(),
+        description: None,
+    };
+    store
+        .import_groups(
+            &[ImportedGroup {
+                group: group.clone(),
+                members: vec![alice.id],
+            }],
+            now(),
+            &|g| event(Activity::AddGroup, &g.id.to_string()),
+            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
+        )
+        .await
+        .expect("import");
+    crate::fixtures::give_password_and_totp(store, &alice).await;
+    crate::fixtures::give_access_pass(store, &pass(alice.id, true).pass).await;
+    for credential in [b"credential-1", b"credential-2"] {
+        let attempt = open_attempt(store, &alice).await;
+        let key = passkey(&alice, attempt, credential);
+        let outcome = store
+            .commit_registration(RegistrationCommit {
+                attempt,
+                now: now(),
+                passkey: &key,
+                webauthn: "{}",
+                consume_access_pass: None,
+                evidence: &Evidence::default(),
+                event: &event(Activity::UserRegisteredSecurityInfo, "x"),
+            })
+            .await
+            .expect("commit");
+        assert_eq!(outcome, Ok(()));
+    }
+    let subject = store.registration_subject(alice.id).await.expect("read");
+    let (groups, version) = store.groups_and_policy_version(alice.id).await.expect("query");
+    assert_eq!((subject.groups, subject.policy_version), (groups, version));
+    assert_eq!(subject.passkeys, store.passkeys_of(alice.id).await.expect("query"));
+    assert_eq!(subject.passkeys.len(), 2);
+    assert_eq!(subject.totp, store.totp_of(alice.id).await.expect("query"));
+    assert!(subject.totp.is_some());
+    assert_eq!(
+        subject.access_pass,
+        store.access_pass_of(alice.id).await.expect("query")
+    );
+    assert!(subject.access_pass.is_some());
+    let empty = store.registration_subject(bob.id).await.expect("read");
+    assert!(empty.groups.is_empty() && empty.passkeys.is_empty());
+    assert_eq!((empty.totp, empty.access_pass), (None, None));
+}
+
 pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let attempt = open_attempt(store, &alice).await;

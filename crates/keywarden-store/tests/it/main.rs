@@ -63,6 +63,7 @@ conformance!(
     policy_versions_refuse_concurrent_writers,
     registration_commit_writes_passkey_attempt_and_event_together,
     sign_in_subject_is_the_passkey_its_user_groups_and_policy_version,
+    registration_subject_is_what_the_single_reads_return,
     challenge_is_consumed_exactly_once_under_concurrent_finishes,
     one_time_pass_is_consumed_exactly_once_under_concurrent_finishes,
     duplicate_credential_changes_nothing,
