@@ -7,6 +7,8 @@ use keywarden_domain::ids::{AttemptId, MethodId, UserId};
 use keywarden_domain::passkey::Passkey;
 use keywarden_domain::platform::ClientReport;
 use keywarden_domain::registration::{Evidence, Facts, Status};
+use std::sync::LazyLock;
+
 use sqlx::Any;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -100,7 +102,11 @@ const COLUMNS: &str = "id, user_id, initiator, on_behalf, started_at, correlatio
                        ceremony, challenge_expires_at, challenge_used_at, status, outcome_code, failed_question, \
                        evidence, facts, client_report, finished_at, credential_method_id, ip, user_agent";
 
-fn attempt_from_row(row: &AnyRow) -> Result<Attempt> {
+/// An attempt by id (`$1`).
+pub(crate) static ATTEMPT: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM registration_attempts WHERE id = $1"));
+
+pub(crate) fn attempt_from_row(row: &AnyRow) -> Result<Attempt> {
     let status: String = get(row, "status")?;
     let outcome: Option<String> = get(row, "outcome_code")?;
     let question: Option<i64> = get(row, "failed_question")?;
@@ -219,7 +225,7 @@ impl Store {
     }
 
     pub async fn attempt(&self, id: AttemptId) -> Result<Option<Attempt>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM registration_attempts WHERE id = $1"))
+        let row = sqlx::query(ATTEMPT.as_str())
             .bind(id.to_string())
             .fetch_optional(&self.reader)
             .await?;

@@ -1,4 +1,5 @@
-//! Write transactions sent in batches: on SQLite one batch of statements is one command to the writer's thread.
+//! Statements sent in batches: on SQLite one batch is one command to a connection's thread, for a write
+//! transaction ([`WriteTx`]) and for the reads one operation needs before it decides ([`Store::read_batch`]).
 //!
 //! sqlx runs every SQLite connection on a thread of its own, so each statement, and each `BEGIN` and `COMMIT`
 //! (which also wait for an acknowledgement), is a hand-off between threads, and the single writer connection is
@@ -147,6 +148,48 @@ impl<'a> WriteTx<'a> {
                     .collect())
             }
         }
+    }
+}
+
+impl Store {
+    /// Runs read queries and returns the rows of each: on SQLite as one multi-statement text on a reader connection
+    /// (one hand-off to its thread instead of one per query), on PostgreSQL one by one.
+    pub(crate) async fn read_batch<'a, const N: usize>(
+        &self,
+        queries: [Query<'a, Any, AnyArguments<'a>>; N],
+    ) -> Result<[Vec<AnyRow>; N]> {
+        let mut results: [Vec<AnyRow>; N] = std::array::from_fn(|_| Vec::new());
+        match self.backend {
+            Backend::Postgres => {
+                for (query, rows) in queries.into_iter().zip(results.iter_mut()) {
+                    *rows = query.fetch_all(&self.reader).await?;
+                }
+            }
+            Backend::Sqlite => {
+                let pending = queries
+                    .into_iter()
+                    .map(|mut query| Pending {
+                        arguments: query.take_arguments().ok().flatten().unwrap_or_default(),
+                        sql: query.sql(),
+                    })
+                    .collect();
+                let (sql, arguments) = join(pending, false, false);
+                // Each statement's rows come before its result.
+                let mut stream = (&self.reader).fetch_many(sqlx::query_with(&sql, arguments));
+                let mut at = 0;
+                while let Some(item) = stream.try_next().await? {
+                    match item {
+                        Either::Right(row) => {
+                            if let Some(rows) = results.get_mut(at) {
+                                rows.push(row);
+                            }
+                        }
+                        Either::Left(_) => at += 1,
+                    }
+                }
+            }
+        }
+        Ok(results)
     }
 }
 

@@ -295,7 +295,12 @@ fn refusal(code: Code, question: Question, evidence: &Evidence) -> ApiError {
 
 /// Finds the open attempt a finish or client report names, checking that it belongs to this caller.
 async fn open_attempt(state: &AppState, actor: &Actor, target: &User, id: AttemptId) -> Result<Attempt, ApiError> {
-    let attempt = state.store.attempt(id).await?.filter(|a| {
+    open_attempt_given(actor, target, id, state.store.attempt(id).await?)
+}
+
+/// [`open_attempt`], given the attempt as read by the caller.
+fn open_attempt_given(actor: &Actor, target: &User, id: AttemptId, read: Option<Attempt>) -> Result<Attempt, ApiError> {
+    let attempt = read.filter(|a| {
         a.user_id == target.id
             && match actor {
                 Actor::User { session, .. } if !a.on_behalf => a.session_id == Some(session.id),
@@ -426,7 +431,9 @@ pub async fn finish(
     display_name: Option<&str>,
     credential: &Value,
 ) -> Result<Passkey, ApiError> {
-    let attempt = open_attempt(state, actor, target, attempt_id).await?;
+    // The attempt, and what question 1 is answered again with, in one read.
+    let (read, groups, policy_version) = state.store.registration_finish_subject(attempt_id, target.id).await?;
+    let attempt = open_attempt_given(actor, target, attempt_id, read)?;
     if attempt.challenge_expires_at.is_none_or(|e| e <= ctx.now) {
         return Err(ApiError::code(Code::ChallengeExpired).with_attempt(attempt.id));
     }
@@ -495,7 +502,7 @@ pub async fn finish(
         .await?);
     }
     // Policy may have changed since begin: question 1 is answered again with today's policy.
-    let (policy, groups) = super::policy_and_groups(state, target).await?;
+    let policy = super::policy_at(state, policy_version).await?;
     let member = Member {
         user: target,
         groups: &groups,

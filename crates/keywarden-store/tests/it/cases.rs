@@ -384,7 +384,8 @@ pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: 
     }
     let subject = store.registration_subject(alice.id).await.expect("read");
     let (groups, version) = store.groups_and_policy_version(alice.id).await.expect("query");
-    assert_eq!((subject.groups, subject.policy_version), (groups, version));
+    assert_eq!((&subject.groups, subject.policy_version), (&groups, version));
+    assert_eq!(groups, [group.id].into());
     assert_eq!(subject.passkeys, store.passkeys_of(alice.id).await.expect("query"));
     assert_eq!(subject.passkeys.len(), 2);
     assert_eq!(subject.totp, store.totp_of(alice.id).await.expect("query"));
@@ -397,6 +398,24 @@ pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: 
     let empty = store.registration_subject(bob.id).await.expect("read");
     assert!(empty.groups.is_empty() && empty.passkeys.is_empty());
     assert_eq!((empty.totp, empty.access_pass), (None, None));
+
+    let open = open_attempt(store, &alice).await;
+    let (attempt, groups, version) = store
+        .registration_finish_subject(open, alice.id)
+        .await
+        .expect("read");
+    let single = store.attempt(open).await.expect("query").expect("attempt");
+    let attempt = attempt.expect("the attempt is read");
+    assert_eq!(
+        (attempt.id, attempt.user_id, attempt.started_at, attempt.ceremony),
+        (open, single.user_id, single.started_at, single.ceremony)
+    );
+    assert_eq!((groups, version), (subject.groups, subject.policy_version));
+    let (unknown, none, _) = store
+        .registration_finish_subject(keywarden_domain::ids::AttemptId(Uuid::new_v4()), bob.id)
+        .await
+        .expect("read");
+    assert!(unknown.is_none() && none.is_empty());
 }
 
 pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes(store: &Store) {
