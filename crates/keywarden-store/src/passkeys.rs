@@ -64,7 +64,23 @@ pub struct SignInSubject {
 pub(crate) static PASSKEYS_OF: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {COLUMNS} FROM credentials WHERE user_id = $1 ORDER BY created_at"));
 
-static SIGN_IN_SUBJECT: LazyLock<String> = LazyLock::new(|| {
+pub(crate) fn sign_in_subject_from_row(row: &AnyRow) -> Result<SignInSubject> {
+    let groups = get::<Option<String>>(row, "group_ids")?
+        .unwrap_or_default()
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| parse_id("group_members.group_id", id))
+        .collect::<Result<_>>()?;
+    Ok(SignInSubject {
+        record: record_from_row(row)?,
+        user: user_from_row_named(row, "user_id", "user_display_name")?,
+        groups,
+        policy_version: get::<Option<i64>>(row, "policy_version")?.unwrap_or(0),
+    })
+}
+
+/// [`SignInSubject`] by credential id (`$1`).
+pub(crate) static SIGN_IN_SUBJECT: LazyLock<String> = LazyLock::new(|| {
     let passkey = COLUMNS
         .split(',')
         .map(|c| format!("c.{}", c.trim()))
@@ -204,25 +220,11 @@ impl Store {
     /// The passkey with this credential id, its user, the user's groups and the policy version in force (0
     /// before the first), in one query: a sign-in needs them all.
     pub async fn sign_in_subject(&self, credential_id: &[u8]) -> Result<Option<SignInSubject>> {
-        let Some(row) = sqlx::query(SIGN_IN_SUBJECT.as_str())
+        let row = sqlx::query(SIGN_IN_SUBJECT.as_str())
             .bind(credential_id.to_vec())
             .fetch_optional(&self.reader)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let groups = get::<Option<String>>(&row, "group_ids")?
-            .unwrap_or_default()
-            .split(',')
-            .filter(|id| !id.is_empty())
-            .map(|id| parse_id("group_members.group_id", id))
-            .collect::<Result<_>>()?;
-        Ok(Some(SignInSubject {
-            record: record_from_row(&row)?,
-            user: user_from_row_named(&row, "user_id", "user_display_name")?,
-            groups,
-            policy_version: get::<Option<i64>>(&row, "policy_version")?.unwrap_or(0),
-        }))
+            .await?;
+        row.as_ref().map(sign_in_subject_from_row).transpose()
     }
 
     pub async fn passkey_by_credential_id(&self, credential_id: &[u8]) -> Result<Option<PasskeyRecord>> {

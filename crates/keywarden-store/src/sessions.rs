@@ -38,6 +38,8 @@ pub struct SignInStep<'a> {
     pub totp_step: Option<(MethodId, i64)>,
     /// For a passkey step: what the assertion changes on the stored passkey.
     pub passkey: Option<&'a crate::AssertionUpdate>,
+    /// For a passkey step: the sign-in challenge it answers and the time, used up in the same transaction.
+    pub challenge: Option<(uuid::Uuid, OffsetDateTime)>,
     pub event: &'a Event,
 }
 
@@ -60,6 +62,14 @@ pub struct SignInChallenge {
     pub ceremony: String,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+}
+
+/// A sign-in challenge as read before its ceremony is verified (it is used up when the sign-in is recorded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingSignIn {
+    pub ceremony: String,
+    pub expires_at: OffsetDateTime,
+    pub used: bool,
 }
 
 /// How many wrong attempts a user may make with one method before it locks, and for how long.
@@ -101,13 +111,18 @@ fn session_from_row(row: &AnyRow) -> Result<Session> {
 impl Store {
     /// Records a successful sign-in step in one transaction: creates the session (when `new_token_hash` is given)
     /// or updates it, advances the TOTP step or the passkey's counter when the step used one, clears the
-    /// throttle of the method, and writes the sign-in event. Returns `false`, changing nothing, when the TOTP
-    /// step was already used (a replayed code).
+    /// throttle of the method, uses up the passkey step's challenge, and writes the sign-in event. Returns
+    /// `false`, changing nothing, when the TOTP step was already used (a replayed code) or the challenge was used
+    /// or has expired.
     pub async fn record_sign_in(&self, step: SignInStep<'_>) -> Result<bool> {
+        let challenge = step.challenge.is_some();
         let totp = step.totp_step.is_some();
         let passkey = step.passkey.is_some();
         let updates_session = step.new_token_hash.is_none();
         let mut tx = self.write();
+        if let Some((id, now)) = step.challenge {
+            tx.push(use_sign_in_challenge(id, now));
+        }
         if let Some((method, time_step)) = step.totp_step {
             tx.push(
                 sqlx::query("UPDATE totp_methods SET last_used_step = $1 WHERE id = $2 AND last_used_step < $1")
@@ -135,6 +150,10 @@ impl Store {
         // the rest with the commit.
         self.on_writer(async move {
             let mut affected = tx.run().await?.into_iter();
+            if challenge && affected.next() != Some(1) {
+                // Used, or expired, since it was read.
+                return Ok(false);
+            }
             if totp && affected.next() != Some(1) {
                 // A replayed code: its time step was used already.
                 return Ok(false);
@@ -343,6 +362,24 @@ impl Store {
 
 fn micros_of(d: Duration) -> i64 {
     i64::try_from(d.whole_microseconds()).unwrap_or(i64::MAX)
+}
+
+/// The statement that uses up an unused, unexpired sign-in challenge (it affects no row otherwise).
+fn use_sign_in_challenge(id: uuid::Uuid, now: OffsetDateTime) -> Query<'static, Any, AnyArguments<'static>> {
+    sqlx::query("UPDATE signin_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1")
+        .bind(micros(now))
+        .bind(id.to_string())
+}
+
+/// A sign-in challenge by id (`$1`).
+pub(crate) const SIGN_IN_CHALLENGE: &str = "SELECT ceremony, expires_at, used_at FROM signin_challenges WHERE id = $1";
+
+pub(crate) fn pending_sign_in_from_row(row: &AnyRow) -> Result<PendingSignIn> {
+    Ok(PendingSignIn {
+        ceremony: get(row, "ceremony")?,
+        expires_at: from_micros(get(row, "expires_at")?)?,
+        used: get::<Option<i64>>(row, "used_at")?.is_some(),
+    })
 }
 
 /// The statement that stores a new session (a unique violation means the token is in use).

@@ -8,9 +8,9 @@ use keywarden_domain::passkey::Passkey;
 use crate::access_passes::{ACCESS_PASS_OF, pass_from_row};
 use crate::attempts::{ATTEMPT, attempt_from_row};
 use crate::directory::{GROUPS_AND_POLICY_VERSION, groups_and_policy_version_from_rows};
-use crate::passkeys::{PASSKEYS_OF, record_from_row};
-use crate::sessions::{TOTP_OF, totp_from_row};
-use crate::{Attempt, Result, Store, StoredAccessPass, Totp};
+use crate::passkeys::{PASSKEYS_OF, SIGN_IN_SUBJECT, record_from_row, sign_in_subject_from_row};
+use crate::sessions::{SIGN_IN_CHALLENGE, TOTP_OF, pending_sign_in_from_row, totp_from_row};
+use crate::{Attempt, PendingSignIn, Result, SignInSubject, Store, StoredAccessPass, Totp};
 
 /// What beginning a registration reads about its target: what question 1 needs (groups and the policy version in
 /// force) and what question 2 and the creation options need (the methods the user holds).
@@ -61,5 +61,26 @@ impl Store {
             .await?;
         let (groups, version) = groups_and_policy_version_from_rows(&groups)?;
         Ok((attempt.first().map(attempt_from_row).transpose()?, groups, version))
+    }
+
+    /// What finishing a passkey sign-in reads before it verifies: the subject of the credential presented
+    /// ([`Store::sign_in_subject`]) and the challenge, in one round trip. The challenge is read second: a
+    /// concurrent finish of the same ceremony that commits between the two reads then shows as a used challenge,
+    /// never as a stored counter that the same assertion seems to have gone back on.
+    pub async fn passkey_sign_in_reads(
+        &self,
+        challenge: uuid::Uuid,
+        credential_id: &[u8],
+    ) -> Result<(Option<PendingSignIn>, Option<SignInSubject>)> {
+        let [subject, challenge] = self
+            .read_batch([
+                sqlx::query(SIGN_IN_SUBJECT.as_str()).bind(credential_id.to_vec()),
+                sqlx::query(SIGN_IN_CHALLENGE).bind(challenge.to_string()),
+            ])
+            .await?;
+        Ok((
+            challenge.first().map(pending_sign_in_from_row).transpose()?,
+            subject.first().map(sign_in_subject_from_row).transpose()?,
+        ))
     }
 }

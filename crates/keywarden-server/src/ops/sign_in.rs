@@ -176,10 +176,15 @@ async fn commit(
             method: step.method.as_str(),
             totp_step: step.totp_step,
             passkey: step.passkey,
+            challenge: step.challenge.map(|id| (id, ctx.now)),
             event: &audit,
         })
         .await?;
     if !written {
+        if step.challenge.is_some() {
+            // Another finish of the same ceremony won, or it expired meanwhile.
+            return Err(ApiError::code(Code::ChallengeUsed));
+        }
         return Err(wrong_code(state, ctx, &user, step.method.as_str()).await);
     }
     Ok(SignedIn { session, token, user })
@@ -190,6 +195,8 @@ struct Step<'a> {
     mfa_pending: bool,
     totp_step: Option<(MethodId, i64)>,
     passkey: Option<&'a AssertionUpdate>,
+    /// The sign-in challenge a passkey step answers, used up with the step.
+    challenge: Option<uuid::Uuid>,
     access_pass: Option<(PassUse, time::OffsetDateTime)>,
     details: Vec<(&'static str, String)>,
 }
@@ -236,6 +243,7 @@ pub async fn password(
         mfa_pending: has_totp,
         totp_step: None,
         passkey: None,
+        challenge: None,
         access_pass: None,
         details: vec![],
     };
@@ -280,6 +288,7 @@ pub async fn totp(
         mfa_pending: false,
         totp_step: Some((totp.id, time_step)),
         passkey: None,
+        challenge: None,
         access_pass: None,
         details: vec![],
     };
@@ -351,6 +360,7 @@ pub async fn access_pass(
         mfa_pending: false,
         totp_step: None,
         passkey: None,
+        challenge: None,
         access_pass: Some((pass_use, stored.pass.expires_at())),
         details: vec![
             ("isUsableOnce", stored.pass.is_usable_once.to_string()),
@@ -403,18 +413,47 @@ pub async fn passkey_finish(
     existing: Option<Session>,
 ) -> Result<SignedIn, ApiError> {
     let (credential_id, user_handle) = peek_assertion(credential)?;
-    let pending = match state.store.take_sign_in_challenge(challenge, ctx.now).await? {
-        Ok(ceremony) => PendingCeremony(ceremony),
-        Err(code) => return Err(ApiError::code(code)),
+    // The challenge, and the passkey, its user, their groups and the policy version, in one read. The challenge is
+    // used up with the sign-in it allows, or by the refusal.
+    let (pending, subject) = state.store.passkey_sign_in_reads(challenge, &credential_id).await?;
+    let pending = match pending {
+        None => return Err(ApiError::code(Code::ChallengeUnknown)),
+        Some(p) if p.used => return Err(ApiError::code(Code::ChallengeUsed)),
+        Some(p) if p.expires_at > ctx.now => PendingCeremony(p.ceremony),
+        Some(_) => return Err(use_up(state, ctx, challenge, ApiError::code(Code::ChallengeExpired)).await),
     };
-    // The passkey, its user, their groups and the policy version, in one read.
-    let subject = state.store.sign_in_subject(&credential_id).await?;
+    let subject = subject.filter(|s| user_handle.as_deref().is_none_or(|h| h == s.user.id.0.as_bytes()));
+    match verify_passkey(state, ctx, challenge, credential, pending, subject, existing).await {
+        Ok(signed_in) => Ok(signed_in),
+        Err(error) => Err(use_up(state, ctx, challenge, error).await),
+    }
+}
+
+/// Uses up a sign-in challenge whose finish was refused (a refused ceremony cannot be tried again), and returns
+/// the refusal.
+async fn use_up(state: &AppState, ctx: &RequestContext, challenge: uuid::Uuid, error: ApiError) -> ApiError {
+    if let Err(e) = state.store.take_sign_in_challenge(challenge, ctx.now).await {
+        return e.into();
+    }
+    error
+}
+
+/// Verifies the assertion against the passkey presented, re-checks today's policy for it, and records the sign-in.
+async fn verify_passkey(
+    state: &AppState,
+    ctx: &RequestContext,
+    challenge: uuid::Uuid,
+    credential: &Value,
+    pending: PendingCeremony,
+    subject: Option<SignInSubject>,
+    existing: Option<Session>,
+) -> Result<SignedIn, ApiError> {
     let Some(SignInSubject {
         record,
         user,
         groups,
         policy_version,
-    }) = subject.filter(|s| user_handle.as_deref().is_none_or(|h| h == s.user.id.0.as_bytes()))
+    }) = subject
     else {
         return Err(refused(state, ctx, None, "fido2", ApiError::code(Code::UnknownCredential)).await);
     };
@@ -479,6 +518,7 @@ pub async fn passkey_finish(
         mfa_pending: false,
         totp_step: None,
         passkey: Some(&update),
+        challenge: Some(challenge),
         access_pass: None,
         details,
     };

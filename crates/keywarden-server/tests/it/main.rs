@@ -73,6 +73,7 @@ both!(sign_in as sign_in_tests:
     totp_code_cannot_be_replayed,
     passkey_sign_in_stores_counter_and_backup_state_change,
     counter_regression_is_refused_and_recorded,
+    sign_in_challenge_is_used_once,
     synced_passkey_stops_working_when_the_profile_drops_synced,
     self_service_rename_and_delete,
     own_methods_are_listed_without_secrets,

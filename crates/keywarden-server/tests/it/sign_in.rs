@@ -130,6 +130,83 @@ pub(crate) async fn passkey_sign_in_stores_counter_and_backup_state_change(app: 
     );
 }
 
+/// Finishes a passkey sign-in begun with `begun`, in `browser`.
+async fn finish_sign_in(browser: &crate::support::Browser, begun: &Value, assertion: &Value) -> crate::support::Answer {
+    browser
+        .post(
+            "/v1/signin/passkey/finish",
+            json!({"challengeId": begun["challengeId"], "credential": assertion}),
+        )
+        .await
+}
+
+pub(crate) async fn sign_in_challenge_is_used_once(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let mut key = SoftAuthenticator::new(aaguid(YUBIKEY));
+    app.register(&alice, &mut key).await.expect(201);
+    let browser = std::sync::Arc::new(app.browser());
+    let begin = || async { browser.post("/v1/signin/passkey/begin", json!({})).await.expect(200) };
+
+    // A refused finish uses up its challenge: the good answer to it is refused after.
+    let begun = begin().await;
+    let good = key.sign_in(&begun["publicKey"], &app.origin).expect("answers");
+    let forged = keywarden_testkit::tamper::signature(&good);
+    let refused = finish_sign_in(&browser, &begun, &forged).await;
+    assert_eq!(refused.status.as_u16(), 401, "{:?}", refused.body);
+    finish_sign_in(&browser, &begun, &good)
+        .await
+        .refused(409, "challenge_used");
+
+    // A sign-in cannot be replayed.
+    let begun = begin().await;
+    let good = key.sign_in(&begun["publicKey"], &app.origin).expect("answers");
+    finish_sign_in(&browser, &begun, &good).await.expect(200);
+    finish_sign_in(&browser, &begun, &good)
+        .await
+        .refused(409, "challenge_used");
+
+    // Concurrent finishes of one challenge: one sign-in, and one session.
+    let signed_in = |events: &[keywarden_domain::audit::Event]| {
+        events
+            .iter()
+            .filter(|e| e.activity == Activity::UserSignedIn && e.result == Outcome::Success)
+            .filter(|e| {
+                e.additional_details
+                    .iter()
+                    .any(|d| d.key == "method" && d.value == "fido2")
+            })
+            .count()
+    };
+    let before = signed_in(&app.audit().await);
+    let begun = begin().await;
+    let good = key.sign_in(&begun["publicKey"], &app.origin).expect("answers");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (browser, begun, good) = (browser.clone(), begun.clone(), good.clone());
+        tasks.push(tokio::spawn(
+            async move { finish_sign_in(&browser, &begun, &good).await },
+        ));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        let answer = task.await.expect("task");
+        statuses.push((answer.status.as_u16(), answer.code().to_string()));
+    }
+    assert_eq!(statuses.iter().filter(|(s, _)| *s == 200).count(), 1, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .filter(|(s, _)| *s != 200)
+            .all(|(s, c)| *s == 409 && c == "challenge_used"),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        signed_in(&app.audit().await),
+        before + 1,
+        "one sign-in for one challenge"
+    );
+}
+
 pub(crate) async fn counter_regression_is_refused_and_recorded(app: TestApp) {
     let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
     let mut key = SoftAuthenticator::new(aaguid(YUBIKEY)).counter_start(50);

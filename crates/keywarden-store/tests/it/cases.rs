@@ -400,10 +400,7 @@ pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: 
     assert_eq!((empty.totp, empty.access_pass), (None, None));
 
     let open = open_attempt(store, &alice).await;
-    let (attempt, groups, version) = store
-        .registration_finish_subject(open, alice.id)
-        .await
-        .expect("read");
+    let (attempt, groups, version) = store.registration_finish_subject(open, alice.id).await.expect("read");
     let single = store.attempt(open).await.expect("query").expect("attempt");
     let attempt = attempt.expect("the attempt is read");
     assert_eq!(
@@ -683,6 +680,7 @@ pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
             method: "password",
             totp_step: None,
             passkey: None,
+            challenge: None,
             event: &event(Activity::UserSignedIn, "x"),
         })
         .await
@@ -695,6 +693,7 @@ pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
         method: "softwareOath",
         totp_step: Some((totp.id, 100)),
         passkey: None,
+        challenge: None,
         event: &replayed,
     };
     assert!(store.record_sign_in(step).await.expect("step"));
@@ -759,6 +758,7 @@ pub(crate) async fn assertion_updates_counter_and_backup_state(store: &Store) {
             method: "fido2",
             totp_step: None,
             passkey: Some(&update),
+            challenge: None,
             event: &event(Activity::UserSignedIn, "x"),
         })
         .await

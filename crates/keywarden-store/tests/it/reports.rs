@@ -317,6 +317,7 @@ pub(crate) async fn finding_selections_read_backup_changes_and_counter_regressio
             method: "fido2",
             totp_step: None,
             passkey: Some(&update),
+            challenge: None,
             event: &event(Activity::UserSignedIn, "a"),
         })
         .await
