@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use keywarden_bench::options::Options;
 
+/// The same allocator as the server's: the load generator shares the server's two cores, and glibc's malloc took a
+/// sixth of its CPU time (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let options = Options::parse();
     if let Err(message) = options.validate() {

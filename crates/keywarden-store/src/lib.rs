@@ -30,7 +30,7 @@ pub use access_passes::StoredAccessPass;
 pub use attempts::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure};
 pub use audit::{AuditFilter, AuditPage};
 pub use directory::{ImportedGroup, NewUser, UserPage};
-pub use passkeys::{AssertionUpdate, PasskeyRecord, SignInSubject};
+pub use passkeys::{AssertionUpdate, HeldPasskey, PasskeyRecord, SignInSubject};
 pub use policy::StoredPolicy;
 pub use reports::Selection;
 pub use rollout::SubjectPart;

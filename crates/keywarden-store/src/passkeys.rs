@@ -2,8 +2,9 @@
 
 use keywarden_domain::audit::Event;
 use keywarden_domain::directory::User;
-use keywarden_domain::ids::{GroupId, MethodId, UserId};
+use keywarden_domain::ids::{Aaguid, GroupId, MethodId, UserId};
 use keywarden_domain::passkey::{Passkey, Registrar};
+use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{AttestationLevel, Facts};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -60,8 +61,41 @@ pub struct SignInSubject {
     pub policy_version: i64,
 }
 
+/// What beginning a registration needs of each passkey the user holds: the credential id, which the creation
+/// options exclude, and the model and type, which question 2 checks against today's policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldPasskey {
+    pub credential_id: Vec<u8>,
+    pub aa_guid: Aaguid,
+    pub passkey_type: PasskeyType,
+}
+
+impl From<&Passkey> for HeldPasskey {
+    fn from(p: &Passkey) -> HeldPasskey {
+        HeldPasskey {
+            credential_id: p.credential_id.clone(),
+            aa_guid: p.aa_guid,
+            passkey_type: p.passkey_type,
+        }
+    }
+}
+
+/// [`HeldPasskey`]s of a user, oldest first (`$1`: the user id): three short columns, where a whole passkey row
+/// carries its details and webauthn-rs credential as JSON.
+pub(crate) const HELD_PASSKEYS: &str =
+    "SELECT credential_id, aaguid, passkey_type FROM credentials WHERE user_id = $1 ORDER BY created_at";
+
+pub(crate) fn held_from_row(row: &AnyRow) -> Result<HeldPasskey> {
+    let passkey_type: String = get(row, "passkey_type")?;
+    Ok(HeldPasskey {
+        credential_id: get(row, "credential_id")?,
+        aa_guid: parse_id("credentials.aaguid", &get::<String>(row, "aaguid")?)?,
+        passkey_type: from_json("credentials.passkey_type", &format!("\"{passkey_type}\""))?,
+    })
+}
+
 /// A user's passkeys, oldest first (`$1`: the user id).
-pub(crate) static PASSKEYS_OF: LazyLock<String> =
+static PASSKEYS_OF: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {COLUMNS} FROM credentials WHERE user_id = $1 ORDER BY created_at"));
 
 pub(crate) fn sign_in_subject_from_row(row: &AnyRow) -> Result<SignInSubject> {
@@ -94,7 +128,7 @@ pub(crate) static SIGN_IN_SUBJECT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub(crate) fn record_from_row(row: &AnyRow) -> Result<PasskeyRecord> {
+fn record_from_row(row: &AnyRow) -> Result<PasskeyRecord> {
     let details: Details = from_json("credentials.details", &get::<String>(row, "details")?)?;
     let level: String = get(row, "attestation_level")?;
     let passkey_type: String = get(row, "passkey_type")?;

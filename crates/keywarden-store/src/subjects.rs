@@ -3,12 +3,11 @@
 use std::collections::BTreeSet;
 
 use keywarden_domain::ids::{AttemptId, GroupId, UserId};
-use keywarden_domain::passkey::Passkey;
 
 use crate::access_passes::{ACCESS_PASS_OF, pass_from_row};
 use crate::attempts::{ATTEMPT, attempt_from_row};
 use crate::directory::{GROUPS_AND_POLICY_VERSION, groups_and_policy_version_from_rows};
-use crate::passkeys::{PASSKEYS_OF, SIGN_IN_SUBJECT, record_from_row, sign_in_subject_from_row};
+use crate::passkeys::{HELD_PASSKEYS, HeldPasskey, SIGN_IN_SUBJECT, held_from_row, sign_in_subject_from_row};
 use crate::sessions::{SIGN_IN_CHALLENGE, TOTP_OF, pending_sign_in_from_row, totp_from_row};
 use crate::{Attempt, PendingSignIn, Result, SignInSubject, Store, StoredAccessPass, Totp};
 
@@ -18,7 +17,7 @@ use crate::{Attempt, PendingSignIn, Result, SignInSubject, Store, StoredAccessPa
 pub struct RegistrationSubject {
     pub groups: BTreeSet<GroupId>,
     pub policy_version: i64,
-    pub passkeys: Vec<Passkey>,
+    pub passkeys: Vec<HeldPasskey>,
     pub totp: Option<Totp>,
     pub access_pass: Option<StoredAccessPass>,
 }
@@ -29,7 +28,7 @@ impl Store {
     pub async fn registration_subject(&self, user: UserId) -> Result<RegistrationSubject> {
         let [groups, passkeys, totp, pass] = self
             .read_batch(
-                [GROUPS_AND_POLICY_VERSION, PASSKEYS_OF.as_str(), TOTP_OF, ACCESS_PASS_OF]
+                [GROUPS_AND_POLICY_VERSION, HELD_PASSKEYS, TOTP_OF, ACCESS_PASS_OF]
                     .map(|query| sqlx::query(query).bind(user.to_string())),
             )
             .await?;
@@ -37,10 +36,7 @@ impl Store {
         Ok(RegistrationSubject {
             groups,
             policy_version,
-            passkeys: passkeys
-                .iter()
-                .map(|row| record_from_row(row).map(|r| r.passkey))
-                .collect::<Result<_>>()?,
+            passkeys: passkeys.iter().map(held_from_row).collect::<Result<_>>()?,
             totp: totp.first().map(totp_from_row).transpose()?,
             access_pass: pass.first().map(pass_from_row).transpose()?,
         })

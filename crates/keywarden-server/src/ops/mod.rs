@@ -21,7 +21,7 @@ use keywarden_domain::directory::User;
 use keywarden_domain::ids::GroupId;
 use keywarden_domain::passkey::Passkey;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
-use keywarden_store::{StoredAccessPass, StoredPolicy};
+use keywarden_store::{HeldPasskey, StoredAccessPass, StoredPolicy};
 use time::Duration;
 
 use crate::api_error::ApiError;
@@ -140,8 +140,9 @@ pub async fn usable_strong_methods_with(
 ) -> Result<Vec<String>, ApiError> {
     let has_totp = state.store.totp_of(user.id).await?.is_some();
     let access_pass = state.store.access_pass_of(user.id).await?;
+    let passkeys: Vec<HeldPasskey> = passkeys.iter().map(HeldPasskey::from).collect();
     let held = HeldMethods {
-        passkeys,
+        passkeys: &passkeys,
         has_totp,
         access_pass: access_pass.as_ref(),
     };
@@ -151,7 +152,7 @@ pub async fn usable_strong_methods_with(
 /// The strong methods a user holds, as read by the caller.
 #[derive(Clone, Copy)]
 pub struct HeldMethods<'a> {
-    pub passkeys: &'a [Passkey],
+    pub passkeys: &'a [HeldPasskey],
     pub has_totp: bool,
     pub access_pass: Option<&'a StoredAccessPass>,
 }

@@ -386,7 +386,17 @@ pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: 
     let (groups, version) = store.groups_and_policy_version(alice.id).await.expect("query");
     assert_eq!((&subject.groups, subject.policy_version), (&groups, version));
     assert_eq!(groups, [group.id].into());
-    assert_eq!(subject.passkeys, store.passkeys_of(alice.id).await.expect("query"));
+    let held: Vec<keywarden_store::HeldPasskey> = store
+        .passkeys_of(alice.id)
+        .await
+        .expect("query")
+        .iter()
+        .map(Into::into)
+        .collect();
+    assert_eq!(
+        subject.passkeys, held,
+        "the passkeys' ids, models and types, oldest first"
+    );
     assert_eq!(subject.passkeys.len(), 2);
     assert_eq!(subject.totp, store.totp_of(alice.id).await.expect("query"));
     assert!(subject.totp.is_some());
