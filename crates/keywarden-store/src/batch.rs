@@ -35,11 +35,23 @@ struct Pending<'a> {
     arguments: AnyArguments<'a>,
 }
 
+impl<'a> Pending<'a> {
+    fn of(mut query: Query<'a, Any, AnyArguments<'a>>) -> Result<Pending<'a>, sqlx::Error> {
+        let arguments = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        Ok(Pending {
+            sql: query.sql(),
+            arguments: arguments.unwrap_or_default(),
+        })
+    }
+}
+
 /// A write transaction whose statements are queued with [`WriteTx::push`] and sent with [`WriteTx::run`] or
 /// [`WriteTx::commit`], each of which returns the rows affected by every statement it sent, in order.
 pub(crate) struct WriteTx<'a> {
     store: Store,
     pending: Vec<Pending<'a>>,
+    /// A statement whose arguments could not be encoded: reported by the next send, which then sends nothing.
+    unencodable: Option<sqlx::Error>,
     /// SQLite: the writer connection, taken with the first batch (which begins with `BEGIN IMMEDIATE`).
     sqlite: Option<PoolConnection<Any>>,
     postgres: Option<Transaction<'static, Any>>,
@@ -68,6 +80,7 @@ impl Store {
         WriteTx {
             store: self.clone(),
             pending: Vec::new(),
+            unencodable: None,
             sqlite: None,
             postgres: None,
         }
@@ -76,17 +89,21 @@ impl Store {
 
 impl<'a> WriteTx<'a> {
     /// Queues a statement, with its arguments bound (`sqlx::query(...).bind(...)`).
-    pub(crate) fn push(&mut self, mut query: Query<'a, Any, AnyArguments<'a>>) {
-        let arguments = query.take_arguments().ok().flatten().unwrap_or_default();
-        self.pending.push(Pending {
-            sql: query.sql(),
-            arguments,
-        });
+    pub(crate) fn push(&mut self, query: Query<'a, Any, AnyArguments<'a>>) {
+        match Pending::of(query) {
+            Ok(pending) => self.pending.push(pending),
+            Err(e) => {
+                self.unencodable.get_or_insert(e);
+            }
+        }
     }
 
     /// Queues the statements of `other`, which has sent none.
     pub(crate) fn append(&mut self, mut other: WriteTx<'a>) {
         self.pending.append(&mut other.pending);
+        if let Some(e) = other.unencodable.take() {
+            self.unencodable.get_or_insert(e);
+        }
     }
 
     /// Sends the queued statements (the first batch begins the transaction) and returns the rows each affected.
@@ -101,6 +118,9 @@ impl<'a> WriteTx<'a> {
     }
 
     async fn send(&mut self, commit: bool) -> Result<Vec<u64>> {
+        if let Some(e) = self.unencodable.take() {
+            return Err(e.into());
+        }
         let pending = std::mem::take(&mut self.pending);
         match self.store.backend {
             Backend::Postgres => {
@@ -166,13 +186,7 @@ impl Store {
                 }
             }
             Backend::Sqlite => {
-                let pending = queries
-                    .into_iter()
-                    .map(|mut query| Pending {
-                        arguments: query.take_arguments().ok().flatten().unwrap_or_default(),
-                        sql: query.sql(),
-                    })
-                    .collect();
+                let pending = queries.into_iter().map(Pending::of).collect::<Result<_, _>>()?;
                 let (sql, arguments) = join(pending, false, false);
                 // Each statement's rows come before its result.
                 let mut stream = (&self.reader).fetch_many(sqlx::query_with(&sql, arguments));
@@ -197,8 +211,9 @@ impl Drop for WriteTx<'_> {
     fn drop(&mut self) {
         // PostgreSQL: sqlx's `Transaction` rolls back on drop. SQLite: the connection may be inside a transaction
         // (unfinished, failed, or with a batch still running on its thread, which a `ROLLBACK` queued behind it
-        // undoes). Roll back before the pool can hand it out again; without a runtime to do so, close it instead
-        // (SQLite rolls back what a closed connection left open).
+        // undoes). Roll back before the pool can hand it out again. When `ROLLBACK` fails (there was no transaction
+        // left, or the connection is broken) or there is no runtime to send it, close the connection instead:
+        // SQLite rolls back what a closed connection left open, and the pool opens a new one.
         if let Some(mut conn) = self.sqlite.take() {
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => {

@@ -538,6 +538,10 @@ pub(crate) async fn duplicate_credential_changes_nothing(store: &Store) {
     assert_eq!(audit_count(store).await, before, "no event for a rolled-back commit");
     let attempt = store.attempt(second).await.expect("query").expect("attempt");
     assert!(attempt.challenge_used_at.is_none(), "the attempt is untouched");
+    // The refused transaction was rolled back and the writer is usable: the same attempt commits a new credential.
+    assert_eq!(commit(second, passkey(&alice, second, b"other")).await, Ok(()));
+    assert_eq!(audit_count(store).await, before + 1);
+    assert_eq!(store.passkeys_of(alice.id).await.expect("query").len(), 2);
 }
 
 pub(crate) async fn refusal_closes_the_attempt_once(store: &Store) {
