@@ -56,32 +56,26 @@ fn conveyance(profiles: &[&PasskeyProfile]) -> Conveyance {
     }
 }
 
+/// The one-time pass the actor's session signed in with, if it did.
+fn one_time_pass(actor: &Actor) -> Option<&keywarden_domain::session::PassUse> {
+    actor
+        .session()
+        .and_then(|s| s.authentication.access_pass.as_ref())
+        .filter(|p| p.is_usable_once)
+}
+
 /// Whether the one-time pass a session signed in with has been consumed (or replaced) since.
 async fn one_time_pass_consumed(state: &AppState, actor: &Actor) -> Result<bool, ApiError> {
-    let Some(user) = actor.user() else {
+    let (Some(user), Some(_)) = (actor.user(), one_time_pass(actor)) else {
         return Ok(false);
     };
-    if !signed_in_with_one_time_pass(actor) {
-        return Ok(false);
-    }
     let stored = state.store.access_pass_of(user.id).await?;
     Ok(one_time_pass_consumed_given(actor, stored.as_ref()))
 }
 
-fn signed_in_with_one_time_pass(actor: &Actor) -> bool {
-    actor
-        .session()
-        .and_then(|s| s.authentication.access_pass.as_ref())
-        .is_some_and(|p| p.is_usable_once)
-}
-
 /// [`one_time_pass_consumed`], given the signed-in user's pass as read by the caller.
 fn one_time_pass_consumed_given(actor: &Actor, stored: Option<&StoredAccessPass>) -> bool {
-    let Some(pass) = actor
-        .session()
-        .and_then(|s| s.authentication.access_pass.as_ref())
-        .filter(|p| p.is_usable_once)
-    else {
+    let Some(pass) = one_time_pass(actor) else {
         return false;
     };
     match stored {
