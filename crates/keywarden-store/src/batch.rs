@@ -310,6 +310,60 @@ fn renumber(out: &mut String, text: &str, offset: usize) {
 #[cfg(test)]
 mod tests {
     use super::renumber;
+    use crate::Store;
+
+    async fn challenges(store: &Store) -> Vec<(String, i64)> {
+        sqlx::query_as("SELECT id, expires_at FROM signin_challenges ORDER BY id")
+            .fetch_all(&store.reader)
+            .await
+            .expect("query")
+    }
+
+    fn insert(id: &str, expires: i64) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>> {
+        sqlx::query("INSERT INTO signin_challenges (id, ceremony, created_at, expires_at) VALUES ($1, '{}', 0, $2)")
+            .bind(id.to_string())
+            .bind(expires)
+    }
+
+    /// On SQLite, where `WriteTx` sends `BEGIN`, `COMMIT` and `ROLLBACK` itself: each statement gets its own
+    /// arguments, and a transaction dropped unfinished or failed leaves nothing and the writer usable.
+    #[tokio::test]
+    async fn sqlite_batches_commit_whole_or_roll_back() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("batch.db").display());
+        let store = Store::connect(&url).await.expect("store");
+
+        let mut tx = store.write();
+        tx.push(insert("a", 1));
+        tx.push(insert("b", 2));
+        assert_eq!(tx.run().await.expect("run"), vec![1, 1]);
+        tx.push(
+            sqlx::query("UPDATE signin_challenges SET expires_at = $1 WHERE id = $2")
+                .bind(20_i64)
+                .bind("b"),
+        );
+        assert_eq!(tx.commit().await.expect("commit"), vec![1]);
+        assert_eq!(challenges(&store).await, vec![("a".into(), 1), ("b".into(), 20)]);
+
+        let mut unfinished = store.write();
+        unfinished.push(insert("c", 3));
+        assert_eq!(unfinished.run().await.expect("run"), vec![1]);
+        drop(unfinished);
+        let mut failing = store.write();
+        failing.push(insert("d", 4));
+        failing.push(insert("a", 5));
+        assert!(failing.commit().await.is_err(), "a duplicate id fails the batch");
+        assert_eq!(
+            challenges(&store).await.len(),
+            2,
+            "nothing of the unfinished or the failed transaction"
+        );
+
+        let mut after = store.write();
+        after.push(insert("e", 6));
+        assert_eq!(after.commit().await.expect("the writer is usable"), vec![1]);
+        assert_eq!(challenges(&store).await.len(), 3);
+    }
 
     #[test]
     fn parameters_are_renumbered_after_the_offset() {
