@@ -70,7 +70,7 @@ impl Store {
                 .runtime
                 .spawn(work)
                 .await
-                .map_err(|e| crate::Error::Corrupt(format!("the writer thread's task failed: {e}")))?,
+                .map_err(|e| crate::Error::Writer(format!("a write transaction ended abnormally: {e}")))?,
             None => work.await,
         }
     }
@@ -246,7 +246,7 @@ impl WriterThread {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| crate::Error::Corrupt(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| crate::Error::Writer(format!("cannot start its runtime: {e}")))?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
@@ -255,7 +255,7 @@ impl WriterThread {
                 // Ends when the sender is dropped with the last `Store`.
                 let _ = runtime.block_on(stopped);
             })
-            .map_err(|e| crate::Error::Corrupt(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| crate::Error::Writer(format!("cannot start the thread: {e}")))?;
         Ok(WriterThread {
             runtime: handle,
             _stop: std::sync::Arc::new(stop),

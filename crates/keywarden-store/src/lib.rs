@@ -69,6 +69,9 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// SQLite's writer thread could not be started, or a write transaction on it ended abnormally.
+    #[error("the SQLite writer thread: {0}")]
+    Writer(String),
     #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
 }
