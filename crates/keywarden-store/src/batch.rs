@@ -264,7 +264,9 @@ impl WriterThread {
 }
 
 /// One multi-statement text for SQLite: each statement's `$n` renumbered after the arguments before it, the
-/// arguments concatenated, wrapped in `BEGIN IMMEDIATE` and `COMMIT` as asked.
+/// arguments concatenated, wrapped in `BEGIN IMMEDIATE` and `COMMIT` as asked. (Statements use numbered `$n`
+/// parameters only, never `?`, and no `$` in literals. `AnyArguments::values` is sqlx's public but doc-hidden buffer:
+/// the one way to concatenate two argument lists; sqlx is pinned in Cargo.lock.)
 fn join<'a>(pending: Vec<Pending<'a>>, begin: bool, commit: bool) -> (String, AnyArguments<'a>) {
     let mut sql = String::new();
     let mut arguments = AnyArguments::default();
