@@ -14,6 +14,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use time::OffsetDateTime;
 
+use crate::batch::WriteTx;
 use crate::{Error, Result, Store, audit, flag, from_json, from_micros, get, json, micros, opt_from_micros, parse_id};
 
 /// An attempt as begun.
@@ -307,14 +308,7 @@ impl Store {
         let mut tx = self.write();
         tx.push(close_attempt(failure.attempt, failure.now, closing));
         tx.push(audit::insert_query(failure.event));
-        self.on_writer(async move {
-            if tx.run().await?.first() != Some(&1) {
-                return Ok(Err(Code::ChallengeUsed));
-            }
-            tx.commit().await?;
-            Ok(Ok(()))
-        })
-        .await
+        self.commit_closing(tx).await
     }
 
     /// Records a ceremony the browser reported as failed: question 3's evidence. Closes the attempt.
@@ -334,6 +328,12 @@ impl Store {
                 .bind(record.attempt.to_string()),
         );
         tx.push(audit::insert_query(record.event));
+        self.commit_closing(tx).await
+    }
+
+    /// Commits `tx`, whose first statement closes an attempt, on the writer: `challenge_used`, with nothing
+    /// written, when the attempt was closed already.
+    async fn commit_closing(&self, mut tx: WriteTx<'static>) -> Result<Result<(), Code>> {
         self.on_writer(async move {
             if tx.run().await?.first() != Some(&1) {
                 return Ok(Err(Code::ChallengeUsed));

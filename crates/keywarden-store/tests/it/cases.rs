@@ -299,23 +299,8 @@ pub(crate) async fn sign_in_subject_is_the_passkey_its_user_groups_and_policy_ve
         )
         .await
         .expect("import");
-    for (user, credential) in [(&alice, b"credential-a"), (&bob, b"credential-b")] {
-        let attempt = open_attempt(store, user).await;
-        let key = passkey(user, attempt, credential);
-        let outcome = store
-            .commit_registration(RegistrationCommit {
-                attempt,
-                now: now(),
-                passkey: &key,
-                webauthn: "{}",
-                consume_access_pass: None,
-                evidence: &Evidence::default(),
-                event: &event(Activity::UserRegisteredSecurityInfo, &user.id.to_string()),
-            })
-            .await
-            .expect("commit");
-        assert_eq!(outcome, Ok(()));
-    }
+    crate::fixtures::register(store, &alice, b"credential-a").await;
+    crate::fixtures::register(store, &bob, b"credential-b").await;
     let (_, version) = store.groups_and_policy_version(alice.id).await.expect("query");
     let subject = store
         .sign_in_subject(b"credential-a")
@@ -365,23 +350,8 @@ pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: 
         .expect("import");
     crate::fixtures::give_password_and_totp(store, &alice).await;
     crate::fixtures::give_access_pass(store, &pass(alice.id, true).pass).await;
-    for credential in [b"credential-1", b"credential-2"] {
-        let attempt = open_attempt(store, &alice).await;
-        let key = passkey(&alice, attempt, credential);
-        let outcome = store
-            .commit_registration(RegistrationCommit {
-                attempt,
-                now: now(),
-                passkey: &key,
-                webauthn: "{}",
-                consume_access_pass: None,
-                evidence: &Evidence::default(),
-                event: &event(Activity::UserRegisteredSecurityInfo, "x"),
-            })
-            .await
-            .expect("commit");
-        assert_eq!(outcome, Ok(()));
-    }
+    crate::fixtures::register(store, &alice, b"credential-1").await;
+    crate::fixtures::register(store, &alice, b"credential-2").await;
     let subject = store.registration_subject(alice.id).await.expect("read");
     let (groups, version) = store.groups_and_policy_version(alice.id).await.expect("query");
     assert_eq!((&subject.groups, subject.policy_version), (&groups, version));

@@ -9,7 +9,7 @@ use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{
     AttestationFormat, AttestationLevel, AttestationType, Evidence, Facts, Flags, Status, Trust,
 };
-use keywarden_store::{NewAttempt, NewUser, Store, StoredAccessPass, Totp};
+use keywarden_store::{NewAttempt, NewUser, RegistrationCommit, Store, StoredAccessPass, Totp};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -188,4 +188,24 @@ pub(crate) async fn give_access_pass(store: &Store, pass: &AccessPass) {
         )
         .await
         .expect("pass");
+}
+
+/// Registers a passkey with `credential_id` for `user` through an attempt of its own, as a finished ceremony does.
+pub(crate) async fn register(store: &Store, user: &User, credential_id: &[u8]) -> Passkey {
+    let attempt = open_attempt(store, user).await;
+    let key = passkey(user, attempt, credential_id);
+    let outcome = store
+        .commit_registration(RegistrationCommit {
+            attempt,
+            now: now(),
+            passkey: &key,
+            webauthn: "{}",
+            consume_access_pass: None,
+            evidence: &Evidence::default(),
+            event: &event(Activity::UserRegisteredSecurityInfo, &user.id.to_string()),
+        })
+        .await
+        .expect("commit runs");
+    assert_eq!(outcome, Ok(()), "the registration commits");
+    key
 }
