@@ -299,8 +299,8 @@ pub(crate) async fn sign_in_subject_is_the_passkey_its_user_groups_and_policy_ve
         )
         .await
         .expect("import");
-    crate::fixtures::register(store, &alice, b"credential-a").await;
-    crate::fixtures::register(store, &bob, b"credential-b").await;
+    crate::fixtures::register(store, &alice, |k| k.credential_id = b"credential-a".to_vec()).await;
+    crate::fixtures::register(store, &bob, |k| k.credential_id = b"credential-b".to_vec()).await;
     let (_, version) = store.groups_and_policy_version(alice.id).await.expect("query");
     let subject = store
         .sign_in_subject(b"credential-a")
@@ -350,8 +350,8 @@ pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: 
         .expect("import");
     crate::fixtures::give_password_and_totp(store, &alice).await;
     crate::fixtures::give_access_pass(store, &pass(alice.id, true).pass).await;
-    crate::fixtures::register(store, &alice, b"credential-1").await;
-    crate::fixtures::register(store, &alice, b"credential-2").await;
+    crate::fixtures::register(store, &alice, |_| {}).await;
+    crate::fixtures::register(store, &alice, |_| {}).await;
     let subject = store.registration_subject(alice.id).await.expect("read");
     let (groups, version) = store.groups_and_policy_version(alice.id).await.expect("query");
     assert_eq!((&subject.groups, subject.policy_version), (&groups, version));

@@ -190,14 +190,15 @@ pub(crate) async fn give_access_pass(store: &Store, pass: &AccessPass) {
         .expect("pass");
 }
 
-/// Registers a passkey with `credential_id` for `user` through an attempt of its own, as a finished ceremony does.
-pub(crate) async fn register(store: &Store, user: &User, credential_id: &[u8]) -> Passkey {
+/// Commits a passkey for `user` through the registration commit, as the server does; `edit` changes it first.
+pub(crate) async fn register(store: &Store, user: &User, edit: impl FnOnce(&mut Passkey)) -> Passkey {
     let attempt = open_attempt(store, user).await;
-    let key = passkey(user, attempt, credential_id);
-    let outcome = store
+    let mut key = passkey(user, attempt, Uuid::new_v4().as_bytes());
+    edit(&mut key);
+    store
         .commit_registration(RegistrationCommit {
             attempt,
-            now: now(),
+            now: key.created_date_time,
             passkey: &key,
             webauthn: "{}",
             consume_access_pass: None,
@@ -205,7 +206,7 @@ pub(crate) async fn register(store: &Store, user: &User, credential_id: &[u8]) -
             event: &event(Activity::UserRegisteredSecurityInfo, &user.id.to_string()),
         })
         .await
-        .expect("commit runs");
-    assert_eq!(outcome, Ok(()), "the registration commits");
+        .expect("commit runs")
+        .expect("committed");
     key
 }

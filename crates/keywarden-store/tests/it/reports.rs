@@ -3,9 +3,8 @@
 use futures_util::TryStreamExt;
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Initiator, Outcome};
-use keywarden_domain::directory::{Group, User};
+use keywarden_domain::directory::Group;
 use keywarden_domain::ids::{Aaguid, GroupId, MethodId, UserId};
-use keywarden_domain::passkey::Passkey;
 use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{AttestationLevel, Evidence};
 use keywarden_domain::reports::findings::PolicyScope;
@@ -18,7 +17,9 @@ use keywarden_store::{
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey};
+use crate::fixtures::{
+    add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey, register,
+};
 
 const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
@@ -29,27 +30,6 @@ fn aaguid(s: &str) -> Aaguid {
 
 async fn collect<T: Send>(store: &Store, scan: Scan<T>) -> Vec<T> {
     store.stream(&scan).try_collect().await.expect("scan streams")
-}
-
-/// Commits a passkey for `user` through the registration commit, as the server does.
-async fn register(store: &Store, user: &User, edit: impl FnOnce(&mut Passkey)) -> Passkey {
-    let attempt = open_attempt(store, user).await;
-    let mut key = passkey(user, attempt, Uuid::new_v4().as_bytes());
-    edit(&mut key);
-    store
-        .commit_registration(RegistrationCommit {
-            attempt,
-            now: key.created_date_time,
-            passkey: &key,
-            webauthn: "{}",
-            consume_access_pass: None,
-            evidence: &Evidence::default(),
-            event: &event(Activity::UserRegisteredSecurityInfo, &user.id.to_string()),
-        })
-        .await
-        .expect("commit runs")
-        .expect("committed");
-    key
 }
 
 fn session(user: UserId) -> Session {

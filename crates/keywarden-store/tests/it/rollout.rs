@@ -12,11 +12,11 @@ use keywarden_domain::registration::{Evidence, Status};
 use keywarden_domain::rollout::Subject;
 use keywarden_domain::rollout::status::AttemptCount;
 use keywarden_store::Scan;
-use keywarden_store::{ImportedGroup, RegistrationCommit, RegistrationFailure, Store, SubjectPart};
+use keywarden_store::{ImportedGroup, RegistrationFailure, Store, SubjectPart};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey};
+use crate::fixtures::{add_user, event, give_access_pass, give_password_and_totp, now, open_attempt};
 
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
 
@@ -46,27 +46,15 @@ async fn add_group(store: &Store, name: &str, members: &[&User]) -> Group {
 }
 
 async fn register(store: &Store, user: &User, name: &str, synced: bool) -> MethodId {
-    let attempt = open_attempt(store, user).await;
-    let mut key = passkey(user, attempt, Uuid::new_v4().as_bytes());
-    key.display_name = name.into();
-    if synced {
-        key.aa_guid = ICLOUD.parse().expect("aaguid");
-        key.passkey_type = PasskeyType::Synced;
-        key.model = None;
-    }
-    store
-        .commit_registration(RegistrationCommit {
-            attempt,
-            now: key.created_date_time,
-            passkey: &key,
-            webauthn: "{}",
-            consume_access_pass: None,
-            evidence: &Evidence::default(),
-            event: &event(Activity::UserRegisteredSecurityInfo, &user.id.to_string()),
-        })
-        .await
-        .expect("commit runs")
-        .expect("committed");
+    let key = crate::fixtures::register(store, user, |key| {
+        key.display_name = name.into();
+        if synced {
+            key.aa_guid = ICLOUD.parse().expect("aaguid");
+            key.passkey_type = PasskeyType::Synced;
+            key.model = None;
+        }
+    })
+    .await;
     key.id
 }
 
