@@ -73,6 +73,14 @@ impl Aaguid {
     pub fn is_zero(&self) -> bool {
         self.0.is_nil()
     }
+
+    /// `YubiKey 5 Series (ee882879-...)` given the model's name, else the bare AAGUID.
+    pub fn labelled(self, name: Option<&str>) -> String {
+        match name {
+            Some(name) => format!("{name} ({self})"),
+            None => self.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for Aaguid {

@@ -253,10 +253,7 @@ impl AuthenticatorName {
 
     /// `YubiKey 5 Series (ee882879-...)`, or the bare AAGUID.
     pub fn label(&self) -> String {
-        match &self.name {
-            Some(name) => format!("{name} ({})", self.aaguid),
-            None => self.aaguid.to_string(),
-        }
+        self.aaguid.labelled(self.name.as_deref())
     }
 }
 

@@ -41,10 +41,7 @@ pub struct ObservedModel {
 impl ObservedModel {
     /// `YubiKey 5 (ee882879-...)`, or the bare AAGUID.
     pub fn label(&self) -> String {
-        match &self.name {
-            Some(name) => format!("{name} ({})", self.aaguid),
-            None => self.aaguid.to_string(),
-        }
+        self.aaguid.labelled(self.name.as_deref())
     }
 }
 
