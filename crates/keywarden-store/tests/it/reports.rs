@@ -12,7 +12,6 @@ use keywarden_domain::reports::methods::UserMethods;
 use keywarden_domain::session::{Authentication, Method};
 use keywarden_store::{
     AssertionUpdate, AuditFilter, ImportedGroup, RegistrationCommit, Scan, Selection, Session, SignInStep, Store,
-    StoredAccessPass,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -354,17 +353,7 @@ pub(crate) async fn access_pass_findings_select_unused_and_long_passes(store: &S
             is_usable_once: once,
             used_date_time: None,
         };
-        store
-            .replace_access_pass(
-                &StoredAccessPass {
-                    pass: pass.clone(),
-                    code_hash: "$argon2id$h".into(),
-                    created_by: "helpdesk".into(),
-                },
-                &event(Activity::AdminRegisteredSecurityInfo, upn),
-            )
-            .await
-            .expect("pass");
+        give_access_pass(store, &pass).await;
         if used {
             let attempt = open_attempt(store, &user).await;
             let key = passkey(&user, attempt, Uuid::new_v4().as_bytes());
