@@ -17,7 +17,7 @@ use keywarden_store::{
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, audit_count, event, now, open_attempt, passkey, user};
+use crate::fixtures::{add_group, add_user, audit_count, event, now, open_attempt, passkey, user};
 
 pub(crate) async fn store_is_ready_after_migrations(store: &Store) {
     assert!(store.ready().await.expect("ready query"), "migrations applied");
@@ -275,30 +275,10 @@ pub(crate) async fn registration_commit_writes_passkey_attempt_and_event_togethe
 pub(crate) async fn sign_in_subject_is_the_passkey_its_user_groups_and_policy_version(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let bob = add_user(store, "bob@contoso.com").await;
-    let groups: Vec<Group> = ["Pilot", "Ring 2"]
-        .iter()
-        .map(|name| Group {
-            id: GroupId(Uuid::new_v4()),
-            display_name: (*name).into(),
-            description: None,
-        })
-        .collect();
-    let imported: Vec<ImportedGroup> = groups
-        .iter()
-        .map(|g| ImportedGroup {
-            group: g.clone(),
-            members: vec![alice.id],
-        })
-        .collect();
-    store
-        .import_groups(
-            &imported,
-            now(),
-            &|g| event(Activity::AddGroup, &g.id.to_string()),
-            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
-        )
-        .await
-        .expect("import");
+    let groups = [
+        add_group(store, "Pilot", &[&alice]).await,
+        add_group(store, "Ring 2", &[&alice]).await,
+    ];
     crate::fixtures::register(store, &alice, |k| k.credential_id = b"credential-a".to_vec()).await;
     crate::fixtures::register(store, &bob, |k| k.credential_id = b"credential-b".to_vec()).await;
     let (_, version) = store.groups_and_policy_version(alice.id).await.expect("query");
@@ -331,23 +311,7 @@ pub(crate) async fn sign_in_subject_is_the_passkey_its_user_groups_and_policy_ve
 pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let bob = add_user(store, "bob@contoso.com").await;
-    let group = Group {
-        id: GroupId(Uuid::new_v4()),
-        display_name: "Pilot".into(),
-        description: None,
-    };
-    store
-        .import_groups(
-            &[ImportedGroup {
-                group: group.clone(),
-                members: vec![alice.id],
-            }],
-            now(),
-            &|g| event(Activity::AddGroup, &g.id.to_string()),
-            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
-        )
-        .await
-        .expect("import");
+    let group = add_group(store, "Pilot", &[&alice]).await;
     crate::fixtures::give_password_and_totp(store, &alice).await;
     crate::fixtures::give_access_pass(store, &pass(alice.id, true).pass).await;
     crate::fixtures::register(store, &alice, |_| {}).await;

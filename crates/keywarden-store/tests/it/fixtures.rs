@@ -2,14 +2,14 @@
 
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Event, Initiator, Outcome, TargetResource};
-use keywarden_domain::directory::{User, UserType};
-use keywarden_domain::ids::{AttemptId, MethodId, UserId};
+use keywarden_domain::directory::{Group, User, UserType};
+use keywarden_domain::ids::{AttemptId, GroupId, MethodId, UserId};
 use keywarden_domain::passkey::{Passkey, Registrar};
 use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{
     AttestationFormat, AttestationLevel, AttestationType, Evidence, Facts, Flags, Status, Trust,
 };
-use keywarden_store::{NewAttempt, NewUser, RegistrationCommit, Store, StoredAccessPass, Totp};
+use keywarden_store::{ImportedGroup, NewAttempt, NewUser, RegistrationCommit, Store, StoredAccessPass, Totp};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -209,4 +209,26 @@ pub(crate) async fn register(store: &Store, user: &User, edit: impl FnOnce(&mut 
         .expect("commit runs")
         .expect("committed");
     key
+}
+
+/// A new group named `name` with `members`, through the import, as `keywarden groups import` does.
+pub(crate) async fn add_group(store: &Store, name: &str, members: &[&User]) -> Group {
+    let group = Group {
+        id: GroupId(Uuid::new_v4()),
+        display_name: name.into(),
+        description: None,
+    };
+    store
+        .import_groups(
+            &[ImportedGroup {
+                group: group.clone(),
+                members: members.iter().map(|u| u.id).collect(),
+            }],
+            now(),
+            &|g| event(Activity::AddGroup, &g.id.to_string()),
+            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
+        )
+        .await
+        .expect("group");
+    group
 }

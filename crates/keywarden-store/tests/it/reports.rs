@@ -3,21 +3,18 @@
 use futures_util::TryStreamExt;
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Initiator, Outcome};
-use keywarden_domain::directory::Group;
-use keywarden_domain::ids::{Aaguid, GroupId, MethodId, UserId};
+use keywarden_domain::ids::{Aaguid, MethodId, UserId};
 use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{AttestationLevel, Evidence};
 use keywarden_domain::reports::findings::PolicyScope;
 use keywarden_domain::reports::methods::UserMethods;
 use keywarden_domain::session::{Authentication, Method};
-use keywarden_store::{
-    AssertionUpdate, AuditFilter, ImportedGroup, RegistrationCommit, Scan, Selection, Session, SignInStep, Store,
-};
+use keywarden_store::{AssertionUpdate, AuditFilter, RegistrationCommit, Scan, Selection, Session, SignInStep, Store};
 use time::Duration;
 use uuid::Uuid;
 
 use crate::fixtures::{
-    add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey, register,
+    add_group, add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey, register,
 };
 
 const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
@@ -203,34 +200,8 @@ pub(crate) async fn audit_export_streams_filtered_events_oldest_first(store: &St
 pub(crate) async fn recheck_scan_reads_memberships_the_policy_names(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let bob = add_user(store, "bob@contoso.com").await;
-    let pilot = Group {
-        id: GroupId(Uuid::new_v4()),
-        display_name: "Pilot".into(),
-        description: None,
-    };
-    let other = Group {
-        id: GroupId(Uuid::new_v4()),
-        display_name: "Other".into(),
-        description: None,
-    };
-    store
-        .import_groups(
-            &[
-                ImportedGroup {
-                    group: pilot.clone(),
-                    members: vec![alice.id],
-                },
-                ImportedGroup {
-                    group: other.clone(),
-                    members: vec![alice.id, bob.id],
-                },
-            ],
-            now(),
-            &|g| event(Activity::AddGroup, &g.id.to_string()),
-            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
-        )
-        .await
-        .expect("groups");
+    let pilot = add_group(store, "Pilot", &[&alice]).await;
+    add_group(store, "Other", &[&alice, &bob]).await;
     register(store, &alice, |_| {}).await;
     register(store, &alice, |_| {}).await;
     register(store, &bob, |k| k.aa_guid = aaguid(ICLOUD)).await;

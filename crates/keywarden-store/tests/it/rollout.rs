@@ -5,44 +5,23 @@ use futures_util::TryStreamExt;
 use keywarden_domain::Code;
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::Activity;
-use keywarden_domain::directory::{Group, User};
+use keywarden_domain::directory::User;
 use keywarden_domain::ids::{GroupId, MethodId};
 use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{Evidence, Status};
 use keywarden_domain::rollout::Subject;
 use keywarden_domain::rollout::status::AttemptCount;
 use keywarden_store::Scan;
-use keywarden_store::{ImportedGroup, RegistrationFailure, Store, SubjectPart};
+use keywarden_store::{RegistrationFailure, Store, SubjectPart};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_user, event, give_access_pass, give_password_and_totp, now, open_attempt};
+use crate::fixtures::{add_group, add_user, event, give_access_pass, give_password_and_totp, now, open_attempt};
 
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
 
 async fn subjects(store: &Store, scan: Scan<SubjectPart>) -> Vec<Subject> {
     store.subjects(&scan).try_collect().await.expect("subjects stream")
-}
-
-async fn add_group(store: &Store, name: &str, members: &[&User]) -> Group {
-    let group = Group {
-        id: GroupId(Uuid::new_v4()),
-        display_name: name.into(),
-        description: None,
-    };
-    store
-        .import_groups(
-            &[ImportedGroup {
-                group: group.clone(),
-                members: members.iter().map(|u| u.id).collect(),
-            }],
-            now(),
-            &|g| event(Activity::AddGroup, &g.id.to_string()),
-            &|g, _| event(Activity::AddMemberToGroup, &g.id.to_string()),
-        )
-        .await
-        .expect("group");
-    group
 }
 
 async fn register(store: &Store, user: &User, name: &str, synced: bool) -> MethodId {
