@@ -2,13 +2,13 @@
 //! metadata, registration on a user's behalf, and the browser's failure report.
 
 use keywarden_domain::audit::{Activity, Outcome};
-use keywarden_domain::metadata::{Catalog, Status, StatusReport};
-use keywarden_testkit::{Attestation, SoftAuthenticator, metadata_entry};
+use keywarden_domain::metadata::Status;
+use keywarden_testkit::{Attestation, SoftAuthenticator};
 use serde_json::json;
 use time::Duration;
 
 use crate::TestApp;
-use crate::support::{ICLOUD, YUBIKEY, aaguid, shared_ca};
+use crate::support::{ICLOUD, YUBIKEY, aaguid, shared_ca, yubikey_catalog};
 
 pub(crate) async fn tap_bootstrap_then_registration_then_username_less_sign_in(app: TestApp) {
     let bob = app.signed_in_with_pass("bob@contoso.com", true).await;
@@ -235,12 +235,7 @@ pub(crate) async fn each_profile_rule_refuses_at_finish_with_its_code(app: TestA
 pub(crate) async fn attestation_verified_against_metadata_is_accepted(app: TestApp) {
     // The metadata lists the test CA as the YubiKey's root.
     let ca = shared_ca();
-    let mut catalog = Catalog::default();
-    catalog.entries.insert(
-        aaguid(YUBIKEY),
-        metadata_entry(aaguid(YUBIKEY), "YubiKey 5 (test)", &ca),
-    );
-    app.state.set_catalog(catalog);
+    app.state.set_catalog(yubikey_catalog(&ca, &[]));
     let carol = app.signed_in_with_pass("carol@contoso.com", false).await;
     let mut key = SoftAuthenticator::new(aaguid(YUBIKEY)).attestation(Attestation::Packed(ca));
     let created = app.register(&carol, &mut key).await.expect(201);
@@ -251,17 +246,7 @@ pub(crate) async fn attestation_verified_against_metadata_is_accepted(app: TestA
 }
 
 pub(crate) async fn revoked_model_is_refused(app: TestApp) {
-    let ca = shared_ca();
-    let mut entry = metadata_entry(aaguid(YUBIKEY), "YubiKey 5 (test)", &ca);
-    entry.status_reports.push(StatusReport {
-        status: Status::Revoked,
-        effective_date: None,
-        authenticator_version: None,
-        certificate_number: None,
-    });
-    let mut catalog = Catalog::default();
-    catalog.entries.insert(aaguid(YUBIKEY), entry);
-    app.state.set_catalog(catalog);
+    app.state.set_catalog(yubikey_catalog(&shared_ca(), &[Status::Revoked]));
     let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
     let mut key = SoftAuthenticator::new(aaguid(YUBIKEY));
     app.register(&alice, &mut key)

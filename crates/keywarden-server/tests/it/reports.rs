@@ -3,15 +3,15 @@
 //! playbook's KQL query reads.
 
 use keywarden_domain::access_pass::IssueRequest;
-use keywarden_domain::metadata::{Catalog, Status, StatusReport};
+use keywarden_domain::metadata::Status;
 use keywarden_server::auth::Actor;
 use keywarden_server::ops::access_pass;
-use keywarden_testkit::{Attestation, SoftAuthenticator, metadata_entry};
+use keywarden_testkit::{Attestation, SoftAuthenticator};
 use serde_json::{Value, json};
 use time::Duration;
 
 use crate::TestApp;
-use crate::support::{Browser, ICLOUD, YUBIKEY, aaguid, shared_ca};
+use crate::support::{Browser, ICLOUD, YUBIKEY, aaguid, shared_ca, yubikey_catalog};
 
 /// A raw GET: status, headers and body text (reports are not always JSON).
 async fn fetch(browser: &Browser, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
@@ -47,27 +47,9 @@ async fn register_on_behalf(app: &TestApp, admin: &Browser, upn: &str, key: &mut
         .expect(201)
 }
 
-fn revoked(ca: &keywarden_testkit::TestCa) -> Catalog {
-    let mut entry = metadata_entry(aaguid(YUBIKEY), "YubiKey 5 (test)", ca);
-    entry.status_reports.push(StatusReport {
-        status: Status::Revoked,
-        effective_date: None,
-        authenticator_version: None,
-        certificate_number: None,
-    });
-    let mut catalog = Catalog::default();
-    catalog.entries.insert(aaguid(YUBIKEY), entry);
-    catalog
-}
-
 pub(crate) async fn inventory_lists_passkeys_in_the_playbooks_columns(app: TestApp) {
     let ca = shared_ca();
-    let mut catalog = Catalog::default();
-    catalog.entries.insert(
-        aaguid(YUBIKEY),
-        metadata_entry(aaguid(YUBIKEY), "YubiKey 5 (test)", &ca),
-    );
-    app.state.set_catalog(catalog);
+    app.state.set_catalog(yubikey_catalog(&ca, &[]));
     let carol = app.signed_in_with_pass("carol@contoso.com", false).await;
     let mut attested = SoftAuthenticator::new(aaguid(YUBIKEY)).attestation(Attestation::Packed(ca.clone()));
     let created = app.register(&carol, &mut attested).await.expect(201);
@@ -316,7 +298,7 @@ pub(crate) async fn findings_cover_the_patterns_to_watch(app: TestApp) {
         ],
     }))
     .await;
-    app.state.set_catalog(revoked(&shared_ca()));
+    app.state.set_catalog(yubikey_catalog(&shared_ca(), &[Status::Revoked]));
     app.clock().advance(Duration::hours(2));
 
     let reader = app.signed_in_with_pass("reader@contoso.com", false).await;

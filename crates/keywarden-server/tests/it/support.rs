@@ -371,3 +371,22 @@ impl Automation {
 pub(crate) fn shared_ca() -> Arc<keywarden_testkit::TestCa> {
     Arc::new(keywarden_testkit::TestCa::generate("keywarden test attestation root"))
 }
+
+/// FIDO metadata for one model: the YubiKey AAGUID named "YubiKey 5 (test)", attested by `ca`, with these statuses.
+pub(crate) fn yubikey_catalog(
+    ca: &keywarden_testkit::TestCa,
+    statuses: &[keywarden_domain::metadata::Status],
+) -> Catalog {
+    let mut entry = keywarden_testkit::metadata_entry(aaguid(YUBIKEY), "YubiKey 5 (test)", ca);
+    for status in statuses {
+        entry.status_reports.push(keywarden_domain::metadata::StatusReport {
+            status: status.clone(),
+            effective_date: None,
+            authenticator_version: None,
+            certificate_number: None,
+        });
+    }
+    let mut catalog = Catalog::default();
+    catalog.entries.insert(aaguid(YUBIKEY), entry);
+    catalog
+}
