@@ -220,3 +220,22 @@ mod tests {
         assert!(validate_upn("a@b@c").is_err());
     }
 }
+
+/// A user as reports and diagnoses name them: id, userPrincipalName and display name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    pub id: UserId,
+    pub user_principal_name: String,
+    pub display_name: String,
+}
+
+impl From<&User> for UserRef {
+    fn from(user: &User) -> UserRef {
+        UserRef {
+            id: user.id,
+            user_principal_name: user.user_principal_name.clone(),
+            display_name: user.display_name.clone(),
+        }
+    }
+}

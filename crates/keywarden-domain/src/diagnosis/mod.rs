@@ -20,7 +20,7 @@ use time::{Duration, OffsetDateTime};
 use crate::access_pass::{AccessPass, UsabilityReason, usability};
 use crate::codes::{Code, Question};
 use crate::directory::{User, UserType};
-use crate::ids::{Aaguid, AttemptId, GroupId, UserId};
+use crate::ids::{Aaguid, AttemptId, GroupId};
 use crate::metadata::Catalog;
 use crate::passkey::Passkey;
 use crate::platform::{CeremonyPath, ClientReport, Platform};
@@ -465,24 +465,7 @@ impl Step {
     }
 }
 
-/// A user as the diagnosis names them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserRef {
-    pub id: UserId,
-    pub user_principal_name: String,
-    pub display_name: String,
-}
-
-impl From<&User> for UserRef {
-    fn from(user: &User) -> UserRef {
-        UserRef {
-            id: user.id,
-            user_principal_name: user.user_principal_name.clone(),
-            display_name: user.display_name.clone(),
-        }
-    }
-}
+pub use crate::directory::UserRef;
 
 /// What was diagnosed: the user now, or one attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -14,20 +14,10 @@ pub mod methods;
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::ids::UserId;
-
-/// A user as reports name them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserRef {
-    pub id: UserId,
-    pub user_principal_name: String,
-    pub display_name: String,
-}
+pub use crate::directory::UserRef;
 
 /// An instant as reports write it: RFC 3339 in UTC (`2026-11-25T18:51:27Z`, with a fraction when there is one).
 pub fn rfc3339(t: OffsetDateTime) -> String {
