@@ -86,7 +86,7 @@ pub struct StatusReport {
 }
 
 /// What the metadata says about one FIDO2 authenticator model.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     pub aaguid: Aaguid,

@@ -642,13 +642,7 @@ const CODE_CASES: &[Case] = &[
                         authenticator_version: None,
                         certificate_number: None,
                     }],
-                    attestation_types: vec![],
-                    key_protection: vec![],
-                    transports: vec![],
-                    protocol_versions: vec![],
-                    attestation_roots: vec![],
-                    icon: None,
-                    fips_levels: vec![],
+                    ..Default::default()
                 },
             );
         },

@@ -381,13 +381,7 @@ fn revoked_model_is_refused_by_every_profile() {
                 certificate_number: None,
             },
         ],
-        attestation_types: vec![],
-        key_protection: vec![],
-        transports: vec![],
-        protocol_versions: vec![],
-        attestation_roots: vec![],
-        icon: None,
-        fips_levels: vec![],
+        ..Default::default()
     };
     check_acceptance(
         &[SALES],
@@ -623,13 +617,8 @@ fn entry_with(aaguid: &str, statuses: &[Status], key_protection: &[&str]) -> Ent
                 certificate_number: None,
             })
             .collect(),
-        attestation_types: vec![],
         key_protection: key_protection.iter().map(|k| k.to_string()).collect(),
-        transports: vec![],
-        protocol_versions: vec![],
-        attestation_roots: vec![],
-        icon: None,
-        fips_levels: vec![],
+        ..Default::default()
     }
 }
 

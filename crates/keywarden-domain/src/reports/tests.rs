@@ -54,13 +54,7 @@ fn entry(aaguid: Aaguid, name: &str, statuses: Vec<Status>) -> Entry {
         aaguid,
         description: name.into(),
         status_reports: statuses.into_iter().map(report).collect(),
-        attestation_types: vec![],
-        key_protection: vec![],
-        transports: vec![],
-        protocol_versions: vec![],
-        attestation_roots: vec![],
-        icon: None,
-        fips_levels: vec![],
+        ..Default::default()
     }
 }
 

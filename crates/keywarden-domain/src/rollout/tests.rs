@@ -51,13 +51,7 @@ fn catalog() -> Catalog {
             aaguid: aaguid(YUBIKEY),
             description: "YubiKey 5 Series".into(),
             status_reports: vec![],
-            attestation_types: vec![],
-            key_protection: vec![],
-            transports: vec![],
-            protocol_versions: vec![],
-            attestation_roots: vec![],
-            icon: None,
-            fips_levels: vec![],
+            ..Default::default()
         },
     );
     catalog.fallback_names.insert(aaguid(ICLOUD), "iCloud Keychain".into());
