@@ -9,15 +9,15 @@ use keywarden_domain::directory::{Group, Role};
 use keywarden_domain::ids::{GroupId, MethodId};
 use keywarden_domain::policy::{Policy, State};
 use keywarden_domain::registration::Evidence;
-use keywarden_domain::session::{Authentication, Method};
+use keywarden_domain::session::Method;
 use keywarden_store::{
-    AssertionUpdate, AuditFilter, ImportedGroup, NewUser, RegistrationCommit, RegistrationFailure, Session,
-    SignInChallenge, SignInStep, Store, StoredAccessPass, ThrottleLimits, Totp,
+    AssertionUpdate, AuditFilter, ImportedGroup, NewUser, RegistrationCommit, RegistrationFailure, SignInChallenge,
+    SignInStep, Store, StoredAccessPass, ThrottleLimits, Totp,
 };
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_group, add_user, audit_count, event, now, open_attempt, passkey, user};
+use crate::fixtures::{add_group, add_user, audit_count, event, now, open_attempt, passkey, session, user};
 
 pub(crate) async fn store_is_ready_after_migrations(store: &Store) {
     assert!(store.ready().await.expect("ready query"), "migrations applied");
@@ -590,21 +590,6 @@ pub(crate) async fn wrong_codes_lock_the_method(store: &Store) {
     );
 }
 
-fn session(user: keywarden_domain::ids::UserId) -> Session {
-    let mut authentication = Authentication::default();
-    authentication.record(Method::Password, now());
-    Session {
-        id: Uuid::new_v4(),
-        user_id: user,
-        created_at: now(),
-        expires_at: now() + Duration::hours(8),
-        authentication,
-        csrf_token: "csrf".into(),
-        ip: Some("127.0.0.1".into()),
-        user_agent: None,
-    }
-}
-
 pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let totp = Totp {
@@ -620,7 +605,7 @@ pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
         .await
         .expect("totp");
     assert_eq!(store.totp_of(alice.id).await.expect("query"), Some(totp.clone()));
-    let mut s = session(alice.id);
+    let mut s = session(alice.id, Method::Password);
     store
         .record_sign_in(SignInStep {
             session: &s,
@@ -698,7 +683,7 @@ pub(crate) async fn assertion_updates_counter_and_backup_state(store: &Store) {
         webauthn: "{\"updated\":true}".into(),
         used_at,
     };
-    let s = session(alice.id);
+    let s = session(alice.id, Method::Password);
     store
         .record_sign_in(SignInStep {
             session: &s,

@@ -9,7 +9,8 @@ use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{
     AttestationFormat, AttestationLevel, AttestationType, Evidence, Facts, Flags, Status, Trust,
 };
-use keywarden_store::{ImportedGroup, NewAttempt, NewUser, RegistrationCommit, Store, StoredAccessPass, Totp};
+use keywarden_domain::session::{Authentication, Method};
+use keywarden_store::{ImportedGroup, NewAttempt, NewUser, RegistrationCommit, Session, Store, StoredAccessPass, Totp};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -231,4 +232,20 @@ pub(crate) async fn add_group(store: &Store, name: &str, members: &[&User]) -> G
         .await
         .expect("group");
     group
+}
+
+/// A session for `user`, signed in just now with `method`.
+pub(crate) fn session(user: UserId, method: Method) -> Session {
+    let mut authentication = Authentication::default();
+    authentication.record(method, now());
+    Session {
+        id: Uuid::new_v4(),
+        user_id: user,
+        created_at: now(),
+        expires_at: now() + Duration::hours(8),
+        authentication,
+        csrf_token: "csrf".into(),
+        ip: Some("127.0.0.1".into()),
+        user_agent: None,
+    }
 }

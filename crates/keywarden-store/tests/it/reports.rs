@@ -3,18 +3,18 @@
 use futures_util::TryStreamExt;
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Initiator, Outcome};
-use keywarden_domain::ids::{Aaguid, MethodId, UserId};
+use keywarden_domain::ids::{Aaguid, MethodId};
 use keywarden_domain::policy::PasskeyType;
 use keywarden_domain::registration::{AttestationLevel, Evidence};
 use keywarden_domain::reports::findings::PolicyScope;
 use keywarden_domain::reports::methods::UserMethods;
-use keywarden_domain::session::{Authentication, Method};
-use keywarden_store::{AssertionUpdate, AuditFilter, RegistrationCommit, Scan, Selection, Session, SignInStep, Store};
+use keywarden_domain::session::Method;
+use keywarden_store::{AssertionUpdate, AuditFilter, RegistrationCommit, Scan, Selection, SignInStep, Store};
 use time::Duration;
 use uuid::Uuid;
 
 use crate::fixtures::{
-    add_group, add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey, register,
+    add_group, add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey, register, session,
 };
 
 const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
@@ -26,21 +26,6 @@ fn aaguid(s: &str) -> Aaguid {
 
 async fn collect<T: Send>(store: &Store, scan: Scan<T>) -> Vec<T> {
     store.stream(&scan).try_collect().await.expect("scan streams")
-}
-
-fn session(user: UserId) -> Session {
-    let mut authentication = Authentication::default();
-    authentication.record(Method::Passkey, now());
-    Session {
-        id: Uuid::new_v4(),
-        user_id: user,
-        created_at: now(),
-        expires_at: now() + Duration::hours(8),
-        authentication,
-        csrf_token: "csrf".into(),
-        ip: None,
-        user_agent: None,
-    }
 }
 
 pub(crate) async fn inventory_streams_passkeys_with_their_users_in_upn_order(store: &Store) {
@@ -259,7 +244,7 @@ pub(crate) async fn finding_selections_read_backup_changes_and_counter_regressio
         webauthn: "{}".into(),
         used_at: now(),
     };
-    let s = session(alice.id);
+    let s = session(alice.id, Method::Passkey);
     store
         .record_sign_in(SignInStep {
             session: &s,
