@@ -25,7 +25,7 @@ impl RequestContext {
     /// The context of a command run on the host (CLI).
     pub fn local(now: OffsetDateTime) -> RequestContext {
         RequestContext {
-            correlation_id: Uuid::new_v4(),
+            correlation_id: Uuid::now_v7(),
             ip: None,
             user_agent: None,
             now,
@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for RequestContext {
             .extensions
             .get::<CorrelationId>()
             .map(|c| c.0)
-            .unwrap_or_else(Uuid::new_v4);
+            .unwrap_or_else(Uuid::now_v7);
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

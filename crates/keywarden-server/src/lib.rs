@@ -47,7 +47,7 @@ async fn correlate(mut request: Request, next: Next) -> Response {
         .get(CORRELATION_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<uuid::Uuid>().ok())
-        .unwrap_or_else(uuid::Uuid::new_v4);
+        .unwrap_or_else(uuid::Uuid::now_v7);
     request.extensions_mut().insert(CorrelationId(id));
     let span =
         tracing::info_span!("request", correlation_id = %id, method = %request.method(), path = %request.uri().path());

@@ -66,7 +66,7 @@ pub async fn issue(
         .map_err(|message| ApiError::new(Code::AccessPassPolicyViolation, message))?;
     let code = new_pass_code(plan.length);
     let pass = AccessPass {
-        id: MethodId(uuid::Uuid::new_v4()),
+        id: MethodId(uuid::Uuid::now_v7()),
         user_id: user.id,
         created_date_time: ctx.now,
         start_date_time: plan.start_date_time,

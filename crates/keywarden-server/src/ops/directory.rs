@@ -157,7 +157,7 @@ fn to_user(row: &UserRow) -> Result<NewUser, String> {
     let upn = validate_upn(&row.user_principal_name)?;
     let id = match &row.id {
         Some(id) => id.parse::<UserId>().map_err(|_| format!("id {id:?} is not a GUID"))?,
-        None => UserId(uuid::Uuid::new_v4()),
+        None => UserId(uuid::Uuid::now_v7()),
     };
     let user_type = row.user_type.as_deref().unwrap_or("member").parse::<UserType>()?;
     let roles = list(row.roles.as_ref())?
@@ -258,7 +258,7 @@ pub async fn import_groups(
                 errors.push(format!("{place}: id is not a GUID"));
                 continue;
             }
-            None => GroupId(uuid::Uuid::new_v4()),
+            None => GroupId(uuid::Uuid::now_v7()),
         };
         let mut members = Vec::new();
         match list(row.members.as_ref()) {

@@ -54,7 +54,7 @@ pub fn event_by(
         Err(code) => (Outcome::Failure, code.as_str().to_string()),
     };
     Event {
-        id: uuid::Uuid::new_v4(),
+        id: uuid::Uuid::now_v7(),
         activity_date_time: ctx.now,
         activity,
         correlation_id: ctx.correlation_id,

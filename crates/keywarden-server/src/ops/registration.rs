@@ -189,7 +189,7 @@ pub async fn begin(
     } else {
         Vec::new()
     };
-    let attempt_id = AttemptId(uuid::Uuid::new_v4());
+    let attempt_id = AttemptId(uuid::Uuid::now_v7());
     let mut attempt = NewAttempt {
         id: attempt_id,
         user_id: target.id,
@@ -548,7 +548,7 @@ pub async fn finish(
         return Err(refused);
     }
     let passkey = Passkey {
-        id: MethodId(uuid::Uuid::new_v4()),
+        id: MethodId(uuid::Uuid::now_v7()),
         user_id: target.id,
         credential_id: verified.credential_id.clone(),
         display_name: display_name.unwrap_or_else(|| facts.model.clone().unwrap_or_else(|| "Passkey".into())),

@@ -135,7 +135,7 @@ async fn commit(
         None => {
             let token = new_token(SESSION_PREFIX);
             let session = Session {
-                id: uuid::Uuid::new_v4(),
+                id: uuid::Uuid::now_v7(),
                 user_id: user.id,
                 created_at: ctx.now,
                 expires_at: ctx.now + lifetime,
@@ -391,7 +391,7 @@ pub async fn passkey_begin(
         None => vec![],
     };
     let (options, pending) = state.rp.begin_sign_in(&allow).map_err(ApiError::internal)?;
-    let id = uuid::Uuid::new_v4();
+    let id = uuid::Uuid::now_v7();
     state
         .store
         .insert_sign_in_challenge(&SignInChallenge {
@@ -586,7 +586,7 @@ pub async fn enroll_totp(
     // Made before anything is stored, so that a URI too long for a QR code changes nothing.
     let qr_code = qrcode::QrCode::new(uri.as_bytes()).map_err(ApiError::internal)?;
     let totp = Totp {
-        id: MethodId(uuid::Uuid::new_v4()),
+        id: MethodId(uuid::Uuid::now_v7()),
         user_id: user.id,
         secret,
         display_name: "Authenticator app".into(),

@@ -28,7 +28,7 @@ pub async fn create(
     }
     let secret = new_token(TOKEN_PREFIX);
     let token = ApiToken {
-        id: uuid::Uuid::new_v4(),
+        id: uuid::Uuid::now_v7(),
         name: name.to_string(),
         role,
         created_at: ctx.now,

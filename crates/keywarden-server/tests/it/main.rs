@@ -53,6 +53,7 @@ both!(registration as registration_tests:
     revoked_model_is_refused,
     admin_registers_on_behalf_of_a_user,
     browser_failure_is_recorded_as_question_three,
+    own_registration_admits_only_a_complete_live_session,
 );
 both!(ceremony as ceremony_tests:
     malformed_and_forged_responses_are_refused_and_change_nothing,

@@ -1,14 +1,20 @@
 //! Registration end to end: TAP bootstrap, the four questions refusing with their codes, attestation against
 //! metadata, registration on a user's behalf, and the browser's failure report.
 
-use keywarden_domain::audit::{Activity, Outcome};
+use keywarden_domain::audit::{Activity, Initiator, Outcome};
+use keywarden_domain::directory::Role;
 use keywarden_domain::metadata::Status;
+use keywarden_server::auth::Actor;
+use keywarden_server::ops::directory::{Format, import_users};
+use keywarden_server::ops::sign_in::enroll_totp;
+use keywarden_server::ops::tokens;
 use keywarden_testkit::{Attestation, SoftAuthenticator};
+use reqwest::Method;
 use serde_json::json;
 use time::Duration;
 
 use crate::TestApp;
-use crate::support::{ICLOUD, YUBIKEY, aaguid, shared_ca, yubikey_catalog};
+use crate::support::{Automation, ICLOUD, YUBIKEY, aaguid, shared_ca, yubikey_catalog};
 
 pub(crate) async fn tap_bootstrap_then_registration_then_username_less_sign_in(app: TestApp) {
     let bob = app.signed_in_with_pass("bob@contoso.com", true).await;
@@ -357,4 +363,110 @@ pub(crate) async fn browser_failure_is_recorded_as_question_three(app: TestApp) 
             .any(|e| e.activity == Activity::UserCanceledSecurityInfoRegistration
                 && e.result_reason == "ceremony_not_allowed")
     );
+}
+
+/// A user's own registration begin and finish admit only a complete, live session of an enabled user, with its CSRF
+/// token, never an API token, and say so before they look at the body.
+pub(crate) async fn own_registration_admits_only_a_complete_live_session(app: TestApp) {
+    let begin = "/v1/me/authentication/fido2Methods/registration/begin";
+    let finish = "/v1/me/authentication/fido2Methods/registration/finish";
+    let malformed = json!({"attemptId": "not-an-attempt", "unexpected": true});
+    let finish_body = json!({"attemptId": uuid::Uuid::now_v7().to_string(), "credential": {}});
+
+    // No session; an unknown session token.
+    let anonymous = app.browser();
+    anonymous.post(begin, json!({})).await.refused(401, "unauthenticated");
+    anonymous
+        .post(finish, malformed.clone())
+        .await
+        .refused(401, "unauthenticated");
+    let forged = anonymous
+        .client
+        .post(format!("{}{begin}", app.base))
+        .header("cookie", "kw_session=kws_made_up")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("begin");
+    assert_eq!(forged.status().as_u16(), 401);
+
+    // An API token, even a valid one: /v1/me is for signed-in users.
+    let operator = Actor::LocalOperator { os_user: "test".into() };
+    let (_, secret) = tokens::create(&app.state, &app.ctx(), &operator, "ci", Role::GlobalReader, None)
+        .await
+        .expect("token");
+    let automation = Automation::new(&app, &secret);
+    automation
+        .send(Method::POST, begin, Some(json!({})))
+        .await
+        .refused(401, "unauthenticated");
+    automation
+        .send(Method::POST, finish, Some(finish_body.clone()))
+        .await
+        .refused(401, "unauthenticated");
+
+    // A session whose second factor is still to come.
+    let alice = app.browser();
+    enroll_totp(
+        &app.state,
+        &app.ctx(),
+        Initiator::LocalOperator { os_user: "test".into() },
+        &app.store()
+            .find_user("alice@contoso.com")
+            .await
+            .expect("query")
+            .expect("alice"),
+        Activity::AdminRegisteredSecurityInfo,
+    )
+    .await
+    .expect("totp");
+    let first = alice
+        .sign_in_password("alice@contoso.com", "alice-password")
+        .await
+        .expect(200);
+    assert_eq!(first["status"], "mfaRequired");
+    alice.post(begin, json!({})).await.refused(401, "mfa_required");
+    alice
+        .post(finish, finish_body.clone())
+        .await
+        .refused(401, "mfa_required");
+
+    // A complete session: the body is looked at once the caller is admitted, and the CSRF token is required.
+    let bob = app.signed_in_with_pass("bob@contoso.com", false).await;
+    bob.post(finish, malformed).await.refused(400, "invalid_request");
+    bob.post(finish, finish_body.clone())
+        .await
+        .refused(400, "challenge_unknown");
+    let without_csrf = bob
+        .client
+        .post(format!("{}{finish}", app.base))
+        .json(&finish_body)
+        .send()
+        .await
+        .expect("finish");
+    assert_eq!(without_csrf.status().as_u16(), 403);
+    let begun = bob.post(begin, json!({})).await.expect(200);
+    assert!(begun["attemptId"].is_string(), "{begun}");
+
+    // The account disabled: its sessions stop at once.
+    import_users(
+        &app.state,
+        &app.ctx(),
+        &operator,
+        r#"[{"userPrincipalName": "bob@contoso.com", "accountEnabled": false}]"#,
+        Format::Json,
+    )
+    .await
+    .expect("bob disabled");
+    bob.post(begin, json!({})).await.refused(401, "unauthenticated");
+    bob.post(finish, finish_body.clone())
+        .await
+        .refused(401, "unauthenticated");
+
+    // An expired session.
+    let carol = app.signed_in_with_pass("carol@contoso.com", false).await;
+    carol.post(begin, json!({})).await.expect(200);
+    app.clock().advance(Duration::days(30));
+    carol.post(begin, json!({})).await.refused(401, "unauthenticated");
+    carol.post(finish, finish_body).await.refused(401, "unauthenticated");
 }
