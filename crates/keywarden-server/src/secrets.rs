@@ -7,6 +7,7 @@ use argon2::password_hash::{self, Output, ParamsString, PasswordHash, Salt, Salt
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// argon2id with OWASP's minimum (19 MiB, 2 passes, 1 lane).
@@ -123,6 +124,62 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// A pending passkey sign-in as the client hands it back, once its seal checked out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsealed {
+    pub id: uuid::Uuid,
+    pub expires_at: time::OffsetDateTime,
+    /// The relying party's pending ceremony (`keywarden_webauthn::PendingCeremony`).
+    pub ceremony: String,
+}
+
+const SEAL_VERSION: u8 = 1;
+const SEAL_CONTEXT: &[u8] = b"keywarden passkey sign-in ceremony";
+const SEAL_TAG: usize = 32;
+
+fn seal_mac(key: &[u8], payload: &[u8]) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(SEAL_CONTEXT);
+    mac.update(payload);
+    mac
+}
+
+/// Seals a pending passkey sign-in for the client to hand back to the finish: base64url of a version byte, the
+/// challenge's id, its expiry (Unix microseconds) and the ceremony, then an HMAC-SHA256 of all of it under `key`.
+/// The seal gives integrity, not secrecy: what it carries (the challenge, the ids of the allowed credentials) is sent
+/// to the browser in the creation options anyway.
+pub fn seal_ceremony(key: &[u8], unsealed: &Unsealed) -> String {
+    let micros = i64::try_from(unsealed.expires_at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX);
+    let mut sealed = Vec::with_capacity(1 + 16 + 8 + unsealed.ceremony.len() + SEAL_TAG);
+    sealed.push(SEAL_VERSION);
+    sealed.extend_from_slice(unsealed.id.as_bytes());
+    sealed.extend_from_slice(&micros.to_be_bytes());
+    sealed.extend_from_slice(unsealed.ceremony.as_bytes());
+    let tag = seal_mac(key, &sealed).finalize().into_bytes();
+    sealed.extend_from_slice(&tag);
+    B64.encode(sealed)
+}
+
+/// Opens what [`seal_ceremony`] made under `key`; `None` for anything else (another key, a changed byte, not
+/// base64url). The tag is compared in constant time.
+pub fn open_ceremony(key: &[u8], sealed: &str) -> Option<Unsealed> {
+    let bytes = B64.decode(sealed).ok()?;
+    let (payload, tag) = bytes.split_at_checked(bytes.len().checked_sub(SEAL_TAG)?)?;
+    seal_mac(key, payload).verify_slice(tag).ok()?;
+    let (&version, rest) = payload.split_first()?;
+    let (id, rest) = rest.split_at_checked(16)?;
+    let (micros, ceremony) = rest.split_at_checked(8)?;
+    if version != SEAL_VERSION {
+        return None;
+    }
+    let micros = i64::from_be_bytes(micros.try_into().ok()?);
+    Some(Unsealed {
+        id: uuid::Uuid::from_slice(id).ok()?,
+        expires_at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).ok()?,
+        ceremony: String::from_utf8(ceremony.to_vec()).ok()?,
+    })
+}
+
 /// Letters and digits without the ones people confuse (0/O, 1/l/I), as a TAP must be typed by hand.
 const PASS_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
@@ -149,6 +206,37 @@ pub fn new_totp_secret() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_ceremony_opens_only_unchanged_and_under_its_key() {
+        let key = [7u8; 32];
+        let unsealed = Unsealed {
+            id: uuid::Uuid::now_v7(),
+            expires_at: time::OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time"),
+            ceremony: r#"{"state":"pending"}"#.into(),
+        };
+        let sealed = seal_ceremony(&key, &unsealed);
+        assert_eq!(open_ceremony(&key, &sealed), Some(unsealed.clone()));
+        assert_eq!(open_ceremony(&[8u8; 32], &sealed), None, "another key");
+        let bytes = B64.decode(&sealed).expect("base64url");
+        for at in 0..bytes.len() {
+            let mut changed = bytes.clone();
+            changed[at] ^= 1;
+            assert_eq!(open_ceremony(&key, &B64.encode(&changed)), None, "byte {at} changed");
+        }
+        assert_eq!(
+            open_ceremony(&key, &B64.encode(&bytes[..bytes.len() - 1])),
+            None,
+            "cut short"
+        );
+        assert_eq!(
+            open_ceremony(&key, &B64.encode(&bytes[..10])),
+            None,
+            "too short for a tag"
+        );
+        assert_eq!(open_ceremony(&key, "not base64url!"), None);
+        assert_eq!(open_ceremony(&key, ""), None);
+    }
 
     #[test]
     fn hashes_verify_only_their_secret() {

@@ -11,6 +11,9 @@ use keywarden_webauthn::RelyingParty;
 use keywarden_webauthn::metadata;
 
 use crate::clock::Clock;
+
+/// The name of the key that seals pending passkey sign-ins in the database's `server_keys`.
+const SIGN_IN_KEY: &str = "passkey-sign-in-seal";
 use crate::config::{Config, MetadataSource};
 
 #[derive(Clone)]
@@ -23,6 +26,8 @@ pub struct AppState {
     /// database (see `ops::policy_and_groups`), so a change saved by another process is seen at once.
     policy: Arc<RwLock<Option<StoredPolicy>>>,
     pub clock: Clock,
+    /// The key that seals pending passkey sign-ins, read from the database (or made there) on first use.
+    sign_in_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
@@ -37,7 +42,21 @@ impl AppState {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             policy: Arc::new(RwLock::new(None)),
             clock,
+            sign_in_key: Arc::default(),
         })
+    }
+
+    /// The key that seals pending passkey sign-ins: one for every server on the database, so that a sign-in begun
+    /// on one can finish on another, and kept across restarts.
+    pub async fn sign_in_key(&self) -> Result<&[u8], keywarden_store::Error> {
+        let key = self
+            .sign_in_key
+            .get_or_try_init(|| async {
+                let candidate = crate::secrets::random_bytes::<32>();
+                self.store.server_key(SIGN_IN_KEY, &candidate, self.clock.now()).await
+            })
+            .await?;
+        Ok(key.as_slice())
     }
 
     /// The FIDO metadata in use now.

@@ -35,7 +35,7 @@ pub use policy::StoredPolicy;
 pub use reports::Selection;
 pub use rollout::SubjectPart;
 pub use scan::Scan;
-pub use sessions::{PendingSignIn, Session, SignInChallenge, SignInStep, ThrottleLimits, Totp};
+pub use sessions::{Session, SignInChallenge, SignInStep, ThrottleLimits, Totp};
 pub use subjects::RegistrationSubject;
 pub use tokens::ApiToken;
 

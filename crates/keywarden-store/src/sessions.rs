@@ -1,6 +1,5 @@
 //! Sign-in state: sessions, the TOTP method, passkey sign-in challenges and the per-user throttle on wrong codes.
 
-use keywarden_domain::Code;
 use keywarden_domain::audit::Event;
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::{MethodId, UserId};
@@ -39,7 +38,7 @@ pub struct SignInStep<'a> {
     /// For a passkey step: what the assertion changes on the stored passkey.
     pub passkey: Option<&'a crate::AssertionUpdate>,
     /// For a passkey step: the sign-in challenge it answers and the time, used up in the same transaction.
-    pub challenge: Option<(uuid::Uuid, OffsetDateTime)>,
+    pub challenge: Option<(SignInChallenge, OffsetDateTime)>,
     pub event: &'a Event,
 }
 
@@ -55,21 +54,12 @@ pub struct Totp {
     pub last_used_step: i64,
 }
 
-/// A pending passkey sign-in ceremony.
-#[derive(Clone, Debug)]
+/// A passkey sign-in challenge: its id and until when its ceremony may finish. A pending ceremony is not stored
+/// (the server hands it to the client sealed); a challenge is stored when it is used, so that it is used once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignInChallenge {
     pub id: uuid::Uuid,
-    pub ceremony: String,
-    pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
-}
-
-/// A sign-in challenge as read before its ceremony is verified (it is used up when the sign-in is recorded).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingSignIn {
-    pub ceremony: String,
-    pub expires_at: OffsetDateTime,
-    pub used: bool,
 }
 
 /// How many wrong attempts a user may make with one method before it locks, and for how long.
@@ -300,46 +290,31 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a passkey sign-in ceremony. Challenges are ceremony state, not a governance change: their use is
-    /// audited (the sign-in), their creation is not.
-    pub async fn insert_sign_in_challenge(&self, challenge: &SignInChallenge) -> Result<()> {
-        let insert =
-            sqlx::query("INSERT INTO signin_challenges (id, ceremony, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                .bind(challenge.id.to_string())
-                .bind(challenge.ceremony.clone())
-                .bind(micros(challenge.created_at))
-                .bind(micros(challenge.expires_at));
+    /// Uses up a sign-in challenge whose ceremony was refused, so that it cannot be tried again. `false` when it
+    /// was used already. Challenges are ceremony state, not a governance change: their use is audited (the sign-in
+    /// or its refusal), not the row.
+    pub async fn use_up_sign_in_challenge(&self, challenge: SignInChallenge, now: OffsetDateTime) -> Result<bool> {
+        let insert = use_sign_in_challenge(challenge, now);
         let writer = self.writer.clone();
-        self.on_writer(async move { Ok(insert.execute(&writer).await.map(drop)?) })
+        self.on_writer(async move { Ok(insert.execute(&writer).await?.rows_affected() == 1) })
             .await
     }
 
-    /// Consumes a sign-in challenge exactly once. The inner error says why it cannot be used.
-    pub async fn take_sign_in_challenge(&self, id: uuid::Uuid, now: OffsetDateTime) -> Result<Result<String, Code>> {
-        let take = sqlx::query_as(
-            "UPDATE signin_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL RETURNING ceremony, expires_at",
+    /// The secret the server keeps under `name`, shared by every server on the database: `candidate` becomes it
+    /// when there is none yet (the first server to ask wins). Not audited: no administrator sets it.
+    pub async fn server_key(&self, name: &str, candidate: &[u8], now: OffsetDateTime) -> Result<Vec<u8>> {
+        sqlx::query(
+            "INSERT INTO server_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
+        .bind(name.to_string())
+        .bind(candidate.to_vec())
         .bind(micros(now))
-        .bind(id.to_string());
-        let writer = self.writer.clone();
-        let taken: Option<(String, i64)> = self
-            .on_writer(async move { Ok(take.fetch_optional(&writer).await?) })
-            .await?;
-        match taken {
-            Some((_, expires)) if expires <= micros(now) => Ok(Err(Code::ChallengeExpired)),
-            Some((ceremony, _)) => Ok(Ok(ceremony)),
-            None => {
-                let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM signin_challenges WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&self.writer)
-                    .await?;
-                Ok(Err(if exists.is_some() {
-                    Code::ChallengeUsed
-                } else {
-                    Code::ChallengeUnknown
-                }))
-            }
-        }
+        .execute(&self.writer)
+        .await?;
+        Ok(sqlx::query_scalar("SELECT secret FROM server_keys WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_one(&self.writer)
+            .await?)
     }
 
     /// Deletes sign-in challenges and sessions that expired before `before`; returns how many rows went.
@@ -364,23 +339,23 @@ fn micros_of(d: Duration) -> i64 {
     i64::try_from(d.whole_microseconds()).unwrap_or(i64::MAX)
 }
 
-/// The statement that uses up an unused, unexpired sign-in challenge (it affects no row otherwise).
-fn use_sign_in_challenge(id: uuid::Uuid, now: OffsetDateTime) -> Query<'static, Any, AnyArguments<'static>> {
-    sqlx::query("UPDATE signin_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1")
-        .bind(micros(now))
-        .bind(id.to_string())
+/// The statement that records a sign-in challenge as used; it changes no row when the challenge was used already.
+/// The row stays until the challenge expires, after which the ceremony's own expiry refuses it.
+fn use_sign_in_challenge(
+    challenge: SignInChallenge,
+    now: OffsetDateTime,
+) -> Query<'static, Any, AnyArguments<'static>> {
+    sqlx::query(
+        "INSERT INTO signin_challenges (id, ceremony, created_at, expires_at, used_at) VALUES ($1, '', $2, $3, $2) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(challenge.id.to_string())
+    .bind(micros(now))
+    .bind(micros(challenge.expires_at))
 }
 
-/// A sign-in challenge by id (`$1`).
-pub(crate) const SIGN_IN_CHALLENGE: &str = "SELECT ceremony, expires_at, used_at FROM signin_challenges WHERE id = $1";
-
-pub(crate) fn pending_sign_in_from_row(row: &AnyRow) -> Result<PendingSignIn> {
-    Ok(PendingSignIn {
-        ceremony: get(row, "ceremony")?,
-        expires_at: from_micros(get(row, "expires_at")?)?,
-        used: get::<Option<i64>>(row, "used_at")?.is_some(),
-    })
-}
+/// Whether a sign-in challenge was used (`$1`: its id): a row when it was.
+pub(crate) const SIGN_IN_CHALLENGE_USED: &str = "SELECT 1 AS used FROM signin_challenges WHERE id = $1";
 
 /// The statement that stores a new session (a unique violation means the token is in use).
 fn insert_session(session: &Session, token_hash: &[u8]) -> Query<'static, Any, AnyArguments<'static>> {

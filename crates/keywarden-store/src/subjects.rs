@@ -8,8 +8,8 @@ use crate::access_passes::{ACCESS_PASS_OF, pass_from_row};
 use crate::attempts::{ATTEMPT, attempt_from_row};
 use crate::directory::{GROUPS_AND_POLICY_VERSION, groups_and_policy_version_from_rows};
 use crate::passkeys::{HELD_PASSKEYS, HeldPasskey, SIGN_IN_SUBJECT, held_from_row, sign_in_subject_from_row};
-use crate::sessions::{SIGN_IN_CHALLENGE, TOTP_OF, pending_sign_in_from_row, totp_from_row};
-use crate::{Attempt, PendingSignIn, Result, SignInSubject, Store, StoredAccessPass, Totp};
+use crate::sessions::{SIGN_IN_CHALLENGE_USED, TOTP_OF, totp_from_row};
+use crate::{Attempt, Result, SignInSubject, Store, StoredAccessPass, Totp};
 
 /// What beginning a registration reads about its target: what question 1 needs (groups and the policy version in
 /// force) and what question 2 and the creation options need (the methods the user holds).
@@ -60,22 +60,22 @@ impl Store {
     }
 
     /// What finishing a passkey sign-in reads before it verifies: the subject of the credential presented
-    /// ([`Store::sign_in_subject`]) and the challenge, in one round trip. The challenge is read second: a
-    /// concurrent finish of the same ceremony that commits between the two reads then shows as a used challenge,
-    /// never as a stored counter that the same assertion seems to have gone back on.
+    /// ([`Store::sign_in_subject`]) and whether the challenge was used, in one round trip. The challenge is read
+    /// second: a concurrent finish of the same ceremony that commits between the two reads then shows as a used
+    /// challenge, never as a stored counter that the same assertion seems to have gone back on.
     pub async fn passkey_sign_in_reads(
         &self,
         challenge: uuid::Uuid,
         credential_id: &[u8],
-    ) -> Result<(Option<PendingSignIn>, Option<SignInSubject>)> {
-        let [subject, challenge] = self
+    ) -> Result<(bool, Option<SignInSubject>)> {
+        let [subject, used] = self
             .read_batch([
                 sqlx::query(SIGN_IN_SUBJECT.as_str()).bind(credential_id.to_vec()),
-                sqlx::query(SIGN_IN_CHALLENGE).bind(challenge.to_string()),
+                sqlx::query(SIGN_IN_CHALLENGE_USED).bind(challenge.to_string()),
             ])
             .await?;
         Ok((
-            challenge.first().map(pending_sign_in_from_row).transpose()?,
+            !used.is_empty(),
             subject.first().map(sign_in_subject_from_row).transpose()?,
         ))
     }

@@ -18,7 +18,9 @@ use super::{event_by, user_target};
 use crate::api_error::ApiError;
 use crate::auth::SESSION_PREFIX;
 use crate::context::RequestContext;
-use crate::secrets::{dummy_hash, new_token, random_bytes, token_hash, verify_secret};
+use crate::secrets::{
+    Unsealed, dummy_hash, new_token, open_ceremony, random_bytes, seal_ceremony, token_hash, verify_secret,
+};
 use crate::state::AppState;
 
 /// The result of a sign-in step.
@@ -176,7 +178,7 @@ async fn commit(
             method: step.method.as_str(),
             totp_step: step.totp_step,
             passkey: step.passkey,
-            challenge: step.challenge.map(|id| (id, ctx.now)),
+            challenge: step.challenge.map(|challenge| (challenge, ctx.now)),
             event: &audit,
         })
         .await?;
@@ -196,7 +198,7 @@ struct Step<'a> {
     totp_step: Option<(MethodId, i64)>,
     passkey: Option<&'a AssertionUpdate>,
     /// The sign-in challenge a passkey step answers, used up with the step.
-    challenge: Option<uuid::Uuid>,
+    challenge: Option<SignInChallenge>,
     access_pass: Option<(PassUse, time::OffsetDateTime)>,
     details: Vec<(&'static str, String)>,
 }
@@ -370,12 +372,14 @@ pub async fn access_pass(
     commit(state, ctx, user, existing, step).await
 }
 
-/// Starts a passkey sign-in. Without a user name the browser offers the user's discoverable passkeys.
+/// Starts a passkey sign-in. Without a user name the browser offers the user's discoverable passkeys. Returns the
+/// pending ceremony sealed (the `challengeId` the finish hands back) and the request options. Nothing is stored: a
+/// caller who is not signed in cannot make the server write.
 pub async fn passkey_begin(
     state: &AppState,
     ctx: &RequestContext,
     username: Option<&str>,
-) -> Result<(uuid::Uuid, Value), ApiError> {
+) -> Result<(String, Value), ApiError> {
     let allow = match username.map(str::trim).filter(|u| !u.is_empty()) {
         Some(name) => match user_by_name(state, name).await? {
             Some(user) => state
@@ -391,37 +395,47 @@ pub async fn passkey_begin(
         None => vec![],
     };
     let (options, pending) = state.rp.begin_sign_in(&allow).map_err(ApiError::internal)?;
-    let id = uuid::Uuid::now_v7();
-    state
-        .store
-        .insert_sign_in_challenge(&SignInChallenge {
-            id,
-            ceremony: pending.0,
-            created_at: ctx.now,
+    let sealed = seal_ceremony(
+        state.sign_in_key().await?,
+        &Unsealed {
+            id: uuid::Uuid::now_v7(),
             expires_at: ctx.now + Duration::minutes(5),
-        })
-        .await?;
-    Ok((id, options))
+            ceremony: pending.0,
+        },
+    );
+    Ok((sealed, options))
 }
 
-/// Finishes a passkey sign-in: verifies the assertion and re-checks today's policy for the passkey.
+/// Finishes a passkey sign-in (`sealed`: the `challengeId` its begin returned): verifies the assertion and re-checks
+/// today's policy for the passkey.
 pub async fn passkey_finish(
     state: &AppState,
     ctx: &RequestContext,
-    challenge: uuid::Uuid,
+    sealed: &str,
     credential: &Value,
     existing: Option<Session>,
 ) -> Result<SignedIn, ApiError> {
     let (credential_id, user_handle) = peek_assertion(credential)?;
-    // The challenge, and the passkey, its user, their groups and the policy version, in one read. The challenge is
-    // used up with the sign-in it allows, or by the refusal.
-    let (pending, subject) = state.store.passkey_sign_in_reads(challenge, &credential_id).await?;
-    let pending = match pending {
-        None => return Err(ApiError::code(Code::ChallengeUnknown)),
-        Some(p) if p.used => return Err(ApiError::code(Code::ChallengeUsed)),
-        Some(p) if p.expires_at > ctx.now => PendingCeremony(p.ceremony),
-        Some(_) => return Err(use_up(state, ctx, challenge, ApiError::code(Code::ChallengeExpired)).await),
+    let Some(unsealed) = open_ceremony(state.sign_in_key().await?, sealed) else {
+        return Err(ApiError::new(
+            Code::ChallengeUnknown,
+            "challengeId is not one keywarden issued",
+        ));
     };
+    if unsealed.expires_at <= ctx.now {
+        return Err(ApiError::code(Code::ChallengeExpired));
+    }
+    let challenge = SignInChallenge {
+        id: unsealed.id,
+        expires_at: unsealed.expires_at,
+    };
+    // Whether the challenge was used, and the passkey, its user, their groups and the policy version, in one read.
+    // The challenge is used up with the sign-in it allows, or by the refusal.
+    let (used, subject) = state.store.passkey_sign_in_reads(challenge.id, &credential_id).await?;
+    if used {
+        return Err(ApiError::code(Code::ChallengeUsed));
+    }
+    let pending = PendingCeremony(unsealed.ceremony);
     let subject = subject.filter(|s| user_handle.as_deref().is_none_or(|h| h == s.user.id.0.as_bytes()));
     match verify_passkey(state, ctx, challenge, credential, pending, subject, existing).await {
         Ok(signed_in) => Ok(signed_in),
@@ -431,8 +445,8 @@ pub async fn passkey_finish(
 
 /// Uses up a sign-in challenge whose finish was refused (a refused ceremony cannot be tried again), and returns
 /// the refusal.
-async fn use_up(state: &AppState, ctx: &RequestContext, challenge: uuid::Uuid, error: ApiError) -> ApiError {
-    if let Err(e) = state.store.take_sign_in_challenge(challenge, ctx.now).await {
+async fn use_up(state: &AppState, ctx: &RequestContext, challenge: SignInChallenge, error: ApiError) -> ApiError {
+    if let Err(e) = state.store.use_up_sign_in_challenge(challenge, ctx.now).await {
         return e.into();
     }
     error
@@ -442,7 +456,7 @@ async fn use_up(state: &AppState, ctx: &RequestContext, challenge: uuid::Uuid, e
 async fn verify_passkey(
     state: &AppState,
     ctx: &RequestContext,
-    challenge: uuid::Uuid,
+    challenge: SignInChallenge,
     credential: &Value,
     pending: PendingCeremony,
     subject: Option<SignInSubject>,

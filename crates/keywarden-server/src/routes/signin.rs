@@ -139,7 +139,7 @@ async fn passkey_begin(
     let request = body.map(|Json(r)| r).unwrap_or_default();
     let (challenge_id, public_key) = sign_in::passkey_begin(&state, &ctx, request.username.as_deref()).await?;
     Ok(axum::Json(
-        json!({ "challengeId": challenge_id.to_string(), "publicKey": public_key }),
+        json!({ "challengeId": challenge_id, "publicKey": public_key }),
     ))
 }
 
@@ -156,11 +156,14 @@ async fn passkey_finish(
     MaybeSession(existing): MaybeSession,
     Json(request): Json<PasskeyFinishRequest>,
 ) -> Result<Response, ApiError> {
-    let challenge = request
-        .challenge_id
-        .parse::<uuid::Uuid>()
-        .map_err(|_| ApiError::new(Code::ChallengeUnknown, "challengeId is not one keywarden issued"))?;
-    let result = sign_in::passkey_finish(&state, &ctx, challenge, &request.credential, existing.map(|(s, _)| s)).await;
+    let result = sign_in::passkey_finish(
+        &state,
+        &ctx,
+        &request.challenge_id,
+        &request.credential,
+        existing.map(|(s, _)| s),
+    )
+    .await;
     count("sign_in_passkey", &result);
     Ok(answer(&state, &result?))
 }

@@ -205,6 +205,30 @@ pub(crate) async fn sign_in_challenge_is_used_once(app: TestApp) {
         before + 1,
         "one sign-in for one challenge"
     );
+
+    // The challengeId is the ceremony sealed by the server: a changed one, or one it did not make, is unknown.
+    let begun = begin().await;
+    let good = key.sign_in(&begun["publicKey"], &app.origin).expect("answers");
+    let sealed = begun["challengeId"].as_str().expect("challengeId").to_string();
+    let mut changed = sealed.clone().into_bytes();
+    let middle = changed.len() / 2;
+    changed[middle] = if changed[middle] == b'A' { b'B' } else { b'A' };
+    for other in [
+        String::from_utf8(changed).expect("ascii"),
+        sealed[..sealed.len() - 4].to_string(),
+        uuid::Uuid::now_v7().to_string(),
+        String::new(),
+    ] {
+        finish_sign_in(&browser, &json!({"challengeId": other}), &good)
+            .await
+            .refused(400, "challenge_unknown");
+    }
+    // After five minutes the ceremony has expired, whatever the answer.
+    app.clock().advance(Duration::minutes(6));
+    finish_sign_in(&browser, &begun, &good)
+        .await
+        .refused(410, "challenge_expired");
+    assert_eq!(signed_in(&app.audit().await), before + 1, "no sign-in from any of them");
 }
 
 pub(crate) async fn counter_regression_is_refused_and_recorded(app: TestApp) {

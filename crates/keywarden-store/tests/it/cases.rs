@@ -502,36 +502,48 @@ pub(crate) async fn refusal_closes_the_attempt_once(store: &Store) {
     assert_eq!(attempts.len(), 1);
 }
 
-pub(crate) async fn sign_in_challenge_is_single_use_and_expires(store: &Store) {
+pub(crate) async fn sign_in_challenge_is_used_once_and_purged_when_expired(store: &Store) {
     let live = SignInChallenge {
         id: Uuid::new_v4(),
-        ceremony: "state".into(),
-        created_at: now(),
         expires_at: now() + Duration::minutes(5),
     };
-    store.insert_sign_in_challenge(&live).await.expect("insert");
-    assert_eq!(
-        store.take_sign_in_challenge(live.id, now()).await.expect("take"),
-        Ok("state".to_string())
+    let unused = store
+        .passkey_sign_in_reads(live.id, b"no such credential")
+        .await
+        .expect("read");
+    assert_eq!((unused.0, unused.1.is_none()), (false, true));
+    assert!(store.use_up_sign_in_challenge(live, now()).await.expect("use up"));
+    assert!(
+        !store.use_up_sign_in_challenge(live, now()).await.expect("use up"),
+        "a used challenge is used once"
     );
-    assert_eq!(
-        store.take_sign_in_challenge(live.id, now()).await.expect("take"),
-        Err(Code::ChallengeUsed)
+    assert!(
+        store
+            .passkey_sign_in_reads(live.id, b"no such credential")
+            .await
+            .expect("read")
+            .0
     );
+
+    // A used challenge is kept until it expires: after that the ceremony's own expiry refuses it.
     let old = SignInChallenge {
         id: Uuid::new_v4(),
-        ceremony: "s".into(),
-        created_at: now(),
         expires_at: now() - Duration::seconds(1),
     };
-    store.insert_sign_in_challenge(&old).await.expect("insert");
+    assert!(store.use_up_sign_in_challenge(old, now()).await.expect("use up"));
+    assert!(store.purge_expired(now()).await.expect("purge") >= 1);
+    assert!(!store.passkey_sign_in_reads(old.id, b"none").await.expect("read").0);
+    assert!(store.passkey_sign_in_reads(live.id, b"none").await.expect("read").0);
+}
+
+pub(crate) async fn server_key_is_made_once_and_shared(store: &Store) {
+    let first = store.server_key("seal", &[1; 32], now()).await.expect("key");
+    assert_eq!(first, vec![1; 32]);
+    let again = store.server_key("seal", &[2; 32], now()).await.expect("key");
+    assert_eq!(again, first, "the key made first stays");
     assert_eq!(
-        store.take_sign_in_challenge(old.id, now()).await.expect("take"),
-        Err(Code::ChallengeExpired)
-    );
-    assert_eq!(
-        store.take_sign_in_challenge(Uuid::new_v4(), now()).await.expect("take"),
-        Err(Code::ChallengeUnknown)
+        store.server_key("other", &[3; 32], now()).await.expect("key"),
+        vec![3; 32]
     );
 }
 
