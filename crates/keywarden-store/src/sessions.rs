@@ -102,8 +102,8 @@ impl Store {
     /// Records a successful sign-in step in one transaction: creates the session (when `new_token_hash` is given)
     /// or updates it, advances the TOTP step or the passkey's counter when the step used one, clears the
     /// throttle of the method, uses up the passkey step's challenge, and writes the sign-in event. Returns
-    /// `false`, changing nothing, when the TOTP step was already used (a replayed code) or the challenge was used
-    /// or has expired.
+    /// `false`, changing nothing, when the TOTP step was already used (a replayed code) or the challenge was used.
+    /// (The challenge's expiry is checked by the caller, from the sealed ceremony.)
     pub async fn record_sign_in(&self, step: SignInStep<'_>) -> Result<bool> {
         let challenge = step.challenge.is_some();
         let totp = step.totp_step.is_some();
@@ -141,7 +141,7 @@ impl Store {
         self.on_writer(async move {
             let mut affected = tx.run().await?.into_iter();
             if challenge && affected.next() != Some(1) {
-                // Used, or expired, since it was read.
+                // Used since it was read (another finish of the same ceremony, or its refusal).
                 return Ok(false);
             }
             if totp && affected.next() != Some(1) {

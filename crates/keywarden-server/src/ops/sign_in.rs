@@ -184,7 +184,7 @@ async fn commit(
         .await?;
     if !written {
         if step.challenge.is_some() {
-            // Another finish of the same ceremony won, or it expired meanwhile.
+            // Another finish of the same ceremony won, or was refused, meanwhile.
             return Err(ApiError::code(Code::ChallengeUsed));
         }
         return Err(wrong_code(state, ctx, &user, step.method.as_str()).await);
