@@ -373,8 +373,8 @@ pub async fn access_pass(
 }
 
 /// Starts a passkey sign-in. Without a user name the browser offers the user's discoverable passkeys. Returns the
-/// pending ceremony sealed (the `challengeId` the finish hands back) and the request options. Nothing is stored: a
-/// caller who is not signed in cannot make the server write.
+/// pending ceremony sealed (the `challengeId` the finish hands back) and the request options. Nothing is stored:
+/// beginning a sign-in, which anybody may, writes nothing.
 pub async fn passkey_begin(
     state: &AppState,
     ctx: &RequestContext,
