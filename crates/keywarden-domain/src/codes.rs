@@ -196,7 +196,7 @@ codes! {
         "The challenge was already used; a response can be submitted only once.",
         "Start again.";
     ChallengeUnknown => "challenge_unknown", NONE,
-        "No open ceremony matches: the attempt or challenge id is unknown to this user, or the response answers a challenge this ceremony did not issue.",
+        "No open ceremony matches: the attempt id is unknown to this user, a sign-in's challengeId was changed or not issued by this keywarden, or the response answers a challenge this ceremony did not issue.",
         "Start again from the beginning.";
     OriginMismatch => "origin_mismatch", NONE,
         "The response was made for an origin that keywarden does not allow.",

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use time::Duration;
 
 use crate::TestApp;
-use crate::support::{Browser, YUBIKEY, aaguid};
+use crate::support::{Browser, YUBIKEY, aaguid, exactly_one_wins};
 
 async fn begin(browser: &Browser) -> Value {
     browser
@@ -162,19 +162,7 @@ pub(crate) async fn concurrent_finishes_commit_exactly_once(app: TestApp) {
         let (alice, begun, credential) = (alice.clone(), begun.clone(), credential.clone());
         tasks.push(tokio::spawn(async move { finish(&alice, &begun, &credential).await }));
     }
-    let mut statuses = Vec::new();
-    for task in tasks {
-        let answer = task.await.expect("task");
-        statuses.push((answer.status.as_u16(), answer.code().to_string()));
-    }
-    assert_eq!(statuses.iter().filter(|(s, _)| *s == 201).count(), 1, "{statuses:?}");
-    assert!(
-        statuses
-            .iter()
-            .filter(|(s, _)| *s != 201)
-            .all(|(s, c)| *s == 409 && c == "challenge_used"),
-        "{statuses:?}"
-    );
+    exactly_one_wins(tasks, 201, (409, "challenge_used")).await;
     let user = app
         .store()
         .find_user("alice@contoso.com")
@@ -210,19 +198,7 @@ pub(crate) async fn one_time_pass_is_consumed_exactly_once_across_sessions(app: 
     for (browser, begun, credential) in browsers {
         tasks.push(tokio::spawn(async move { finish(&browser, &begun, &credential).await }));
     }
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        let answer = task.await.expect("task");
-        outcomes.push((answer.status.as_u16(), answer.code().to_string()));
-    }
-    assert_eq!(outcomes.iter().filter(|(s, _)| *s == 201).count(), 1, "{outcomes:?}");
-    assert!(
-        outcomes
-            .iter()
-            .filter(|(s, _)| *s != 201)
-            .all(|(_, c)| c == "access_pass_already_used"),
-        "{outcomes:?}"
-    );
+    exactly_one_wins(tasks, 201, (403, "access_pass_already_used")).await;
     let user = app
         .store()
         .find_user("bob@contoso.com")

@@ -187,19 +187,7 @@ pub(crate) async fn sign_in_challenge_is_used_once(app: TestApp) {
             async move { finish_sign_in(&browser, &begun, &good).await },
         ));
     }
-    let mut statuses = Vec::new();
-    for task in tasks {
-        let answer = task.await.expect("task");
-        statuses.push((answer.status.as_u16(), answer.code().to_string()));
-    }
-    assert_eq!(statuses.iter().filter(|(s, _)| *s == 200).count(), 1, "{statuses:?}");
-    assert!(
-        statuses
-            .iter()
-            .filter(|(s, _)| *s != 200)
-            .all(|(s, c)| *s == 409 && c == "challenge_used"),
-        "{statuses:?}"
-    );
+    crate::support::exactly_one_wins(tasks, 200, (409, "challenge_used")).await;
     assert_eq!(
         signed_in(&app.audit().await),
         before + 1,

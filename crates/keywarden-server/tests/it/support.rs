@@ -67,6 +67,24 @@ impl Answer {
     }
 }
 
+/// Awaits answers sent at once and checks that exactly one of them has the status `won` and that every other one
+/// is refused with `lost` (status and code): a single-use rule under concurrent finishes.
+pub(crate) async fn exactly_one_wins(tasks: Vec<tokio::task::JoinHandle<Answer>>, won: u16, lost: (u16, &str)) {
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        let answer = task.await.expect("task");
+        outcomes.push((answer.status.as_u16(), answer.code().to_string()));
+    }
+    assert_eq!(outcomes.iter().filter(|(s, _)| *s == won).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|(s, _)| *s != won)
+            .all(|(s, c)| (*s, c.as_str()) == lost),
+        "{outcomes:?}"
+    );
+}
+
 pub(crate) const USERS: &str = "\
 id,userPrincipalName,displayName,userType,roles,password
 11111111-0000-4000-8000-000000000001,alice@contoso.com,Alice,member,,alice-password
