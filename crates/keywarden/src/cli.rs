@@ -259,7 +259,7 @@ pub(crate) enum AuditCommand {
         /// User id or UPN, token id, local-operator.
         #[arg(long)]
         initiator: Option<String>,
-        /// Target id or UPN.
+        /// Target id or UPN: the event's first target (the user, for their security info, sign-ins and memberships).
         #[arg(long)]
         target: Option<String>,
         /// success or failure.
@@ -293,7 +293,7 @@ pub(crate) struct AuditFilters {
     /// User id or UPN, token id, local-operator.
     #[arg(long)]
     pub(crate) initiator: Option<String>,
-    /// Target id or UPN.
+    /// Target id or UPN: the event's first target (the user, for their security info, sign-ins and memberships).
     #[arg(long)]
     pub(crate) target: Option<String>,
     /// success or failure.

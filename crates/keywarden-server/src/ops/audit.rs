@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// Filters as given by a person or a client; parsed into the store's filter with clear errors.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Query {
     /// RFC 3339 instant, or a duration back from now such as `90d`, `12h`, `30m`.
     pub since: Option<String>,
@@ -21,7 +21,8 @@ pub struct Query {
     pub activity: Option<String>,
     /// A user id or UPN, a token id, `local-operator`.
     pub initiator: Option<String>,
-    /// A target id or UPN.
+    /// A target id or UPN, matched against the event's first target (the user, for a user's security info, sign-ins
+    /// and group memberships).
     pub target: Option<String>,
     pub result: Option<String>,
     pub correlation_id: Option<String>,

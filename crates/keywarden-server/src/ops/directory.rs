@@ -16,7 +16,7 @@ use crate::auth::Actor;
 use crate::context::RequestContext;
 use crate::secrets::hash_secret;
 use crate::state::AppState;
-use keywarden_domain::audit::TargetResource;
+use keywarden_domain::audit::{ModifiedProperty, TargetResource};
 
 /// The file formats imports accept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,6 +246,8 @@ pub async fn import_groups(
     let rows = read_rows::<GroupRow>(text, format).map_err(|e| import_error("groups", &e))?;
     let mut groups = Vec::new();
     let mut errors = Vec::new();
+    // The members found, so that each membership's audit event names its user.
+    let mut found: HashMap<UserId, User> = HashMap::new();
     for (place, row) in &rows {
         let name = row.display_name.trim();
         if name.is_empty() || name.len() > 256 {
@@ -265,7 +267,10 @@ pub async fn import_groups(
             Ok(upns) => {
                 for upn in upns {
                     match state.store.find_user(&upn).await? {
-                        Some(user) => members.push(user.id),
+                        Some(user) => {
+                            members.push(user.id);
+                            found.insert(user.id, user);
+                        }
                         None => errors.push(format!("{place}: member {upn} does not exist (import users first)")),
                     }
                 }
@@ -294,17 +299,31 @@ pub async fn import_groups(
             vec![],
         )
     };
+    // As Entra shapes it: the user first, with the group it joined as modified properties, then the group. The
+    // audit log's `target` filter looks at the first target, so a user's history shows their memberships.
     let member_event = |group: &Group, user: UserId| {
+        let joined = |name: &str, value: String| ModifiedProperty {
+            display_name: name.to_string(),
+            old_value: None,
+            new_value: Some(value),
+        };
+        let member = match found.get(&user) {
+            Some(member) => user_target(member),
+            None => TargetResource::other("User", &user, ""),
+        };
         event(
             ctx,
             actor,
             Activity::AddMemberToGroup,
             Ok("Member added to group"),
             vec![
+                member.with_changes(vec![
+                    joined("Group.ObjectID", group.id.to_string()),
+                    joined("Group.DisplayName", group.display_name.clone()),
+                ]),
                 TargetResource::other("Group", &group.id, &group.display_name),
-                TargetResource::other("User", &user, ""),
             ],
-            vec![("userId", user.to_string())],
+            vec![("userId", user.to_string()), ("groupId", group.id.to_string())],
         )
     };
     Ok(state

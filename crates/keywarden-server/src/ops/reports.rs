@@ -344,7 +344,7 @@ pub async fn audit_export(
 
 /// Findings thresholds as a person or a client gives them; every field is optional.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FindingsQuery {
     pub bulk_threshold: Option<u32>,
     /// A duration such as `10m`.

@@ -50,7 +50,7 @@ fn max_listed(top: Option<usize>) -> Result<usize, ApiError> {
 
 /// The rollout status's options as a person or a client gives them.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatusQuery {
     /// Count only the registration attempts begun this recently, such as `30d` (default: all).
     pub since: Option<String>,
@@ -92,7 +92,7 @@ pub fn chart(status: &RolloutStatus) -> String {
 
 /// Readiness's options.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReadinessQuery {
     /// A built-in strength by short name (`mfa`, `passwordless`, `phishing-resistant`), Entra id or display name;
     /// phishing-resistant when left out.

@@ -54,7 +54,7 @@ async fn list(
 
 /// The export's parameters: the list's filters (no cursor, no page size) and a format.
 #[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ExportQuery {
     format: Option<String>,
     since: Option<String>,

@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
+use crate::json::Query;
 use crate::ops::reports::{self, Export, FindingsQuery, Format};
 use crate::ops::rollout::{self, ReadinessQuery, StatusQuery, TightenRequest};
 use crate::routes::collection;
@@ -30,6 +31,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct InventoryQuery {
     format: Option<String>,
     by: Option<String>,
@@ -124,6 +126,7 @@ async fn inventory(
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UsersQuery {
     format: Option<String>,
 }
@@ -158,7 +161,7 @@ fn svg(status: &keywarden_domain::rollout::status::RolloutStatus) -> Response {
 async fn rollout(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    crate::json::Query(query): crate::json::Query<StatusQuery>,
+    Query(query): Query<StatusQuery>,
 ) -> Result<Response, ApiError> {
     let status = rollout::status(&state, &actor, &query).await?;
     match query.format.as_deref().map(str::trim) {
@@ -171,7 +174,7 @@ async fn rollout(
 async fn rollout_svg(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    crate::json::Query(query): crate::json::Query<StatusQuery>,
+    Query(query): Query<StatusQuery>,
 ) -> Result<Response, ApiError> {
     Ok(svg(&rollout::status(&state, &actor, &query).await?))
 }
@@ -188,7 +191,7 @@ async fn tighten(
 async fn readiness(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    crate::json::Query(query): crate::json::Query<ReadinessQuery>,
+    Query(query): Query<ReadinessQuery>,
 ) -> Result<axum::Json<rollout::ReadinessReport>, ApiError> {
     Ok(axum::Json(rollout::readiness(&state, &actor, &query).await?))
 }

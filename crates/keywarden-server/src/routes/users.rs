@@ -85,18 +85,22 @@ async fn list_users(
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     actor.require(Permission::ReadDirectory)?;
-    let top = query.top.unwrap_or(100).clamp(1, 1000);
+    let top = query.top.unwrap_or(100);
+    if !(1..=1000).contains(&top) {
+        return Err(ApiError::invalid("top must be between 1 and 1000"));
+    }
     let page = state
         .store
         .list_users(query.search.as_deref(), query.cursor.as_deref(), top)
         .await?;
     let next = page.next.map(|cursor| {
-        let search = query
-            .search
-            .as_deref()
-            .map(|s| format!("&search={s}"))
-            .unwrap_or_default();
-        format!("/v1/users?top={top}&cursor={cursor}{search}")
+        // Encoded: a UPN may hold `+`, and a search spaces or `&`.
+        let mut link = url::form_urlencoded::Serializer::new(String::new());
+        link.append_pair("top", &top.to_string()).append_pair("cursor", &cursor);
+        if let Some(search) = &query.search {
+            link.append_pair("search", search);
+        }
+        format!("/v1/users?{}", link.finish())
     });
     Ok(axum::Json(collection(page.users.iter().map(user_json).collect(), next)))
 }

@@ -2,7 +2,7 @@
 
 use keywarden_domain::directory::Role;
 use keywarden_server::auth::Actor;
-use keywarden_server::ops::tokens;
+use keywarden_server::ops::{directory, tokens};
 use reqwest::Method;
 use serde_json::json;
 
@@ -21,6 +21,37 @@ pub(crate) async fn roles_gate_admin_endpoints(app: TestApp) {
     let users = reader.get("/v1/users?top=3").await.expect(200);
     assert_eq!(users["value"].as_array().map(Vec::len), Some(3));
     assert!(users["@odata.nextLink"].is_string());
+    reader.get("/v1/users?top=0").await.refused(400, "invalid_request");
+    reader.get("/v1/users?top=1001").await.refused(400, "invalid_request");
+    // The next page's link keeps the search and the cursor intact, with a `+` in both (a UPN may hold one).
+    let rows = "userPrincipalName,displayName\n\
+                dana+ops@contoso.com,Dana Ops\n\
+                dana+qa@contoso.com,Dana QA\n\
+                danae@contoso.com,Danae\n";
+    directory::import_users(
+        &app.state,
+        &app.ctx(),
+        &TestApp::operator(),
+        rows,
+        directory::Format::Csv,
+    )
+    .await
+    .expect("users");
+    let mut seen = Vec::new();
+    let mut next = Some("/v1/users?top=1&search=dana%2B".to_string());
+    while let Some(link) = next.take() {
+        let page = reader.get(&link).await.expect(200);
+        seen.extend(
+            page["value"]
+                .as_array()
+                .expect("array")
+                .iter()
+                .filter_map(|u| u["userPrincipalName"].as_str().map(str::to_string)),
+        );
+        next = page["@odata.nextLink"].as_str().map(str::to_string);
+        assert!(seen.len() < 10, "paging does not end: {seen:?}");
+    }
+    assert_eq!(seen, ["dana+ops@contoso.com", "dana+qa@contoso.com"]);
     reader
         .get("/v1/users/alice@contoso.com/authentication/fido2Methods")
         .await
@@ -211,6 +242,26 @@ pub(crate) async fn audit_log_filters_and_pages(app: TestApp) {
         .filter_map(|e| e["initiatedBy"]["user"]["userPrincipalName"].as_str())
         .collect();
     assert_eq!(initiators, vec!["reader@contoso.com"], "{by_activity}");
+    // A membership's event is found in its user's history and names the user and the group, as Entra does.
+    let membership = reader
+        .get("/v1/auditLogs/directoryAudits?activity=Add%20member%20to%20group&target=carol@contoso.com")
+        .await
+        .expect(200);
+    assert_eq!(membership["value"].as_array().map(Vec::len), Some(1), "{membership}");
+    let targets = &membership["value"][0]["targetResources"];
+    assert_eq!(targets[0]["type"], "User", "{membership}");
+    assert_eq!(targets[0]["userPrincipalName"], "carol@contoso.com", "{membership}");
+    assert_eq!(targets[0]["displayName"], "Carol", "{membership}");
+    assert_eq!(
+        targets[0]["modifiedProperties"][1]["displayName"], "Group.DisplayName",
+        "{membership}"
+    );
+    assert_eq!(
+        targets[0]["modifiedProperties"][1]["newValue"], "Admins",
+        "{membership}"
+    );
+    assert_eq!(targets[1]["type"], "Group", "{membership}");
+    assert_eq!(targets[1]["displayName"], "Admins", "{membership}");
     reader
         .get("/v1/auditLogs/directoryAudits?since=yesterday")
         .await
@@ -219,4 +270,27 @@ pub(crate) async fn audit_log_filters_and_pages(app: TestApp) {
         .get("/v1/auditLogs/directoryAudits?activity=Nope")
         .await
         .refused(400, "invalid_request");
+    // A parameter that is not understood is refused, never ignored: an ignored filter would answer with more than
+    // was asked for, and nothing would say so.
+    for (path, parameter) in [
+        (
+            "/v1/auditLogs/directoryAudits?$filter=result%20eq%20'failure'",
+            "$filter",
+        ),
+        ("/v1/auditLogs/directoryAudits?targetId=alice@contoso.com", "targetId"),
+        (
+            "/v1/auditLogs/directoryAudits/export?since=1d&activty=Add%20user",
+            "activty",
+        ),
+        ("/v1/reports/passkeyInventory?fromat=csv", "fromat"),
+        ("/v1/reports/usersWithoutPhishingResistantMethod?group=x", "group"),
+        ("/v1/reports/findings?window=10m", "window"),
+        ("/v1/reports/findings?top=many", "top"),
+        ("/v1/reports/rollout?ring=Pilot", "ring"),
+        ("/v1/reports/readiness?strenght=mfa", "strenght"),
+    ] {
+        let refusal = reader.get(path).await.refused(400, "invalid_request");
+        let message = refusal["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(parameter), "{path}: {refusal}");
+    }
 }

@@ -181,7 +181,7 @@ impl TestApp {
         Some(app)
     }
 
-    fn operator() -> Actor {
+    pub(crate) fn operator() -> Actor {
         Actor::LocalOperator { os_user: "test".into() }
     }
 
