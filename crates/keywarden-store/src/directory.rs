@@ -207,6 +207,24 @@ impl Store {
         Ok((n_groups, n_members))
     }
 
+    /// Takes `user` out of `group`, with its audit event. Returns false, and changes nothing, when the user was not
+    /// a member.
+    pub async fn remove_group_member(&self, group: GroupId, user: UserId, event: &Event) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+            .bind(group.to_string())
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            return Ok(false);
+        }
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn user(&self, id: UserId) -> Result<Option<User>> {
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id.to_string())

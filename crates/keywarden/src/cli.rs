@@ -32,7 +32,7 @@ pub(crate) enum Command {
     /// Users: import, list, set a password, set up an authenticator app.
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Groups: import, list.
+    /// Groups: import, list, remove a member.
     #[command(subcommand)]
     Groups(GroupsCommand),
     /// The authentication methods policy.
@@ -172,6 +172,13 @@ pub(crate) enum GroupsCommand {
     List {
         #[arg(long, value_enum, default_value = "table")]
         format: Output,
+    },
+    /// Take a user out of a group (audited as "Remove member from group").
+    RemoveMember {
+        /// Group id or display name.
+        group: String,
+        /// User id or userPrincipalName.
+        user: String,
     },
 }
 

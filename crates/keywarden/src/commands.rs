@@ -203,6 +203,10 @@ pub(crate) async fn groups(config: Config, command: GroupsCommand) -> Outcome {
                 directory::import_groups(&state, &ctx, &operator(), &text, file_format(&file, format)).await?;
             println!("imported {groups} new group(s) and {members} new membership(s)");
         }
+        GroupsCommand::RemoveMember { group, user } => {
+            directory::remove_member(&state, &ctx, &operator(), &group, &user).await?;
+            println!("removed {user} from {group}");
+        }
         GroupsCommand::List { format } => {
             let groups = state.store.list_groups().await?;
             let rows: Vec<Vec<String>> = groups

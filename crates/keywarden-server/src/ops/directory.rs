@@ -1,9 +1,10 @@
 //! Directory management: importing users and groups from CSV or JSON (all rows or none, every bad row named),
-//! creating a user, setting a password.
+//! creating a user, taking a user out of a group, setting a password.
 
 use std::collections::HashMap;
 
-use keywarden_domain::audit::Activity;
+use keywarden_domain::Code;
+use keywarden_domain::audit::{Activity, ModifiedProperty, TargetResource};
 use keywarden_domain::directory::{Group, Permission, Role, User, UserType, validate_upn};
 use keywarden_domain::ids::{GroupId, UserId};
 use keywarden_store::{ImportedGroup, NewUser};
@@ -16,7 +17,6 @@ use crate::auth::Actor;
 use crate::context::RequestContext;
 use crate::secrets::hash_secret;
 use crate::state::AppState;
-use keywarden_domain::audit::{ModifiedProperty, TargetResource};
 
 /// The file formats imports accept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,6 +330,55 @@ pub async fn import_groups(
         .store
         .import_groups(&groups, ctx.now, &group_event, &member_event)
         .await?)
+}
+
+/// Takes a user out of a group (`group` and `user` by id or name), as the API's
+/// `DELETE /v1/groups/{group}/members/{user}` and `keywarden groups remove-member` do. Leaving an exclusion group or
+/// a ring changes which passkey rules apply to the user from their next ceremony on.
+pub async fn remove_member(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    group: &str,
+    user: &str,
+) -> Result<(), ApiError> {
+    actor.require(Permission::ManageDirectory)?;
+    let group = state
+        .store
+        .find_group(group)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("group {group:?}")))?;
+    let user = super::find_user(state, user).await?;
+    let left = |name: &str, value: String| ModifiedProperty {
+        display_name: name.to_string(),
+        old_value: Some(value),
+        new_value: None,
+    };
+    let audit = event(
+        ctx,
+        actor,
+        Activity::RemoveMemberFromGroup,
+        Ok("Member removed from group"),
+        vec![
+            user_target(&user).with_changes(vec![
+                left("Group.ObjectID", group.id.to_string()),
+                left("Group.DisplayName", group.display_name.clone()),
+            ]),
+            TargetResource::other("Group", &group.id, &group.display_name),
+        ],
+        vec![("userId", user.id.to_string()), ("groupId", group.id.to_string())],
+    );
+    if state.store.remove_group_member(group.id, user.id, &audit).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::NotFound,
+            format!(
+                "{} is not a member of group {:?}",
+                user.user_principal_name, group.display_name
+            ),
+        ))
+    }
 }
 
 fn import_error(what: &str, errors: &[String]) -> ApiError {

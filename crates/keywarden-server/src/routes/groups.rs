@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use keywarden_domain::directory::{Group, Permission};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
 use crate::json::Json;
-use crate::ops::directory::{Format, import_groups};
+use crate::ops::directory::{self, Format, import_groups};
 use crate::routes::collection;
 use crate::state::AppState;
 
@@ -23,6 +23,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/groups", get(list).post(create))
         .route("/v1/groups/{group}", get(get_one))
         .route("/v1/groups/{group}/members", get(members).post(add_members))
+        .route("/v1/groups/{group}/members/{user}", delete(remove_member))
 }
 
 fn group_json(group: &Group, members: Option<i64>) -> Value {
@@ -108,5 +109,15 @@ async fn add_members(
     }
     let text = json!([{ "id": group.id.to_string(), "displayName": group.display_name, "members": upns }]).to_string();
     import_groups(&state, &ctx, &actor, &text, Format::Json).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(actor): Admin,
+    Path((group, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    directory::remove_member(&state, &ctx, &actor, &group, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

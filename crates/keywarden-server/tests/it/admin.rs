@@ -294,3 +294,71 @@ pub(crate) async fn audit_log_filters_and_pages(app: TestApp) {
         assert!(message.contains(parameter), "{path}: {refusal}");
     }
 }
+
+pub(crate) async fn a_member_taken_out_of_a_group_is_governed_without_it(app: TestApp) {
+    let operator = Actor::LocalOperator { os_user: "test".into() };
+    let (_, directory_secret) = tokens::create(
+        &app.state,
+        &app.ctx(),
+        &operator,
+        "hr sync",
+        Role::UserAdministrator,
+        None,
+    )
+    .await
+    .expect("token");
+    let (_, reader_secret) = tokens::create(&app.state, &app.ctx(), &operator, "siem", Role::GlobalReader, None)
+        .await
+        .expect("token");
+    let directory = Automation::new(&app, &directory_secret);
+    let reader = Automation::new(&app, &reader_secret);
+
+    // Erin is in Pilot and in Contractors, whom the policy excludes.
+    let erin = app.browser();
+    erin.sign_in_password("erin@contoso.com", "erin-password")
+        .await
+        .expect(200);
+    erin.post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .refused(403, "user_excluded");
+
+    let path = "/v1/groups/Contractors/members/erin@contoso.com";
+    reader.send(Method::DELETE, path, None).await.refused(403, "forbidden");
+    let before = app.audit().await.len();
+    directory.send(Method::DELETE, path, None).await.expect(204);
+    let events = app.audit().await;
+    assert_eq!(events.len(), before + 1, "one audit event");
+    let removal = events
+        .iter()
+        .find(|e| e.activity == keywarden_domain::audit::Activity::RemoveMemberFromGroup)
+        .expect("the removal is audited");
+    assert_eq!(
+        removal.target_resources[0].user_principal_name.as_deref(),
+        Some("erin@contoso.com")
+    );
+    assert_eq!(removal.target_resources[1].display_name.as_deref(), Some("Contractors"));
+
+    // Nothing left to remove: refused, and nothing written.
+    directory
+        .send(Method::DELETE, path, None)
+        .await
+        .refused(404, "not_found");
+    directory
+        .send(Method::DELETE, "/v1/groups/Nobody/members/erin@contoso.com", None)
+        .await
+        .refused(404, "not_found");
+    assert_eq!(app.audit().await.len(), before + 1);
+    let members = reader
+        .send(Method::GET, "/v1/groups/Contractors/members", None)
+        .await
+        .expect(200);
+    assert_eq!(members["value"].as_array().map(Vec::len), Some(0), "{members}");
+
+    // Out of the exclusion group, Erin passes question 1; a password alone is not recent strong authentication,
+    // so question 2 is what refuses now.
+    let body = erin
+        .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .refused(403, "no_usable_mfa_method");
+    assert_eq!(body["error"]["question"], 2, "{body}");
+}

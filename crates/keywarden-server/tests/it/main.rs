@@ -88,6 +88,7 @@ both!(admin as admin_tests:
     roles_gate_admin_endpoints,
     api_tokens_carry_a_role,
     audit_log_filters_and_pages,
+    a_member_taken_out_of_a_group_is_governed_without_it,
 );
 both!(reports as reports_tests:
     inventory_lists_passkeys_in_the_playbooks_columns,

@@ -142,8 +142,33 @@ pub(crate) async fn memberships_are_read_back(store: &Store) {
     assert_eq!((groups, members), (1, 1), "a repeated member is added once");
     assert_eq!(store.groups_of(alice.id).await.expect("query"), [group.id].into());
     assert_eq!(store.find_group("PILOT").await.expect("query"), Some(group.clone()));
-    assert_eq!(store.group_members(group.id).await.expect("query"), vec![alice]);
-    assert_eq!(store.list_groups().await.expect("query"), vec![(group, 1)]);
+    assert_eq!(store.group_members(group.id).await.expect("query"), vec![alice.clone()]);
+    assert_eq!(store.list_groups().await.expect("query"), vec![(group.clone(), 1)]);
+
+    // Taking a member out: once, with one audit event; a second time changes nothing and writes no event.
+    let before = audit_count(store).await;
+    let removal = event(Activity::RemoveMemberFromGroup, &alice.id.to_string());
+    assert!(
+        store
+            .remove_group_member(group.id, alice.id, &removal)
+            .await
+            .expect("remove")
+    );
+    assert_eq!(audit_count(store).await, before + 1);
+    assert!(store.groups_of(alice.id).await.expect("query").is_empty());
+    assert_eq!(store.list_groups().await.expect("query"), vec![(group.clone(), 0)]);
+    let again = event(Activity::RemoveMemberFromGroup, &alice.id.to_string());
+    assert!(
+        !store
+            .remove_group_member(group.id, alice.id, &again)
+            .await
+            .expect("remove")
+    );
+    assert_eq!(
+        audit_count(store).await,
+        before + 1,
+        "no event for a removal that changed nothing"
+    );
 }
 
 fn pass(user: keywarden_domain::ids::UserId, once: bool) -> StoredAccessPass {

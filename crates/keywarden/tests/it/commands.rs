@@ -60,6 +60,26 @@ fn import_then_list_then_update() {
     cli.run(&["groups", "import", groups.to_str().expect("path")]).ok();
     let groups = cli.run(&["groups", "list"]).ok().stdout;
     assert!(groups.contains("Pilot") && groups.contains('2'), "{groups}");
+    cli.run(&["groups", "remove-member", "Pilot", "bob@contoso.com"]).ok();
+    let json: Value =
+        serde_json::from_str(&cli.run(&["groups", "list", "--format", "json"]).ok().stdout).expect("json");
+    assert_eq!(json[0]["members"], 1, "{json}");
+    let removal = cli
+        .run(&[
+            "audit",
+            "list",
+            "--activity",
+            "Remove member from group",
+            "--target",
+            "bob@contoso.com",
+        ])
+        .ok()
+        .stdout;
+    assert!(removal.contains("Remove member from group"), "{removal}");
+    let run = cli
+        .run(&["groups", "remove-member", "Pilot", "bob@contoso.com"])
+        .exit(3);
+    assert!(run.stderr.contains("not a member"), "{}", run.stderr);
     let missing = cli.write("missing.csv", "displayName,members\nRing 2,nobody@contoso.com\n");
     let run = cli.run(&["groups", "import", missing.to_str().expect("path")]).exit(3);
     assert!(
