@@ -103,8 +103,9 @@ pub struct Config {
     pub rp_id: String,
     #[serde(default = "default_rp_name")]
     pub rp_name: String,
-    /// Origins the browser may use (scheme, host and port), e.g. `https://login.contoso.com`.
-    #[serde(default = "default_origins")]
+    /// Origins the browser may use (scheme, host and port), e.g. `https://login.contoso.com`. Left out with the RP
+    /// ID `localhost`, it is `http://localhost:PORT` with the port of `listen` (see [`Config::derive_origins`]).
+    #[serde(default)]
     pub origins: Vec<String>,
     /// Minutes within which strong authentication counts as recent for registration, unless the policy says.
     #[serde(default = "default_window")]
@@ -131,9 +132,6 @@ fn default_rp_id() -> String {
 fn default_rp_name() -> String {
     "keywarden".into()
 }
-fn default_origins() -> Vec<String> {
-    vec!["http://localhost:8080".into()]
-}
 fn default_window() -> u32 {
     10
 }
@@ -143,7 +141,9 @@ fn default_session_lifetime() -> u32 {
 
 impl Default for Config {
     fn default() -> Self {
-        toml::from_str("").expect("an empty configuration takes every default")
+        let mut config = Config::unfilled();
+        config.derive_origins();
+        config
     }
 }
 
@@ -179,11 +179,30 @@ impl Config {
                     problem(&setting, message)
                 })?
             }
-            None => Config::default(),
+            None => Config::unfilled(),
         };
         config.apply_env(env)?;
+        config.derive_origins();
         config.validate()?;
         Ok(config)
+    }
+
+    /// Every default, before the origins are derived from the other settings.
+    fn unfilled() -> Config {
+        toml::from_str("").expect("an empty configuration takes every default")
+    }
+
+    /// With no origins given and the RP ID `localhost` (keywarden tried out on one machine), the browser's origin is
+    /// `http://localhost:PORT` with the port keywarden listens on, so that changing `listen` alone keeps ceremonies
+    /// working. Anywhere else the origins must be given: behind a proxy the browser's origin is not the listen
+    /// address.
+    pub fn derive_origins(&mut self) {
+        if self.origins.is_empty()
+            && self.rp_id.trim() == "localhost"
+            && let Ok(addr) = self.listen_addr()
+        {
+            self.origins = vec![format!("http://localhost:{}", addr.port())];
+        }
     }
 
     /// Reads the process environment. The only place keywarden calls `std::env::var`.
@@ -287,7 +306,10 @@ impl Config {
             ));
         }
         if self.origins.is_empty() {
-            return Err(problem("origins", "at least one origin is needed"));
+            return Err(problem(
+                "origins",
+                format!("at least one origin is needed, such as https://{rp_id} (where the browser opens keywarden)"),
+            ));
         }
         for origin in &self.origins {
             let Some((scheme, rest)) = origin.split_once("://") else {
@@ -381,6 +403,22 @@ mod tests {
         let config = load("", &[]).expect("defaults");
         assert_eq!(config.rp_id, "localhost");
         assert_eq!(config.registration_window_minutes, 10);
+    }
+
+    #[test]
+    fn origins_follow_the_listen_port_on_localhost_only() {
+        assert_eq!(Config::default().origins, ["http://localhost:8080"]);
+        let moved = load("", &[("KEYWARDEN_LISTEN", "0.0.0.0:9090")]).expect("valid");
+        assert_eq!(moved.origins, ["http://localhost:9090"]);
+        let given = load(
+            "listen = \"127.0.0.1:9090\"\norigins = [\"http://localhost:8443\"]",
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(given.origins, ["http://localhost:8443"], "given origins are kept");
+        let err = load("rp_id = \"login.example.com\"", &[]).expect_err("no origin for a real domain");
+        assert_eq!(err.setting, "origins");
+        assert!(err.message.contains("https://login.example.com"), "{err}");
     }
 
     #[test]
