@@ -258,7 +258,7 @@ codes! {
         "Reload the page and retry.";
     NotFound => "not_found", NONE,
         "The requested object does not exist.",
-        "Check the id or userPrincipalName.";
+        "Check the ids and names in the path (a user by id or userPrincipalName, a group by id or display name).";
     RouteNotFound => "route_not_found", NONE,
         "No API route matches this path and method.",
         "See /v1/openapi.json for the API.";
