@@ -220,7 +220,11 @@ impl Store {
     }
 
     /// Counts a wrong attempt with `method` and locks the method when the limit is reached, writing `event` in the
-    /// same transaction. Returns the lock's end when this failure locked it.
+    /// same transaction. Returns the lock's end when the method is locked: by this failure, or already (a wrong
+    /// code that passed the lock check before the lock came is still counted, and lifts nothing).
+    ///
+    /// The count is one statement that adds to the stored count, so that wrong codes sent at once are all counted
+    /// on PostgreSQL too (a read, then a write of the count read plus one, would lose all but one of them).
     pub async fn record_sign_in_failure(
         &self,
         user: UserId,
@@ -230,29 +234,38 @@ impl Store {
         event: &Event,
     ) -> Result<Option<OffsetDateTime>> {
         let mut tx = self.begin().await?;
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT failures, window_start FROM signin_throttle WHERE user_id = $1 AND method = $2")
-                .bind(user.to_string())
-                .bind(method)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (failures, window_start) = match row {
-            Some((failures, start)) if micros(now) - start < micros_of(limits.window) => (failures + 1, start),
-            _ => (1, micros(now)),
-        };
-        let locked_until = (failures >= i64::from(limits.max_failures)).then(|| micros(now) + micros_of(limits.lock));
-        sqlx::query(
+        let (failures, locked_until): (i64, Option<i64>) = sqlx::query_as(
             "INSERT INTO signin_throttle (user_id, method, failures, window_start, locked_until) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, method) DO UPDATE SET \
-             failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until",
+             VALUES ($1, $2, 1, $3, NULL) ON CONFLICT (user_id, method) DO UPDATE SET \
+             failures = CASE WHEN $3 - signin_throttle.window_start < $4 THEN signin_throttle.failures + 1 ELSE 1 END, \
+             window_start = CASE WHEN $3 - signin_throttle.window_start < $4 THEN signin_throttle.window_start \
+             ELSE $3 END \
+             RETURNING failures, locked_until",
         )
         .bind(user.to_string())
         .bind(method)
-        .bind(if locked_until.is_some() { 0 } else { failures })
-        .bind(window_start)
-        .bind(locked_until)
-        .execute(&mut *tx)
+        .bind(micros(now))
+        .bind(micros_of(limits.window))
+        .fetch_one(&mut *tx)
         .await?;
+        let locked_until = match locked_until {
+            Some(until) if until > micros(now) => Some(until),
+            _ if failures >= i64::from(limits.max_failures) => {
+                let until = micros(now) + micros_of(limits.lock);
+                sqlx::query(
+                    "UPDATE signin_throttle SET failures = 0, window_start = $3, locked_until = $4 \
+                     WHERE user_id = $1 AND method = $2",
+                )
+                .bind(user.to_string())
+                .bind(method)
+                .bind(micros(now))
+                .bind(until)
+                .execute(&mut *tx)
+                .await?;
+                Some(until)
+            }
+            _ => None,
+        };
         audit::insert(&mut tx, event).await?;
         tx.commit().await?;
         locked_until.map(from_micros).transpose()

@@ -617,6 +617,27 @@ pub(crate) async fn wrong_codes_lock_the_method(store: &Store) {
         None,
         "per method"
     );
+    // A wrong code that was already being checked when the lock came (it passed the lock check before) is counted
+    // while locked: it answers locked, and lifts nothing.
+    let during = store
+        .record_sign_in_failure(
+            alice.id,
+            "temporaryAccessPass",
+            t + Duration::seconds(1),
+            limits,
+            &event(Activity::UserSignedIn, "x"),
+        )
+        .await
+        .expect("record");
+    assert_eq!(during, Some(locked), "answered as locked");
+    assert_eq!(
+        store
+            .locked_until(alice.id, "temporaryAccessPass", t + Duration::seconds(2))
+            .await
+            .expect("query"),
+        Some(locked),
+        "still locked"
+    );
     assert_eq!(
         store
             .locked_until(alice.id, "temporaryAccessPass", locked)
@@ -624,6 +645,55 @@ pub(crate) async fn wrong_codes_lock_the_method(store: &Store) {
             .expect("query"),
         None,
         "lock ends"
+    );
+    // After the lock, counting starts again.
+    let after = store
+        .record_sign_in_failure(
+            alice.id,
+            "temporaryAccessPass",
+            locked,
+            limits,
+            &event(Activity::UserSignedIn, "x"),
+        )
+        .await
+        .expect("record");
+    assert_eq!(after, None, "the first failure after the lock does not lock");
+}
+
+/// Wrong codes sent at once are all counted: none is lost to another's write, so they lock.
+pub(crate) async fn concurrent_wrong_codes_are_all_counted(store: &Store) {
+    let bob = add_user(store, "bob@contoso.com").await;
+    let t = now();
+    let limits = ThrottleLimits {
+        max_failures: 10,
+        window: Duration::minutes(15),
+        lock: Duration::minutes(15),
+    };
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_sign_in_failure(bob.id, "password", t, limits, &event(Activity::UserSignedIn, "x"))
+                    .await
+                    .expect("record")
+            })
+        })
+        .collect();
+    let mut locking = 0;
+    for task in tasks {
+        if task.await.expect("task").is_some() {
+            locking += 1;
+        }
+    }
+    assert!(locking >= 1, "twelve failures against a limit of ten lock");
+    assert!(
+        store
+            .locked_until(bob.id, "password", t)
+            .await
+            .expect("query")
+            .is_some(),
+        "locked after concurrent failures"
     );
 }
 

@@ -71,6 +71,7 @@ conformance!(
     sign_in_challenge_is_used_once_and_purged_when_expired,
     server_key_is_made_once_and_shared,
     wrong_codes_lock_the_method,
+    concurrent_wrong_codes_are_all_counted,
     totp_step_cannot_be_replayed,
     assertion_updates_counter_and_backup_state,
     audit_filters_and_pages,
