@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use keywarden_domain::Code;
-use keywarden_domain::audit::{Activity, ModifiedProperty, TargetResource};
+use keywarden_domain::audit::{Activity, Event, ModifiedProperty, TargetResource};
 use keywarden_domain::directory::{Group, Permission, Role, User, UserType, validate_upn};
 use keywarden_domain::ids::{GroupId, UserId};
 use keywarden_store::{ImportedGroup, NewUser};
@@ -299,32 +299,12 @@ pub async fn import_groups(
             vec![],
         )
     };
-    // As Entra shapes it: the user first, with the group it joined as modified properties, then the group. The
-    // audit log's `target` filter looks at the first target, so a user's history shows their memberships.
     let member_event = |group: &Group, user: UserId| {
-        let joined = |name: &str, value: String| ModifiedProperty {
-            display_name: name.to_string(),
-            old_value: None,
-            new_value: Some(value),
-        };
         let member = match found.get(&user) {
             Some(member) => user_target(member),
             None => TargetResource::other("User", &user, ""),
         };
-        event(
-            ctx,
-            actor,
-            Activity::AddMemberToGroup,
-            Ok("Member added to group"),
-            vec![
-                member.with_changes(vec![
-                    joined("Group.ObjectID", group.id.to_string()),
-                    joined("Group.DisplayName", group.display_name.clone()),
-                ]),
-                TargetResource::other("Group", &group.id, &group.display_name),
-            ],
-            vec![("userId", user.to_string()), ("groupId", group.id.to_string())],
-        )
+        membership_event(ctx, actor, member, user, group, true)
     };
     Ok(state
         .store
@@ -349,25 +329,7 @@ pub async fn remove_member(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("group {group:?}")))?;
     let user = super::find_user(state, user).await?;
-    let left = |name: &str, value: String| ModifiedProperty {
-        display_name: name.to_string(),
-        old_value: Some(value),
-        new_value: None,
-    };
-    let audit = event(
-        ctx,
-        actor,
-        Activity::RemoveMemberFromGroup,
-        Ok("Member removed from group"),
-        vec![
-            user_target(&user).with_changes(vec![
-                left("Group.ObjectID", group.id.to_string()),
-                left("Group.DisplayName", group.display_name.clone()),
-            ]),
-            TargetResource::other("Group", &group.id, &group.display_name),
-        ],
-        vec![("userId", user.id.to_string()), ("groupId", group.id.to_string())],
-    );
+    let audit = membership_event(ctx, actor, user_target(&user), user.id, &group, false);
     if state.store.remove_group_member(group.id, user.id, &audit).await? {
         Ok(())
     } else {
@@ -379,6 +341,43 @@ pub async fn remove_member(
             ),
         ))
     }
+}
+
+/// A membership's audit event, as Entra shapes it: the user first, with the group as modified properties (new
+/// values when `joined`, old ones when leaving), then the group. The audit log's `target` filter looks at the first
+/// target, so a user's history shows their memberships.
+fn membership_event(
+    ctx: &RequestContext,
+    actor: &Actor,
+    member: TargetResource,
+    user: UserId,
+    group: &Group,
+    joined: bool,
+) -> Event {
+    let (activity, reason) = if joined {
+        (Activity::AddMemberToGroup, "Member added to group")
+    } else {
+        (Activity::RemoveMemberFromGroup, "Member removed from group")
+    };
+    let change = |name: &str, value: String| ModifiedProperty {
+        display_name: name.to_string(),
+        old_value: (!joined).then(|| value.clone()),
+        new_value: joined.then_some(value),
+    };
+    event(
+        ctx,
+        actor,
+        activity,
+        Ok(reason),
+        vec![
+            member.with_changes(vec![
+                change("Group.ObjectID", group.id.to_string()),
+                change("Group.DisplayName", group.display_name.clone()),
+            ]),
+            TargetResource::other("Group", &group.id, &group.display_name),
+        ],
+        vec![("userId", user.to_string()), ("groupId", group.id.to_string())],
+    )
 }
 
 fn import_error(what: &str, errors: &[String]) -> ApiError {

@@ -337,6 +337,15 @@ pub(crate) async fn a_member_taken_out_of_a_group_is_governed_without_it(app: Te
         Some("erin@contoso.com")
     );
     assert_eq!(removal.target_resources[1].display_name.as_deref(), Some("Contractors"));
+    let left = &removal.target_resources[0].modified_properties[1];
+    assert_eq!(
+        (
+            left.display_name.as_str(),
+            left.old_value.as_deref(),
+            left.new_value.as_deref()
+        ),
+        ("Group.DisplayName", Some("Contractors"), None)
+    );
 
     // Nothing left to remove: refused, and nothing written.
     directory
