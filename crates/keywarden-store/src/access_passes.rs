@@ -41,13 +41,14 @@ impl Store {
     /// Issues a pass, replacing the user's previous one (Entra keeps one per user).
     pub async fn replace_access_pass(&self, pass: &StoredAccessPass, event: &Event) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM access_passes WHERE user_id = $1")
-            .bind(pass.pass.user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        // One statement, so that two passes issued at once cannot both find no pass and both insert one.
         sqlx::query(
             "INSERT INTO access_passes (id, user_id, code_hash, created_at, start_at, lifetime_minutes, \
-             is_usable_once, used_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
+             is_usable_once, used_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8) \
+             ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, code_hash = excluded.code_hash, \
+             created_at = excluded.created_at, start_at = excluded.start_at, \
+             lifetime_minutes = excluded.lifetime_minutes, is_usable_once = excluded.is_usable_once, \
+             used_at = NULL, created_by = excluded.created_by",
         )
         .bind(pass.pass.id.to_string())
         .bind(pass.pass.user_id.to_string())

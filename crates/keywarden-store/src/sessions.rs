@@ -282,13 +282,12 @@ impl Store {
     /// Sets the user's TOTP method, replacing any previous one.
     pub async fn replace_totp(&self, totp: &Totp, event: &Event) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM totp_methods WHERE user_id = $1")
-            .bind(totp.user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        // One statement, so that two enrolments at once cannot both find no method and both insert one.
         sqlx::query(
             "INSERT INTO totp_methods (id, user_id, secret, display_name, created_at, last_used_step) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, \
+             secret = excluded.secret, display_name = excluded.display_name, created_at = excluded.created_at, \
+             last_used_step = excluded.last_used_step",
         )
         .bind(totp.id.to_string())
         .bind(totp.user_id.to_string())

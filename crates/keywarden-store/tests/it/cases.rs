@@ -187,6 +187,32 @@ fn pass(user: keywarden_domain::ids::UserId, once: bool) -> StoredAccessPass {
     }
 }
 
+/// Passes issued to one user at the same moment (two help-desk agents, a retried request) all succeed, and one of
+/// them is the user's pass: replacing is one statement, not a delete and an insert that the other can get between.
+pub(crate) async fn access_passes_issued_at_once_replace_each_other(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let before = audit_count(store).await;
+    let passes: Vec<StoredAccessPass> = (0..6).map(|_| pass(alice.id, true)).collect();
+    let tasks: Vec<_> = passes
+        .iter()
+        .cloned()
+        .map(|issued| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .replace_access_pass(&issued, &event(Activity::AdminRegisteredSecurityInfo, "a"))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task").expect("every issue succeeds");
+    }
+    let current = store.access_pass_of(alice.id).await.expect("query").expect("a pass");
+    assert!(passes.contains(&current), "one of the passes issued is the user's");
+    assert_eq!(audit_count(store).await, before + passes.len(), "one event each");
+}
+
 pub(crate) async fn one_access_pass_per_user(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let first = pass(alice.id, true);
@@ -695,6 +721,38 @@ pub(crate) async fn concurrent_wrong_codes_are_all_counted(store: &Store) {
             .is_some(),
         "locked after concurrent failures"
     );
+}
+
+/// TOTP enrolments of one user at the same moment all succeed, and one of them is the user's method.
+pub(crate) async fn totp_enrolled_at_once_replace_each_other(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let methods: Vec<Totp> = (0..6u8)
+        .map(|i| Totp {
+            id: MethodId(Uuid::new_v4()),
+            user_id: alice.id,
+            secret: vec![i; 20],
+            display_name: format!("Authenticator app {i}"),
+            created_at: now(),
+            last_used_step: 0,
+        })
+        .collect();
+    let tasks: Vec<_> = methods
+        .iter()
+        .cloned()
+        .map(|totp| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .replace_totp(&totp, &event(Activity::UserRegisteredSecurityInfo, "x"))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task").expect("every enrolment succeeds");
+    }
+    let current = store.totp_of(alice.id).await.expect("query").expect("a method");
+    assert!(methods.contains(&current), "one of the methods enrolled is the user's");
 }
 
 pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
