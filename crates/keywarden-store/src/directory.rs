@@ -8,7 +8,7 @@ use keywarden_domain::ids::{GroupId, UserId};
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use crate::{Error, Result, Store, audit, flag, from_json, get, json, micros, parse_id};
+use crate::{Error, Result, Store, audit, conflict_on_unique, flag, from_json, get, json, micros, parse_id};
 
 /// A user to create or update, found by userPrincipalName (case-insensitive).
 #[derive(Clone, Debug)]
@@ -139,7 +139,8 @@ impl Store {
                     .bind(new.password_hash.clone())
                     .bind(micros(now))
                     .execute(&mut *tx)
-                    .await?;
+                    .await
+                    .map_err(|e| conflict_on_unique(e, "a user with this id or userPrincipalName was just created"))?;
                     created += 1;
                     (user.clone(), true)
                 }

@@ -199,12 +199,35 @@ pub async fn import_users(
     let mut users = Vec::new();
     let mut errors = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
+    let mut seen_ids: HashMap<UserId, String> = HashMap::new();
     for (place, row) in &rows {
         match to_user(row) {
             Ok(user) => {
                 let key = user.user.user_principal_name.to_lowercase();
                 if let Some(first) = seen.insert(key.clone(), place.clone()) {
                     errors.push(format!("{place}: {key} is also on {first}"));
+                }
+                if row.id.is_some() {
+                    if let Some(first) = seen_ids.insert(user.user.id, place.clone()) {
+                        errors.push(format!("{place}: id {} is also on {first}", user.user.id));
+                    }
+                    // A given id names one user: the one with this userPrincipalName, or nobody yet.
+                    if let Some(holder) = state.store.user(user.user.id).await?
+                        && holder.user_principal_name.to_lowercase() != key
+                    {
+                        errors.push(format!(
+                            "{place}: id {} belongs to {}",
+                            user.user.id, holder.user_principal_name
+                        ));
+                    }
+                    if let Some(existing) = state.store.user_by_upn(&key).await?
+                        && existing.id != user.user.id
+                    {
+                        errors.push(format!(
+                            "{place}: {key} has the id {}, not {}",
+                            existing.id, user.user.id
+                        ));
+                    }
                 }
                 users.push(user);
             }

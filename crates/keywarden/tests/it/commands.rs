@@ -35,6 +35,36 @@ fn a_bad_row_names_its_line_and_nothing_is_imported() {
 }
 
 #[test]
+fn an_id_names_one_user() {
+    let cli = Cli::new();
+    let first = cli.write(
+        "users.csv",
+        "id,userPrincipalName,displayName\n\
+         11111111-0000-4000-8000-000000000001,alice@contoso.com,Alice\n",
+    );
+    cli.run(&["users", "import", first.to_str().expect("path")]).ok();
+    let clash = cli.write(
+        "clash.csv",
+        "id,userPrincipalName,displayName\n\
+         11111111-0000-4000-8000-000000000001,alias@contoso.com,Alias\n\
+         11111111-0000-4000-8000-000000000002,alice@contoso.com,Alice\n\
+         11111111-0000-4000-8000-000000000003,carol@contoso.com,Carol\n\
+         11111111-0000-4000-8000-000000000003,dave@contoso.com,Dave\n",
+    );
+    let run = cli.run(&["users", "import", clash.to_str().expect("path")]).exit(3);
+    for expected in [
+        "line 2: id 11111111-0000-4000-8000-000000000001 belongs to alice@contoso.com",
+        "line 3: alice@contoso.com has the id 11111111-0000-4000-8000-000000000001",
+        "line 5: id 11111111-0000-4000-8000-000000000003 is also on line 4",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected} not in: {}", run.stderr);
+    }
+    let listed: Value =
+        serde_json::from_str(&cli.run(&["users", "list", "--format", "json"]).ok().stdout).expect("json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "nothing imported: {listed}");
+}
+
+#[test]
 fn import_then_list_then_update() {
     let cli = Cli::new();
     let file = cli.write("users.csv", USERS);
