@@ -184,7 +184,8 @@ impl Store {
                     .bind(imported.group.description.clone())
                     .bind(micros(now))
                     .execute(&mut *tx)
-                    .await?;
+                    .await
+                    .map_err(|e| conflict_on_unique(e, "a group with this id or name was just created"))?;
                     audit::insert(&mut tx, &group_event(&imported.group)).await?;
                     n_groups += 1;
                     imported.group.clone()

@@ -271,6 +271,7 @@ pub async fn import_groups(
     let mut errors = Vec::new();
     // The members found, so that each membership's audit event names its user.
     let mut found: HashMap<UserId, User> = HashMap::new();
+    let mut seen_ids: HashMap<GroupId, (String, String)> = HashMap::new();
     for (place, row) in &rows {
         let name = row.display_name.trim();
         if name.is_empty() || name.len() > 256 {
@@ -285,6 +286,32 @@ pub async fn import_groups(
             }
             None => GroupId(uuid::Uuid::now_v7()),
         };
+        if row.id.is_some() {
+            // A given id names one group: the one with this name, or none yet. (A group is found by its name.)
+            let key = name.to_lowercase();
+            match seen_ids.get(&id) {
+                Some((first, first_name)) if *first_name != key => {
+                    errors.push(format!("{place}: id {id} is also on {first}, for another group"));
+                }
+                Some(_) => {}
+                None => {
+                    seen_ids.insert(id, (place.clone(), key.clone()));
+                }
+            }
+            if let Some(holder) = state.store.group(id).await?
+                && holder.display_name.to_lowercase() != key
+            {
+                errors.push(format!("{place}: id {id} belongs to group {:?}", holder.display_name));
+            }
+            if let Some(existing) = state.store.find_group(name).await?
+                && existing.id != id
+            {
+                errors.push(format!(
+                    "{place}: group {:?} has the id {}, not {id}",
+                    existing.display_name, existing.id
+                ));
+            }
+        }
         let mut members = Vec::new();
         match list(row.members.as_ref()) {
             Ok(upns) => {

@@ -62,6 +62,41 @@ fn an_id_names_one_user() {
     let listed: Value =
         serde_json::from_str(&cli.run(&["users", "list", "--format", "json"]).ok().stdout).expect("json");
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "nothing imported: {listed}");
+
+    // Groups the same way: a group is found by its name, and a given id must be that group's.
+    let groups = cli.write(
+        "groups.csv",
+        "id,displayName,members
+22222222-0000-4000-8000-000000000001,Pilot,alice@contoso.com
+",
+    );
+    cli.run(&["groups", "import", groups.to_str().expect("path")]).ok();
+    let clash = cli.write(
+        "groups-clash.csv",
+        "id,displayName,members
+         22222222-0000-4000-8000-000000000001,Ring 2,
+         22222222-0000-4000-8000-000000000002,Pilot,
+         22222222-0000-4000-8000-000000000003,Ring 3,
+         22222222-0000-4000-8000-000000000003,Ring 4,
+         22222222-0000-4000-8000-000000000003,ring 3,alice@contoso.com
+",
+    );
+    let run = cli.run(&["groups", "import", clash.to_str().expect("path")]).exit(3);
+    for expected in [
+        "line 2: id 22222222-0000-4000-8000-000000000001 belongs to group \"Pilot\"",
+        "line 3: group \"Pilot\" has the id 22222222-0000-4000-8000-000000000001",
+        "line 5: id 22222222-0000-4000-8000-000000000003 is also on line 4, for another group",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected} not in: {}", run.stderr);
+    }
+    assert!(
+        !run.stderr.contains("line 6"),
+        "the same group twice is fine: {}",
+        run.stderr
+    );
+    let listed: Value =
+        serde_json::from_str(&cli.run(&["groups", "list", "--format", "json"]).ok().stdout).expect("json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "nothing imported: {listed}");
 }
 
 #[test]
