@@ -1,11 +1,13 @@
-//! A JSON body extractor whose rejections are keywarden errors (`invalid_request`, `unsupported_media_type`,
-//! `payload_too_large`) in the usual error shape, never axum's plain-text ones.
+//! Request extractors whose rejections are keywarden errors (`invalid_request`, `unsupported_media_type`,
+//! `payload_too_large`) in the usual error shape, never axum's plain-text ones: JSON bodies, text bodies and query
+//! strings. Bodies holding a NUL character (`\u0000`) are refused here, as [`crate::refuse_nul`] refuses addresses:
+//! PostgreSQL cannot store or compare it in text, and no name or code keywarden takes has one.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, header};
 use keywarden_domain::Code;
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 
 use crate::api_error::ApiError;
 
@@ -19,29 +21,57 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(rejection_to_error(&rejection)),
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                "the body must be JSON, sent with Content-Type: application/json",
+            ));
         }
+        let bytes = body(req, state).await?;
+        serde_json::from_slice::<T>(&bytes)
+            .map(Json)
+            .map_err(|e| match e.classify() {
+                Category::Data => ApiError::invalid(format!("the body is not valid: {e}")),
+                Category::Syntax | Category::Eof | Category::Io => {
+                    ApiError::invalid(format!("the body is not valid JSON: {e}"))
+                }
+            })
     }
 }
 
-fn rejection_to_error(rejection: &JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            Code::UnsupportedMediaType,
-            "the body must be JSON, sent with Content-Type: application/json",
-        ),
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::invalid(format!("the body is not valid JSON: {}", e.body_text()))
-        }
-        JsonRejection::JsonDataError(e) => ApiError::invalid(e.body_text()),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+/// `Content-Type: application/json`, or a `+json` type, with any parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The whole body (at most [`crate::BODY_LIMIT`]), refused when it holds an escaped NUL character.
+async fn body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
+        ApiError::new(
             Code::PayloadTooLarge,
             "the body is larger than keywarden accepts (64 KiB)",
-        ),
-        other => ApiError::invalid(other.body_text()),
+        )
+    })?;
+    if has_escaped_nul(&bytes) {
+        return Err(ApiError::invalid(
+            "the body holds a NUL character (\\u0000), which keywarden does not accept",
+        ));
     }
+    Ok(bytes)
+}
+
+/// Whether JSON text holds `\u0000`: the escape itself, not a literal backslash followed by `u0000`.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    bytes.windows(5).enumerate().any(|(at, window)| {
+        window == b"u0000" && {
+            let backslashes = bytes[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+            backslashes % 2 == 1
+        }
+    })
 }
 
 /// An optional JSON body: an empty body is `None`; anything else must be valid JSON of the right shape.
@@ -53,12 +83,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(
-                Code::PayloadTooLarge,
-                "the body is larger than keywarden accepts (64 KiB)",
-            )
-        })?;
+        let bytes = body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
@@ -76,12 +101,7 @@ impl<S: Send + Sync> FromRequest<S> for Text {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(
-                Code::PayloadTooLarge,
-                "the body is larger than keywarden accepts (64 KiB)",
-            )
-        })?;
+        let bytes = body(req, state).await?;
         String::from_utf8(bytes.to_vec())
             .map(Text)
             .map_err(|_| ApiError::invalid("the body is not UTF-8 text"))
@@ -106,5 +126,40 @@ where
                 rejection.body_text()
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_escaped_nul_is_found_and_a_literal_backslash_is_not_one() {
+        assert!(has_escaped_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(
+            has_escaped_nul(br#"{"a":"\\\u0000"}"#),
+            "an escaped backslash, then the escape"
+        );
+        assert!(
+            !has_escaped_nul(br#"{"a":"\\u0000"}"#),
+            "a backslash, then the text u0000"
+        );
+        assert!(!has_escaped_nul(br#"{"a":"u0000"}"#));
+        assert!(!has_escaped_nul(b""));
+    }
+
+    #[test]
+    fn json_content_types() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().expect("header"));
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/merge-patch+json"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/jsonx"));
+        assert!(!is_json(&HeaderMap::new()));
     }
 }

@@ -64,10 +64,23 @@ async fn correlate(mut request: Request, next: Next) -> Response {
     response
 }
 
+/// Refuses an address whose path or query string holds a NUL character (`%00`): PostgreSQL cannot store or
+/// compare it in text, and no name, id or filter keywarden takes has one (bodies: see [`json`]).
+pub async fn refuse_nul(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    if uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00")) {
+        use axum::response::IntoResponse;
+        return ApiError::invalid("the address holds a NUL character (%00), which keywarden does not accept")
+            .into_response();
+    }
+    next.run(request).await
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     telemetry::metrics();
     routes::router()
+        .layer(middleware::from_fn(refuse_nul))
         .layer(middleware::from_fn(telemetry::track))
         .layer(middleware::from_fn(correlate))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

@@ -168,6 +168,9 @@ fn to_user(row: &UserRow) -> Result<NewUser, String> {
         .display_name
         .clone()
         .unwrap_or_else(|| upn.split('@').next().unwrap_or(&upn).to_string());
+    if display_name.chars().count() > 256 || display_name.chars().any(char::is_control) {
+        return Err("displayName must have at most 256 characters and no control characters".into());
+    }
     if let Some(password) = &row.password
         && password.chars().count() < 8
     {
@@ -274,8 +277,20 @@ pub async fn import_groups(
     let mut seen_ids: HashMap<GroupId, (String, String)> = HashMap::new();
     for (place, row) in &rows {
         let name = row.display_name.trim();
-        if name.is_empty() || name.len() > 256 {
-            errors.push(format!("{place}: displayName must have 1 to 256 characters"));
+        if name.is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
+            errors.push(format!(
+                "{place}: displayName must have 1 to 256 characters and no control characters"
+            ));
+            continue;
+        }
+        if row
+            .description
+            .as_deref()
+            .is_some_and(|d| d.chars().count() > 1024 || d.contains('\0'))
+        {
+            errors.push(format!(
+                "{place}: description must have at most 1024 characters and no NUL"
+            ));
             continue;
         }
         let id = match row.id.as_deref().map(str::parse::<GroupId>) {

@@ -119,6 +119,7 @@ both!(pages as pages_tests:
 both!(operations as operations_tests:
     health_readiness_metrics_and_openapi,
     errors_have_one_shape,
+    a_nul_character_is_refused_as_bad_input,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -146,6 +146,42 @@ pub(crate) async fn errors_have_one_shape(app: TestApp) {
     );
 }
 
+/// A NUL character, which PostgreSQL cannot store or compare in text, is bad input like any other: refused with
+/// `invalid_request` wherever it comes (a JSON body, a path, a query string), never an internal error.
+pub(crate) async fn a_nul_character_is_refused_as_bad_input(app: TestApp) {
+    let browser = app.browser();
+    for body in [
+        json!({"username": "alice\u{0}@contoso.com", "password": "x"}),
+        json!({"username": "alice@contoso.com", "password": "x\u{0}"}),
+    ] {
+        browser
+            .post("/v1/signin/password", body)
+            .await
+            .refused(400, "invalid_request");
+    }
+    browser
+        .post("/v1/signin/passkey/begin", json!({"username": "\u{0}"}))
+        .await
+        .refused(400, "invalid_request");
+    let reader = app.signed_in_with_pass("reader@contoso.com", false).await;
+    for path in [
+        "/v1/users?search=a%00",
+        "/v1/users/alice%00@contoso.com",
+        "/v1/groups/Pilot%00",
+        "/v1/auditLogs/directoryAudits?target=a%00@contoso.com",
+    ] {
+        reader.get(path).await.refused(400, "invalid_request");
+    }
+    // Nothing was written by any of them.
+    let failures = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e.result_reason.contains('\0') || e.target_resources.iter().any(|t| t.id.contains('\0')))
+        .count();
+    assert_eq!(failures, 0);
+}
+
 /// Graceful shutdown: a request in flight when the signal comes is answered, then the server stops.
 pub(crate) async fn shutdown_finishes_requests_in_flight() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -18,10 +18,11 @@ fn a_bad_row_names_its_line_and_nothing_is_imported() {
          not-an-upn,Broken,member,\n\
          carol@contoso.com,Carol,visitor,\n\
          dave@contoso.com,Dave,member,root\n\
-         ALICE@contoso.com,Alice again,member,\n",
+         ALICE@contoso.com,Alice again,member,\n\
+         eve@contoso.com,Eve\u{0},member,\n",
     );
     let run = cli.run(&["users", "import", file.to_str().expect("path")]).exit(3);
-    for line in ["line 3", "line 4", "line 5", "line 6"] {
+    for line in ["line 3", "line 4", "line 5", "line 6", "line 7: displayName"] {
         assert!(run.stderr.contains(line), "{line} not named in: {}", run.stderr);
     }
     assert!(
