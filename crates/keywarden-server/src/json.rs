@@ -1,6 +1,6 @@
 //! Request extractors whose rejections are keywarden errors (`invalid_request`, `unsupported_media_type`,
-//! `payload_too_large`) in the usual error shape, never axum's plain-text ones: JSON bodies, text bodies and query
-//! strings. Bodies holding a NUL character (`\u0000`) are refused here, as [`crate::refuse_nul`] refuses addresses:
+//! `payload_too_large`) in the usual error shape, never axum's plain-text ones: JSON bodies, text bodies, query
+//! strings and path parameters. Bodies holding a NUL character (`\u0000`) are refused here, as [`crate::refuse_nul`] refuses addresses:
 //! PostgreSQL cannot store or compare it in text, and no name or code keywarden takes has one.
 
 use axum::extract::{FromRequest, Request};
@@ -123,6 +123,27 @@ where
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(rejection) => Err(ApiError::invalid(format!(
                 "the query string is not valid: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// Path parameters with the same error shape (`invalid_request`), e.g. for a segment that is not UTF-8.
+pub struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::invalid(format!(
+                "the address is not valid: {}",
                 rejection.body_text()
             ))),
         }

@@ -1,7 +1,7 @@
 //! `/v1/authenticators`: what the loaded FIDO metadata says about authenticator models (by AAGUID or name).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use keywarden_domain::Aaguid;
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api_error::ApiError;
 use crate::auth::Actor;
-use crate::json::Query;
+use crate::json::{Path, Query};
 use crate::routes::collection;
 use crate::state::AppState;
 

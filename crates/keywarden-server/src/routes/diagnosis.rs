@@ -5,7 +5,7 @@
 //! These live beside `users.rs` rather than in it because they are keywarden's own resources, not Graph's.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::api_error::ApiError;
 use crate::auth::Admin;
-use crate::json::Query;
+use crate::json::{Path, Query};
 use crate::ops::{self, diagnosis};
 use crate::state::AppState;
 

@@ -1,7 +1,7 @@
 //! `/v1/groups`: groups and their members.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -13,7 +13,7 @@ use super::users::user_json;
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
-use crate::json::Json;
+use crate::json::{Json, Path};
 use crate::ops::directory::{self, Format, import_groups};
 use crate::routes::collection;
 use crate::state::AppState;

@@ -1,7 +1,7 @@
 //! `/v1/me`: the signed-in user's own account, sign-in state and passkeys (Security info).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::api_error::ApiError;
 use crate::auth::Actor;
 use crate::context::RequestContext;
-use crate::json::Json;
+use crate::json::{Json, Path};
 use crate::ops::{self, access_pass, passkeys, registration};
 use crate::routes::collection;
 use crate::state::AppState;

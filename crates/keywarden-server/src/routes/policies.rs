@@ -4,7 +4,7 @@
 //! nothing.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use keywarden_domain::directory::Permission;
@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
-use crate::json::Text;
+use crate::json::{Path, Text};
 use crate::ops::{self, policy};
 use crate::state::AppState;
 

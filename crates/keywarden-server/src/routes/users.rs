@@ -2,7 +2,7 @@
 //! (Graph's `/users/{id | userPrincipalName}/authentication/...`).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use super::me::{BeginRequest, ClientErrorRequest, begun_json, parse_attempt, par
 use crate::api_error::ApiError;
 use crate::auth::{Actor, Admin};
 use crate::context::RequestContext;
-use crate::json::{Json, Query};
+use crate::json::{Json, Path, Query};
 use crate::ops::directory::UserRow;
 use crate::ops::{self, access_pass, passkeys, registration};
 use crate::routes::collection;

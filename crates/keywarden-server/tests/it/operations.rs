@@ -132,6 +132,12 @@ pub(crate) async fn errors_have_one_shape(app: TestApp) {
         .await
         .refused(400, "invalid_request");
     reader.get("/v1/users?top=many").await.refused(400, "invalid_request");
+    // A path segment that is not UTF-8 is answered in the same shape.
+    reader.get("/v1/users/%ff%fe").await.refused(400, "invalid_request");
+    reader
+        .get("/v1/groups/%ff/members")
+        .await
+        .refused(400, "invalid_request");
     let correlation = uuid::Uuid::new_v4();
     let raw = browser
         .client
