@@ -1,7 +1,8 @@
 //! Request extractors whose rejections are keywarden errors (`invalid_request`, `unsupported_media_type`,
 //! `payload_too_large`) in the usual error shape, never axum's plain-text ones: JSON bodies, text bodies, query
-//! strings and path parameters. Bodies holding a NUL character (`\u0000`) are refused here, as [`crate::refuse_nul`] refuses addresses:
-//! PostgreSQL cannot store or compare it in text, and no name or code keywarden takes has one.
+//! strings and path parameters. Bodies holding a NUL character (`\u0000`) are refused here, as
+//! [`crate::refuse_nul`] refuses addresses: PostgreSQL cannot store or compare it in text, and no name or code
+//! keywarden takes has one.
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
