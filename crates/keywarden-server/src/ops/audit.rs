@@ -30,25 +30,21 @@ pub struct Query {
     pub top: Option<u32>,
 }
 
-/// Parses `90d`, `12h`, `30m` (back from `now`) or an RFC 3339 instant.
+/// Parses a duration back from `now` (`90d`, `12h`, `30m`, `45s`; see [`super::reports::parse_duration`]) or an
+/// RFC 3339 instant.
 pub fn parse_instant(s: &str, now: OffsetDateTime, what: &str) -> Result<OffsetDateTime, ApiError> {
     let s = s.trim();
-    let relative = |unit: char, seconds: i64| {
-        s.strip_suffix(unit)
-            .and_then(|n| n.parse::<i64>().ok())
-            .map(|n| now - time::Duration::seconds(n * seconds))
-    };
-    relative('d', 86_400)
-        .or_else(|| relative('h', 3_600))
-        .or_else(|| relative('m', 60))
-        .map(Ok)
-        .unwrap_or_else(|| {
-            OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
-                ApiError::invalid(format!(
-                    "{what} {s:?} is neither an RFC 3339 time nor a duration like 90d"
-                ))
-            })
-        })
+    if s.ends_with(['s', 'm', 'h', 'd']) {
+        let back = super::reports::parse_duration(s, what)?;
+        return now
+            .checked_sub(back)
+            .ok_or_else(|| ApiError::invalid(format!("{what} {s:?} reaches too far back")));
+    }
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        ApiError::invalid(format!(
+            "{what} {s:?} is neither an RFC 3339 time nor a duration like 90d"
+        ))
+    })
 }
 
 async fn resolve_party(state: &AppState, key: &str) -> Result<String, ApiError> {

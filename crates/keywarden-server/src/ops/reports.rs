@@ -358,7 +358,9 @@ pub struct FindingsQuery {
 }
 
 /// Parses `30s`, `10m`, `4h`, `90d`.
+/// At most 100 years: longer would reach past the times keywarden can represent.
 pub fn parse_duration(text: &str, what: &str) -> Result<Duration, ApiError> {
+    const LONGEST_SECONDS: i64 = 36_500 * 86_400;
     let text = text.trim();
     let invalid = || ApiError::invalid(format!("{what} {text:?} is not a duration such as 30s, 10m, 4h or 90d"));
     let unit = text.chars().last().ok_or_else(invalid)?;
@@ -366,13 +368,17 @@ pub fn parse_duration(text: &str, what: &str) -> Result<Duration, ApiError> {
     if n <= 0 {
         return Err(invalid());
     }
-    match unit {
-        's' => Ok(Duration::seconds(n)),
-        'm' => Ok(Duration::minutes(n)),
-        'h' => Ok(Duration::hours(n)),
-        'd' => Ok(Duration::days(n)),
-        _ => Err(invalid()),
-    }
+    let unit_seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => return Err(invalid()),
+    };
+    n.checked_mul(unit_seconds)
+        .filter(|&seconds| seconds <= LONGEST_SECONDS)
+        .map(Duration::seconds)
+        .ok_or_else(|| ApiError::invalid(format!("{what} {text:?} is longer than 100 years")))
 }
 
 pub fn findings_options(query: &FindingsQuery) -> Result<FindingsOptions, ApiError> {

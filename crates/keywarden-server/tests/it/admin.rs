@@ -270,6 +270,18 @@ pub(crate) async fn audit_log_filters_and_pages(app: TestApp) {
         .get("/v1/auditLogs/directoryAudits?activity=Nope")
         .await
         .refused(400, "invalid_request");
+    // Durations back from now are bounded (100 years), never an overflow.
+    reader.get("/v1/auditLogs/directoryAudits?since=45s").await.expect(200);
+    for path in [
+        "/v1/auditLogs/directoryAudits?since=999999999d",
+        "/v1/auditLogs/directoryAudits?until=99999999999h",
+        "/v1/auditLogs/directoryAudits?since=0d",
+        "/v1/reports/findings?since=999999999d",
+        "/v1/reports/findings?bulkWindow=9223372036854775807s",
+        "/v1/reports/rollout?since=99999999999h",
+    ] {
+        reader.get(path).await.refused(400, "invalid_request");
+    }
     // A parameter that is not understood is refused, never ignored: an ignored filter would answer with more than
     // was asked for, and nothing would say so.
     for (path, parameter) in [
