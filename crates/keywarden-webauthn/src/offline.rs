@@ -101,7 +101,7 @@ fn with_challenge<State: Serialize + DeserializeOwned>(
     challenge_b64url: &str,
 ) -> Result<State, Rejection> {
     let challenge = b64url_decode(challenge_b64url)
-        .ok_or_else(|| Rejection::new(Code::InvalidRequest, "challenge_b64url is not base64url"))?;
+        .ok_or_else(|| Rejection::new(Code::InvalidRequest, "the challenge is not base64url"))?;
     let mut value = serde_json::to_value(state).map_err(|_| internal("the ceremony state could not be serialised"))?;
     let members = value
         .as_object_mut()
