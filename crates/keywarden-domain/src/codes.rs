@@ -260,8 +260,11 @@ codes! {
         "The requested object does not exist.",
         "Check the ids and names in the path (a user by id or userPrincipalName, a group by id or display name).";
     RouteNotFound => "route_not_found", NONE,
-        "No API route matches this path and method.",
+        "No API route matches this path.",
         "See /v1/openapi.json for the API.";
+    MethodNotAllowed => "method_not_allowed", NONE,
+        "The path exists but does not accept this method.",
+        "Use a method the Allow header lists (see /v1/openapi.json).";
     AlreadyExists => "already_exists", NONE,
         "An object with this name already exists.",
         "Choose another name, or update the existing object.";

@@ -91,6 +91,7 @@ pub fn status_of(code: Code) -> StatusCode {
         | MfaRequired => StatusCode::UNAUTHORIZED,
         Forbidden | CsrfTokenInvalid | AccessPassNotUsable | CredentialNotAllowedAtSignIn => StatusCode::FORBIDDEN,
         NotFound | RouteNotFound => StatusCode::NOT_FOUND,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         AlreadyExists | ChallengeUsed | CredentialAlreadyRegistered => StatusCode::CONFLICT,
         ChallengeExpired => StatusCode::GONE,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -43,7 +43,7 @@ async fn not_found(uri: Uri) -> ApiError {
 
 async fn method_not_allowed(uri: Uri) -> ApiError {
     ApiError::new(
-        Code::RouteNotFound,
+        Code::MethodNotAllowed,
         format!("{} does not accept this method", uri.path()),
     )
 }

@@ -82,6 +82,19 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
 
 pub(crate) async fn errors_have_one_shape(app: TestApp) {
     let browser = app.browser();
+    let wrong_method = browser
+        .client
+        .delete(format!("{}/v1/signin/password", app.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(wrong_method.status().as_u16(), 405);
+    assert_eq!(
+        wrong_method.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+    let body: Value = wrong_method.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
     let body = browser.get("/v1/nowhere").await.refused(404, "route_not_found");
     assert!(body["error"]["message"].is_string() && body["error"]["fix"].is_string());
     let raw = browser
