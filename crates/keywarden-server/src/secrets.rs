@@ -109,6 +109,38 @@ pub fn verify_secret(secret: &str, hash: &str) -> bool {
     output(algorithm, version, params, secret.as_bytes(), salt).is_ok_and(|computed| computed == expected)
 }
 
+/// How many argon2id hashes and checks run at once: one per CPU. Each takes tens of milliseconds of CPU and 19 MiB,
+/// so they run on Tokio's blocking threads, never on a runtime worker (where a burst of password or pass sign-ins
+/// would hold every request queued behind them), and no more of them than there are CPUs.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    })
+}
+
+/// Runs `work` (argon2id) on a blocking thread, once a hashing permit is free; `None` if the work could not run.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _permit = hashing_permits().acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// [`hash_secret`] off the runtime's workers (see [`hashing_permits`]).
+pub async fn hash_secret_off_runtime(secret: &str) -> Result<String, crate::api_error::ApiError> {
+    let secret = secret.to_owned();
+    off_runtime(move || hash_secret(&secret))
+        .await
+        .ok_or_else(|| crate::api_error::ApiError::internal(anyhow::anyhow!("argon2id hashing did not finish")))
+}
+
+/// [`verify_secret`] off the runtime's workers (see [`hashing_permits`]); false if the check could not run.
+pub async fn verify_secret_off_runtime(secret: &str, hash: &str) -> bool {
+    let (secret, hash) = (secret.to_owned(), hash.to_owned());
+    off_runtime(move || verify_secret(&secret, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 /// A hash to verify against when the user does not exist, so that timing does not reveal who exists.
 pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -206,6 +238,24 @@ pub fn new_totp_secret() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On a one-thread runtime, work that waits for the runtime's own thread finishes only if it runs elsewhere.
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_runs_off_the_runtime_thread() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let waiting = tokio::spawn(off_runtime(move || rx.recv_timeout(std::time::Duration::from_secs(10))));
+        tokio::task::yield_now().await;
+        let sent = tx.send(());
+        assert!(sent.is_ok(), "the work ran on the runtime's thread and gave up waiting");
+        assert_eq!(waiting.await.expect("task"), Some(Ok(())));
+    }
+
+    #[tokio::test]
+    async fn off_runtime_hashes_verify() {
+        let hash = hash_secret_off_runtime("correct horse").await.expect("hash");
+        assert!(verify_secret_off_runtime("correct horse", &hash).await);
+        assert!(!verify_secret_off_runtime("correct horse!", &hash).await);
+    }
 
     #[test]
     fn a_sealed_ceremony_opens_only_unchanged_and_under_its_key() {

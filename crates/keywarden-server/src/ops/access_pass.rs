@@ -14,7 +14,7 @@ use super::{event, user_target};
 use crate::api_error::ApiError;
 use crate::auth::Actor;
 use crate::context::RequestContext;
-use crate::secrets::{hash_secret, new_pass_code};
+use crate::secrets::{hash_secret_off_runtime, new_pass_code};
 use crate::state::AppState;
 
 /// A pass as Graph's `temporaryAccessPassAuthenticationMethod`. `code` is given only right after issuing.
@@ -99,12 +99,13 @@ pub async fn issue(
         ],
     );
     let created_by = actor.initiator(ctx.ip.clone()).name();
+    let code_hash = hash_secret_off_runtime(&code).await?;
     state
         .store
         .replace_access_pass(
             &StoredAccessPass {
                 pass: pass.clone(),
-                code_hash: hash_secret(&code),
+                code_hash,
                 created_by,
             },
             &audit,

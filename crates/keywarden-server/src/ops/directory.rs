@@ -15,7 +15,7 @@ use super::{event, user_target};
 use crate::api_error::ApiError;
 use crate::auth::Actor;
 use crate::context::RequestContext;
-use crate::secrets::hash_secret;
+use crate::secrets::hash_secret_off_runtime;
 use crate::state::AppState;
 
 /// The file formats imports accept.
@@ -185,7 +185,8 @@ fn to_user(row: &UserRow) -> Result<NewUser, String> {
             account_enabled: parse_bool(row.account_enabled.as_ref(), true)?,
             roles,
         },
-        password_hash: row.password.as_deref().map(hash_secret),
+        // Hashed by `import_users` once every row is valid.
+        password_hash: None,
     })
 }
 
@@ -239,6 +240,11 @@ pub async fn import_users(
     }
     if !errors.is_empty() {
         return Err(import_error("users", &errors));
+    }
+    for (user, (_, row)) in users.iter_mut().zip(&rows) {
+        if let Some(password) = &row.password {
+            user.password_hash = Some(hash_secret_off_runtime(password).await?);
+        }
     }
     let make_event = |user: &User, created: bool| {
         event(
@@ -490,9 +496,7 @@ pub async fn set_password(
         vec![user_target(user)],
         vec![],
     );
-    state
-        .store
-        .set_password(user.id, &hash_secret(password), &audit)
-        .await?;
+    let hash = hash_secret_off_runtime(password).await?;
+    state.store.set_password(user.id, &hash, &audit).await?;
     Ok(())
 }

@@ -19,7 +19,7 @@ use crate::api_error::ApiError;
 use crate::auth::SESSION_PREFIX;
 use crate::context::RequestContext;
 use crate::secrets::{
-    Unsealed, dummy_hash, new_token, open_ceremony, random_bytes, seal_ceremony, token_hash, verify_secret,
+    Unsealed, dummy_hash, new_token, open_ceremony, random_bytes, seal_ceremony, token_hash, verify_secret_off_runtime,
 };
 use crate::state::AppState;
 
@@ -221,12 +221,12 @@ pub async fn password(
     existing: Option<Session>,
 ) -> Result<SignedIn, ApiError> {
     let Some(user) = user_by_name(state, username).await? else {
-        verify_secret(password, dummy_hash());
+        verify_secret_off_runtime(password, dummy_hash()).await;
         return Err(refused(state, ctx, None, "password", ApiError::code(Code::InvalidCredentials)).await);
     };
     refuse_if_locked(state, ctx, &user, "password").await?;
     let hash = state.store.password_hash(user.id).await?;
-    if !verify_secret(password, hash.as_deref().unwrap_or(dummy_hash())) || hash.is_none() {
+    if !verify_secret_off_runtime(password, hash.as_deref().unwrap_or(dummy_hash())).await || hash.is_none() {
         return Err(wrong_code(state, ctx, &user, "password").await);
     }
     if !user.account_enabled {
@@ -306,7 +306,7 @@ pub async fn access_pass(
     existing: Option<Session>,
 ) -> Result<SignedIn, ApiError> {
     let Some(user) = user_by_name(state, username).await? else {
-        verify_secret(code, dummy_hash());
+        verify_secret_off_runtime(code, dummy_hash()).await;
         return Err(refused(
             state,
             ctx,
@@ -318,10 +318,10 @@ pub async fn access_pass(
     };
     refuse_if_locked(state, ctx, &user, "temporaryAccessPass").await?;
     let Some(stored) = state.store.access_pass_of(user.id).await? else {
-        verify_secret(code, dummy_hash());
+        verify_secret_off_runtime(code, dummy_hash()).await;
         return Err(wrong_code(state, ctx, &user, "temporaryAccessPass").await);
     };
-    if !verify_secret(code.trim(), &stored.code_hash) {
+    if !verify_secret_off_runtime(code.trim(), &stored.code_hash).await {
         return Err(wrong_code(state, ctx, &user, "temporaryAccessPass").await);
     }
     let (policy, groups) = super::policy_and_groups(state, &user).await?;
