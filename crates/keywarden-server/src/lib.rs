@@ -80,6 +80,7 @@ pub async fn refuse_nul(request: Request, next: Next) -> Response {
 pub fn app(state: AppState) -> Router {
     telemetry::metrics();
     routes::router()
+        .layer(middleware::from_fn(routes::refuse_undocumented_parameters))
         .layer(middleware::from_fn(refuse_nul))
         .layer(middleware::from_fn(telemetry::track))
         .layer(middleware::from_fn(correlate))

@@ -6,6 +6,7 @@ mod diagnosis;
 mod groups;
 mod me;
 mod openapi;
+pub(crate) use openapi::refuse_undocumented_parameters;
 mod operations;
 mod policies;
 mod reports;

@@ -300,6 +300,10 @@ pub(crate) async fn audit_log_filters_and_pages(app: TestApp) {
         ("/v1/reports/findings?top=many", "top"),
         ("/v1/reports/rollout?ring=Pilot", "ring"),
         ("/v1/reports/readiness?strenght=mfa", "strenght"),
+        // Routes that take no parameters at all refuse them too.
+        ("/v1/groups?top=5", "top"),
+        ("/v1/users/alice@contoso.com?$expand=memberOf", "$expand"),
+        ("/v1/policies/authenticationMethodsPolicy?version=1", "version"),
     ] {
         let refusal = reader.get(path).await.refused(400, "invalid_request");
         let message = refusal["error"]["message"].as_str().unwrap_or_default();
