@@ -14,8 +14,18 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
     bob.post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
         .await
         .expect(200);
+    // A made-up method is counted as `other`, so that such requests cannot add series without end.
+    let made_up = reqwest::Method::from_bytes(b"MADEUP").expect("method");
+    browser
+        .client
+        .request(made_up, format!("{}/v1/users", app.base))
+        .send()
+        .await
+        .expect("request");
     let response = reqwest::get(format!("{}/metrics", app.base)).await.expect("metrics");
     let text = response.text().await.expect("text");
+    assert!(!text.contains("MADEUP"), "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
     assert!(
         text.contains("keywarden_ceremonies_total{ceremony=\"registration_begin\",outcome=\"success\",code=\"ok\"}"),
         "{text}"
