@@ -1,7 +1,5 @@
 //! The conformance cases, one `async fn(&Store)` each (the report reads' cases are in `reports.rs`).
 
-use std::sync::Arc;
-
 use keywarden_domain::Code;
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Outcome};
@@ -17,7 +15,7 @@ use keywarden_store::{
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{add_group, add_user, audit_count, event, now, open_attempt, passkey, session, user};
+use crate::fixtures::{add_group, add_user, at_once, audit_count, event, now, open_attempt, passkey, session, user};
 
 pub(crate) async fn store_is_ready_after_migrations(store: &Store) {
     assert!(store.ready().await.expect("ready query"), "migrations applied");
@@ -193,20 +191,17 @@ pub(crate) async fn access_passes_issued_at_once_replace_each_other(store: &Stor
     let alice = add_user(store, "alice@contoso.com").await;
     let before = audit_count(store).await;
     let passes: Vec<StoredAccessPass> = (0..6).map(|_| pass(alice.id, true)).collect();
-    let tasks: Vec<_> = passes
-        .iter()
-        .cloned()
-        .map(|issued| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .replace_access_pass(&issued, &event(Activity::AdminRegisteredSecurityInfo, "a"))
-                    .await
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("task").expect("every issue succeeds");
+    let issued = at_once(store, passes.len(), |store, i| {
+        let issued = passes[i].clone();
+        async move {
+            store
+                .replace_access_pass(&issued, &event(Activity::AdminRegisteredSecurityInfo, "a"))
+                .await
+        }
+    })
+    .await;
+    for outcome in issued {
+        outcome.expect("every issue succeeds");
     }
     let current = store.access_pass_of(alice.id).await.expect("query").expect("a pass");
     assert!(passes.contains(&current), "one of the passes issued is the user's");
@@ -413,12 +408,9 @@ pub(crate) async fn registration_subject_is_what_the_single_reads_return(store: 
 pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let attempt = open_attempt(store, &alice).await;
-    let store = Arc::new(store.clone());
-    let mut tasks = Vec::new();
-    for i in 0..8u8 {
-        let (store, alice) = (store.clone(), alice.clone());
-        tasks.push(tokio::spawn(async move {
-            let key = passkey(&alice, attempt, &[i; 16]);
+    let outcomes = at_once(store, 8, |store, i| {
+        let key = passkey(&alice, attempt, &[i as u8; 16]);
+        async move {
             store
                 .commit_registration(RegistrationCommit {
                     attempt,
@@ -431,12 +423,9 @@ pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes
                 })
                 .await
                 .expect("commit runs")
-        }));
-    }
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.expect("task"));
-    }
+        }
+    })
+    .await;
     assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
     assert!(
         outcomes
@@ -454,14 +443,15 @@ pub(crate) async fn one_time_pass_is_consumed_exactly_once_under_concurrent_fini
         .replace_access_pass(&tap, &event(Activity::AdminRegisteredSecurityInfo, "a"))
         .await
         .expect("issue");
-    let store = Arc::new(store.clone());
-    let mut tasks = Vec::new();
-    for i in 0..6u8 {
-        let attempt = open_attempt(&store, &alice).await;
-        let (store, alice) = (store.clone(), alice.clone());
-        let pass_id = tap.pass.id;
-        tasks.push(tokio::spawn(async move {
-            let key = passkey(&alice, attempt, &[i; 20]);
+    let mut attempts = Vec::new();
+    for _ in 0..6 {
+        attempts.push(open_attempt(store, &alice).await);
+    }
+    let pass_id = tap.pass.id;
+    let outcomes = at_once(store, attempts.len(), |store, i| {
+        let attempt = attempts[i];
+        let key = passkey(&alice, attempt, &[i as u8; 20]);
+        async move {
             store
                 .commit_registration(RegistrationCommit {
                     attempt,
@@ -474,12 +464,9 @@ pub(crate) async fn one_time_pass_is_consumed_exactly_once_under_concurrent_fini
                 })
                 .await
                 .expect("commit runs")
-        }));
-    }
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.expect("task"));
-    }
+        }
+    })
+    .await;
     assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
     assert!(
         outcomes
@@ -695,23 +682,14 @@ pub(crate) async fn concurrent_wrong_codes_are_all_counted(store: &Store) {
         window: Duration::minutes(15),
         lock: Duration::minutes(15),
     };
-    let tasks: Vec<_> = (0..12)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .record_sign_in_failure(bob.id, "password", t, limits, &event(Activity::UserSignedIn, "x"))
-                    .await
-                    .expect("record")
-            })
-        })
-        .collect();
-    let mut locking = 0;
-    for task in tasks {
-        if task.await.expect("task").is_some() {
-            locking += 1;
-        }
-    }
+    let outcomes = at_once(store, 12, |store, _| async move {
+        store
+            .record_sign_in_failure(bob.id, "password", t, limits, &event(Activity::UserSignedIn, "x"))
+            .await
+            .expect("record")
+    })
+    .await;
+    let locking = outcomes.iter().filter(|locked| locked.is_some()).count();
     assert!(locking >= 1, "twelve failures against a limit of ten lock");
     assert!(
         store
@@ -736,20 +714,17 @@ pub(crate) async fn totp_enrolled_at_once_replace_each_other(store: &Store) {
             last_used_step: 0,
         })
         .collect();
-    let tasks: Vec<_> = methods
-        .iter()
-        .cloned()
-        .map(|totp| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .replace_totp(&totp, &event(Activity::UserRegisteredSecurityInfo, "x"))
-                    .await
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("task").expect("every enrolment succeeds");
+    let enrolled = at_once(store, methods.len(), |store, i| {
+        let totp = methods[i].clone();
+        async move {
+            store
+                .replace_totp(&totp, &event(Activity::UserRegisteredSecurityInfo, "x"))
+                .await
+        }
+    })
+    .await;
+    for outcome in enrolled {
+        outcome.expect("every enrolment succeeds");
     }
     let current = store.totp_of(alice.id).await.expect("query").expect("a method");
     assert!(methods.contains(&current), "one of the methods enrolled is the user's");

@@ -62,6 +62,21 @@ pub(crate) async fn add_user(store: &Store, upn: &str) -> User {
     u
 }
 
+/// Runs `work(store, i)` for each `i` in `0..n` as tasks at the same time, each with its own handle on the store,
+/// and returns their results in order: for the single-use and concurrency rules.
+pub(crate) async fn at_once<T, Fut>(store: &Store, n: usize, work: impl Fn(Store, usize) -> Fut) -> Vec<T>
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(work(store.clone(), i))).collect();
+    let mut results = Vec::with_capacity(n);
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    results
+}
+
 pub(crate) async fn audit_count(store: &Store) -> usize {
     store
         .list_audit(&Default::default(), 10_000)
