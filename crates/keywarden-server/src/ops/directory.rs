@@ -394,11 +394,7 @@ pub async fn remove_member(
     user: &str,
 ) -> Result<(), ApiError> {
     actor.require(Permission::ManageDirectory)?;
-    let group = state
-        .store
-        .find_group(group)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("group {group:?}")))?;
+    let group = super::find_group(state, group).await?;
     let user = super::find_user(state, user).await?;
     let audit = membership_event(ctx, actor, user_target(&user), user.id, &group, false);
     if state.store.remove_group_member(group.id, user.id, &audit).await? {

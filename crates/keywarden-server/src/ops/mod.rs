@@ -201,3 +201,12 @@ pub async fn find_user(state: &AppState, key: &str) -> Result<User, ApiError> {
         .await?
         .ok_or_else(|| ApiError::not_found(format!("user {key:?}")))
 }
+
+/// Finds a group by id or display name, or answers `not_found` naming what was asked for.
+pub async fn find_group(state: &AppState, key: &str) -> Result<keywarden_domain::directory::Group, ApiError> {
+    state
+        .store
+        .find_group(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("group {key:?}")))
+}

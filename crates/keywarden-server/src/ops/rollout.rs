@@ -146,13 +146,7 @@ pub async fn readiness(state: &AppState, actor: &Actor, query: &ReadinessQuery) 
     })?;
     let group = match query.group.as_deref() {
         None => None,
-        Some(key) => Some(
-            state
-                .store
-                .find_group(key)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("group {key:?}")))?,
-        ),
+        Some(key) => Some(super::find_group(state, key).await?),
     };
     let max = max_listed(query.top)?;
     let current = current_policy(state).await?;

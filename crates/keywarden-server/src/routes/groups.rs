@@ -15,6 +15,7 @@ use crate::auth::Admin;
 use crate::context::RequestContext;
 use crate::json::{Json, Path};
 use crate::ops::directory::{self, Format, import_groups};
+use crate::ops::find_group;
 use crate::routes::collection;
 use crate::state::AppState;
 
@@ -28,14 +29,6 @@ pub(super) fn router() -> Router<AppState> {
 
 fn group_json(group: &Group, members: Option<i64>) -> Value {
     json!({ "id": group.id.to_string(), "displayName": group.display_name, "description": group.description, "memberCount": members })
-}
-
-async fn find(state: &AppState, key: &str) -> Result<Group, ApiError> {
-    state
-        .store
-        .find_group(key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("group {key:?}")))
 }
 
 async fn list(State(state): State<AppState>, Admin(actor): Admin) -> Result<axum::Json<Value>, ApiError> {
@@ -53,7 +46,7 @@ async fn get_one(
     Path(key): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     actor.require(Permission::ReadDirectory)?;
-    Ok(axum::Json(group_json(&find(&state, &key).await?, None)))
+    Ok(axum::Json(group_json(&find_group(&state, &key).await?, None)))
 }
 
 async fn members(
@@ -62,7 +55,7 @@ async fn members(
     Path(key): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     actor.require(Permission::ReadDirectory)?;
-    let group = find(&state, &key).await?;
+    let group = find_group(&state, &key).await?;
     let members = state.store.group_members(group.id).await?;
     Ok(axum::Json(collection(members.iter().map(user_json).collect(), None)))
 }
@@ -84,7 +77,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let text = json!([{ "displayName": request.display_name, "description": request.description, "members": request.members }]).to_string();
     import_groups(&state, &ctx, &actor, &text, Format::Json).await?;
-    let group = find(&state, &request.display_name).await?;
+    let group = find_group(&state, &request.display_name).await?;
     Ok((StatusCode::CREATED, axum::Json(group_json(&group, None))).into_response())
 }
 
@@ -102,7 +95,7 @@ async fn add_members(
     Path(key): Path<String>,
     Json(request): Json<AddMembers>,
 ) -> Result<StatusCode, ApiError> {
-    let group = find(&state, &key).await?;
+    let group = find_group(&state, &key).await?;
     let mut upns = Vec::new();
     for member in &request.members {
         upns.push(crate::ops::find_user(&state, member).await?.user_principal_name);
