@@ -44,6 +44,11 @@ pub enum Activity {
     RemoveMemberFromGroup,
     #[serde(rename = "Add member to role")]
     AddMemberToRole,
+    #[serde(rename = "Remove member from role")]
+    RemoveMemberFromRole,
+    /// Graph's `revokeSignInSessions`: every session of the user ended.
+    #[serde(rename = "Invalidate all refresh tokens for user")]
+    InvalidateAllRefreshTokens,
     #[serde(rename = "Reset user password")]
     ResetUserPassword,
     #[serde(rename = "Add API token")]
@@ -57,7 +62,7 @@ pub enum Activity {
 }
 
 impl Activity {
-    pub const ALL: [Activity; 22] = [
+    pub const ALL: [Activity; 24] = [
         Activity::UserStartedSecurityInfoRegistration,
         Activity::UserRegisteredSecurityInfo,
         Activity::UserCanceledSecurityInfoRegistration,
@@ -75,6 +80,8 @@ impl Activity {
         Activity::AddMemberToGroup,
         Activity::RemoveMemberFromGroup,
         Activity::AddMemberToRole,
+        Activity::RemoveMemberFromRole,
+        Activity::InvalidateAllRefreshTokens,
         Activity::ResetUserPassword,
         Activity::AddApiToken,
         Activity::RevokeApiToken,
@@ -102,6 +109,8 @@ impl Activity {
             Activity::AddMemberToGroup => "Add member to group",
             Activity::RemoveMemberFromGroup => "Remove member from group",
             Activity::AddMemberToRole => "Add member to role",
+            Activity::RemoveMemberFromRole => "Remove member from role",
+            Activity::InvalidateAllRefreshTokens => "Invalidate all refresh tokens for user",
             Activity::ResetUserPassword => "Reset user password",
             Activity::AddApiToken => "Add API token",
             Activity::RevokeApiToken => "Revoke API token",
@@ -121,7 +130,7 @@ impl Activity {
         match self {
             Activity::AuthenticationMethodsPolicyUpdate => "ApplicationManagement",
             Activity::AddGroup | Activity::AddMemberToGroup | Activity::RemoveMemberFromGroup => "GroupManagement",
-            Activity::AddMemberToRole => "RoleManagement",
+            Activity::AddMemberToRole | Activity::RemoveMemberFromRole => "RoleManagement",
             Activity::AddApiToken | Activity::RevokeApiToken => "ApplicationManagement",
             Activity::UserSignedIn | Activity::UserSignedOut => "SignIn",
             _ => "UserManagement",
@@ -138,6 +147,8 @@ impl Activity {
             | Activity::AddMemberToGroup
             | Activity::RemoveMemberFromGroup
             | Activity::AddMemberToRole
+            | Activity::RemoveMemberFromRole
+            | Activity::InvalidateAllRefreshTokens
             | Activity::ResetUserPassword
             | Activity::AddApiToken
             | Activity::RevokeApiToken => "Core Directory",
@@ -153,12 +164,14 @@ impl Activity {
             | Activity::AdminDeletedSecurityInfo
             | Activity::DeleteUser
             | Activity::RemoveMemberFromGroup
+            | Activity::RemoveMemberFromRole
             | Activity::RevokeApiToken => "Delete",
             Activity::UserUpdatedSecurityInfo
             | Activity::AdminUpdatedSecurityInfo
             | Activity::AuthenticationMethodsPolicyUpdate
             | Activity::UpdateUser
             | Activity::ResetUserPassword
+            | Activity::InvalidateAllRefreshTokens
             | Activity::UserCanceledSecurityInfoRegistration => "Update",
             Activity::AddMemberToGroup | Activity::AddMemberToRole => "Assign",
             _ => "Add",

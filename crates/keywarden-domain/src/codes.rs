@@ -132,9 +132,6 @@ codes! {
     NoUsableMfaMethod => "no_usable_mfa_method", Q2,
         "The user has no usable strong authentication method, so they cannot prove who they are.",
         "Issue a Temporary Access Pass (one-time, 1 to 4 hours) and have the user sign in with it.";
-    AccessPassAlreadyUsed => "access_pass_already_used", Q2,
-        "The one-time Temporary Access Pass this session signed in with has already been used to register a passkey.",
-        "Issue a new Temporary Access Pass, or sign in with the passkey that was registered.";
 
     // Question 3: can the platform host it?
     CeremonyNotAllowed => "ceremony_not_allowed", Q3,
@@ -242,6 +239,18 @@ codes! {
     AccessPassNotUsable => "access_pass_not_usable", NONE,
         "The Temporary Access Pass exists but cannot be used now (see methodUsabilityReason).",
         "Wait for its start time, or have the help desk issue a new pass.";
+    AccessPassAlreadyUsed => "access_pass_already_used", NONE,
+        "The one-time Temporary Access Pass has already been used: a one-time pass signs in once, and the session it opened keeps a 10-minute registration window.",
+        "Sign in with the passkey that was registered, or have the help desk issue a new Temporary Access Pass.";
+    StrongAuthenticationRequired => "strong_authentication_required", NONE,
+        "Administration needs a session completed with a strong method (password and authenticator app, a passkey or a Temporary Access Pass); a password alone is not enough.",
+        "Finish signing in with your authenticator app or a passkey, or set one up in Security info (a help desk can issue a Temporary Access Pass).";
+    RecentAuthenticationRequired => "recent_authentication_required", NONE,
+        "This administrative action needs strong authentication within the last hour (or the configured time); the session's is older.",
+        "Verify again with your authenticator app, a passkey or a Temporary Access Pass, then retry.";
+    RateLimited => "rate_limited", NONE,
+        "Too many sign-in requests from this address; wait before trying again.",
+        "Wait the number of seconds the Retry-After header gives, then retry.";
     AccessPassPolicyViolation => "access_pass_policy_violation", NONE,
         "The requested Temporary Access Pass breaks the TAP policy (lifetime, one-time or scope).",
         "Request a pass within the policy's limits.";

@@ -37,47 +37,42 @@ impl FromStr for UserType {
 
 /// Administrative roles, modelled on Entra's built-in roles of the same names.
 ///
-/// What each may do is decided in [`Role::allows`]; the server checks it on every admin request.
+/// What each may do, and to whom, is one table in [`crate::access`]; the server checks it on every admin request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Role {
-    /// Manages authentication methods of every user, admins included (not their own).
+    /// Everything, on everyone (but their own account and factors, managed in Security info).
+    #[serde(rename = "Global Administrator")]
+    GlobalAdministrator,
+    /// Assigns and removes administrative roles.
+    #[serde(rename = "Privileged Role Administrator")]
+    PrivilegedRoleAdministrator,
+    /// Manages authentication methods and passwords of every user but Global Administrators (not their own).
     #[serde(rename = "Privileged Authentication Administrator")]
     PrivilegedAuthenticationAdministrator,
-    /// Manages authentication methods of users who hold no admin role (not their own).
+    /// Manages authentication methods and passwords of users who hold no admin role (not their own).
     #[serde(rename = "Authentication Administrator")]
     AuthenticationAdministrator,
+    /// Resets passwords and ends sessions of users who hold no admin role.
+    #[serde(rename = "Helpdesk Administrator")]
+    HelpdeskAdministrator,
     /// Edits the authentication methods policy.
     #[serde(rename = "Authentication Policy Administrator")]
     AuthenticationPolicyAdministrator,
     /// Reads everything an administrator can read; changes nothing.
     #[serde(rename = "Global Reader")]
     GlobalReader,
-    /// Creates and updates users and groups (Entra's User Administrator).
+    /// Creates users, updates and deletes users who hold no admin role, and manages groups.
     #[serde(rename = "User Administrator")]
     UserAdministrator,
 }
 
-/// An administrative action that a role may or may not allow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Permission {
-    /// Read users, groups, methods (never secrets), attempts, policy, audit and reports.
-    ReadDirectory,
-    /// Create, update or delete users and groups and their memberships.
-    ManageDirectory,
-    /// Issue or revoke a TAP, register or delete a passkey, for a user who holds no role.
-    ManageMethodsOfMembers,
-    /// The same, for a user who holds an admin role.
-    ManageMethodsOfAdmins,
-    /// Change the authentication methods policy.
-    ManagePolicy,
-    /// Create and revoke API tokens.
-    ManageTokens,
-}
-
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 8] = [
+        Role::GlobalAdministrator,
+        Role::PrivilegedRoleAdministrator,
         Role::PrivilegedAuthenticationAdministrator,
         Role::AuthenticationAdministrator,
+        Role::HelpdeskAdministrator,
         Role::AuthenticationPolicyAdministrator,
         Role::GlobalReader,
         Role::UserAdministrator,
@@ -85,8 +80,11 @@ impl Role {
 
     pub fn display_name(self) -> &'static str {
         match self {
+            Role::GlobalAdministrator => "Global Administrator",
+            Role::PrivilegedRoleAdministrator => "Privileged Role Administrator",
             Role::PrivilegedAuthenticationAdministrator => "Privileged Authentication Administrator",
             Role::AuthenticationAdministrator => "Authentication Administrator",
+            Role::HelpdeskAdministrator => "Helpdesk Administrator",
             Role::AuthenticationPolicyAdministrator => "Authentication Policy Administrator",
             Role::GlobalReader => "Global Reader",
             Role::UserAdministrator => "User Administrator",
@@ -96,31 +94,14 @@ impl Role {
     /// The short, stable spelling used on the command line and in CSV files.
     pub fn slug(self) -> &'static str {
         match self {
+            Role::GlobalAdministrator => "global-administrator",
+            Role::PrivilegedRoleAdministrator => "privileged-role-administrator",
             Role::PrivilegedAuthenticationAdministrator => "privileged-authentication-administrator",
             Role::AuthenticationAdministrator => "authentication-administrator",
+            Role::HelpdeskAdministrator => "helpdesk-administrator",
             Role::AuthenticationPolicyAdministrator => "authentication-policy-administrator",
             Role::GlobalReader => "global-reader",
             Role::UserAdministrator => "user-administrator",
-        }
-    }
-
-    pub fn allows(self, permission: Permission) -> bool {
-        use Permission::*;
-        match self {
-            Role::PrivilegedAuthenticationAdministrator => matches!(
-                permission,
-                ReadDirectory | ManageMethodsOfMembers | ManageMethodsOfAdmins
-            ),
-            Role::AuthenticationAdministrator => {
-                matches!(permission, ReadDirectory | ManageMethodsOfMembers)
-            }
-            Role::AuthenticationPolicyAdministrator => {
-                matches!(permission, ReadDirectory | ManagePolicy)
-            }
-            Role::GlobalReader => matches!(permission, ReadDirectory),
-            Role::UserAdministrator => {
-                matches!(permission, ReadDirectory | ManageDirectory | ManageTokens)
-            }
         }
     }
 }
@@ -200,15 +181,6 @@ mod tests {
             assert_eq!(role.display_name().parse::<Role>(), Ok(role));
         }
         assert!("root".parse::<Role>().is_err());
-    }
-
-    #[test]
-    fn only_privileged_admins_manage_methods_of_admins() {
-        let allowed: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|r| r.allows(Permission::ManageMethodsOfAdmins))
-            .collect();
-        assert_eq!(allowed, vec![Role::PrivilegedAuthenticationAdministrator]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Every decision here is computed from its inputs (policy, facts, `now`): this crate does no IO,
 //! reads no clock, draws no randomness and knows nothing of HTTP, SQL or webauthn-rs.
 
+pub mod access;
 pub mod access_pass;
 pub mod audit;
 pub mod codes;

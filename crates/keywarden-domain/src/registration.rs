@@ -206,8 +206,6 @@ pub struct RecencyInput<'a> {
     pub authentication: Option<&'a Authentication>,
     pub window: Duration,
     pub usable_methods: Vec<String>,
-    /// The one-time pass this session signed in with has since been consumed.
-    pub one_time_pass_consumed: bool,
 }
 
 /// Question 2: has the session satisfied strong authentication within the registration window?
@@ -233,13 +231,10 @@ pub fn recently_verified(input: &RecencyInput<'_>, now: OffsetDateTime) -> Answe
         && pass.is_usable_once
     {
         evidence.via_one_time_access_pass = true;
+        // The pass was consumed when it signed in (Entra's rule); the session it opened keeps this window, in
+        // which a failed ceremony can be tried again.
         window = window.min(crate::access_pass::ONE_TIME_REGISTRATION_WINDOW);
         evidence.window_minutes = window.whole_minutes();
-        if input.one_time_pass_consumed {
-            evidence.last_strong_authentication = Some(last.at);
-            evidence.last_strong_method = Some(last.method);
-            return Answer::fail(Code::AccessPassAlreadyUsed, evidence);
-        }
     }
     if let Some(last) = last {
         evidence.last_strong_authentication = Some(last.at);
@@ -323,7 +318,7 @@ mod tests {
 
     fn session(method: Method, minutes_ago: i64) -> Authentication {
         let mut auth = Authentication::default();
-        auth.record(method, NOW - Duration::minutes(minutes_ago));
+        auth.record(method, NOW - Duration::minutes(minutes_ago), None);
         auth
     }
 
@@ -333,7 +328,6 @@ mod tests {
             authentication: Some(Box::leak(Box::new(auth.clone()))),
             window: Duration::minutes(10),
             usable_methods: usable.iter().map(|s| s.to_string()).collect(),
-            one_time_pass_consumed: false,
         }
     }
 
@@ -374,19 +368,19 @@ mod tests {
     }
 
     #[test]
-    fn consumed_one_time_pass_no_longer_verifies() {
-        let mut auth = session(Method::TemporaryAccessPass, 1);
+    fn a_one_time_pass_session_may_try_again_within_its_window() {
+        let mut auth = session(Method::TemporaryAccessPass, 9);
         auth.access_pass = Some(PassUse {
             method_id: MethodId(uuid::Uuid::from_u128(1)),
             is_usable_once: true,
-            signed_in_at: NOW - Duration::minutes(1),
+            signed_in_at: NOW - Duration::minutes(9),
         });
-        let mut consumed = input(&auth, &[]);
-        consumed.one_time_pass_consumed = true;
-        assert_eq!(
-            recently_verified(&consumed, NOW).code,
-            Some(Code::AccessPassAlreadyUsed)
+        let answer = recently_verified(&input(&auth, &[]), NOW);
+        assert!(
+            answer.passed,
+            "the pass was consumed at sign-in; its session keeps the window"
         );
+        assert!(answer.evidence.via_one_time_access_pass);
     }
 
     #[test]
@@ -396,7 +390,6 @@ mod tests {
             authentication: None,
             window: Duration::minutes(10),
             usable_methods: vec![],
-            one_time_pass_consumed: false,
         };
         let answer = recently_verified(&app, NOW);
         assert!(answer.passed);

@@ -45,6 +45,10 @@ pub struct MethodUse {
     pub method: Method,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// The method object used (the passkey, the pass or the authenticator app), so that the session ends when
+    /// that method is deleted. Absent for a password, and in sessions recorded before keywarden kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_id: Option<MethodId>,
 }
 
 /// The Temporary Access Pass a session signed in with, when it did.
@@ -69,8 +73,8 @@ pub struct Authentication {
 }
 
 impl Authentication {
-    pub fn record(&mut self, method: Method, at: OffsetDateTime) {
-        self.methods.push(MethodUse { method, at });
+    pub fn record(&mut self, method: Method, at: OffsetDateTime, method_id: Option<MethodId>) {
+        self.methods.push(MethodUse { method, at, method_id });
     }
 
     /// The last time the session satisfied strong authentication.
@@ -89,5 +93,78 @@ impl Authentication {
 
     pub fn used(&self, method: Method) -> bool {
         self.methods.iter().any(|m| m.method == method)
+    }
+
+    /// Whether the method object `id` (a passkey, a pass, an authenticator app) was used in this session.
+    pub fn used_method(&self, id: MethodId) -> bool {
+        self.methods.iter().any(|m| m.method_id == Some(id))
+            || self.access_pass.as_ref().is_some_and(|pass| pass.method_id == id)
+    }
+}
+
+/// Which of a user's sessions a change ends: the sessions that depended on what changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every session (sign-in sessions revoked, account disabled or deleted).
+    All,
+    /// Sessions in which a password was used (the password was reset).
+    PasswordSessions,
+    /// Sessions in which this method object was used: a passkey, pass or authenticator app that was deleted,
+    /// revoked or replaced.
+    UsingMethod(MethodId),
+}
+
+impl Ending {
+    /// Whether a session that authenticated as `authentication` ends.
+    pub fn ends(self, authentication: &Authentication) -> bool {
+        match self {
+            Ending::All => true,
+            Ending::PasswordSessions => authentication.used(Method::Password),
+            Ending::UsingMethod(id) => authentication.used_method(id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 12:00 UTC);
+
+    fn id(n: u128) -> MethodId {
+        MethodId(uuid::Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn a_change_ends_the_sessions_that_used_what_changed() {
+        let mut password_and_totp = Authentication::default();
+        password_and_totp.record(Method::Password, NOW, None);
+        password_and_totp.record(Method::Totp, NOW, Some(id(1)));
+        let mut passkey = Authentication::default();
+        passkey.record(Method::Passkey, NOW, Some(id(2)));
+        let mut pass = Authentication::default();
+        pass.record(Method::TemporaryAccessPass, NOW, Some(id(3)));
+        pass.access_pass = Some(PassUse {
+            method_id: id(3),
+            is_usable_once: true,
+            signed_in_at: NOW,
+        });
+        let sessions = [&password_and_totp, &passkey, &pass];
+        let ended = |ending: Ending| sessions.iter().map(|s| ending.ends(s)).collect::<Vec<_>>();
+        assert_eq!(ended(Ending::All), [true, true, true]);
+        assert_eq!(ended(Ending::PasswordSessions), [true, false, false]);
+        assert_eq!(ended(Ending::UsingMethod(id(1))), [true, false, false]);
+        assert_eq!(ended(Ending::UsingMethod(id(2))), [false, true, false]);
+        assert_eq!(ended(Ending::UsingMethod(id(3))), [false, false, true]);
+        assert_eq!(ended(Ending::UsingMethod(id(4))), [false, false, false]);
+    }
+
+    #[test]
+    fn sessions_recorded_without_method_ids_still_read() {
+        let old = r#"{"methods":[{"method":"password","at":"2026-12-07T12:00:00Z"}],"accessPass":null}"#;
+        let authentication: Authentication = serde_json::from_str(old).expect("an older session reads");
+        assert_eq!(authentication.methods[0].method_id, None);
+        assert!(Ending::PasswordSessions.ends(&authentication));
     }
 }

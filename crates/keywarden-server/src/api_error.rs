@@ -89,7 +89,13 @@ pub fn status_of(code: Code) -> StatusCode {
         | ChallengeUnknown => StatusCode::BAD_REQUEST,
         Unauthenticated | InvalidCredentials | SignatureInvalid | UnknownCredential | SignCountRegressed
         | MfaRequired => StatusCode::UNAUTHORIZED,
-        Forbidden | CsrfTokenInvalid | AccessPassNotUsable | CredentialNotAllowedAtSignIn => StatusCode::FORBIDDEN,
+        Forbidden
+        | CsrfTokenInvalid
+        | AccessPassNotUsable
+        | AccessPassAlreadyUsed
+        | CredentialNotAllowedAtSignIn
+        | StrongAuthenticationRequired
+        | RecentAuthenticationRequired => StatusCode::FORBIDDEN,
         NotFound | RouteNotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         AlreadyExists | ChallengeUsed | CredentialAlreadyRegistered => StatusCode::CONFLICT,
@@ -97,7 +103,7 @@ pub fn status_of(code: Code) -> StatusCode {
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AccessPassPolicyViolation => StatusCode::UNPROCESSABLE_ENTITY,
-        TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        TooManyAttempts | RateLimited => StatusCode::TOO_MANY_REQUESTS,
         InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         other => match other.question() {

@@ -1,23 +1,45 @@
 //! Who is calling: a signed-in user (session cookie), an application (API token), or the local operator (CLI),
-//! and what their roles let them do. Every admin endpoint goes through [`Actor::require`].
+//! and whether they may take an administrative action on a target. The rules are the domain's
+//! (`keywarden_domain::access`); this module applies them to a caller: [`Actor::require`] and
+//! [`Actor::require_on`], and the route guard's [`Actor::admit`].
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use keywarden_domain::Code;
+use keywarden_domain::access::{self, Action, Denial, SessionShortfall, TargetKind};
 use keywarden_domain::audit::Initiator;
-use keywarden_domain::directory::{Permission, Role, User};
+use keywarden_domain::directory::{Role, User};
 use keywarden_store::{ApiToken, Session};
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 use crate::api_error::ApiError;
-use crate::context::RequestContext;
 use crate::secrets::token_hash;
 use crate::state::AppState;
 
+/// The session cookie's name over plain http (development on localhost).
 pub const SESSION_COOKIE: &str = "kw_session";
+/// The session cookie's name over https: the `__Host-` prefix makes the browser refuse it unless it is `Secure`,
+/// has `Path=/` and no `Domain`, so that a neighbouring subdomain cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-kw_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const TOKEN_PREFIX: &str = "kwt_";
 pub const SESSION_PREFIX: &str = "kws_";
+
+/// The session cookie's name for a deployment (see [`SECURE_SESSION_COOKIE`]).
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
+
+/// What an administrator's session is judged against when the request is made: now, and how recent strong
+/// authentication must be for a sensitive action.
+#[derive(Clone, Copy, Debug)]
+pub struct Freshness {
+    pub now: OffsetDateTime,
+    pub max_age: Duration,
+}
 
 /// The identity behind a request or a command.
 #[derive(Clone, Debug)]
@@ -25,6 +47,7 @@ pub enum Actor {
     User {
         user: User,
         session: Session,
+        freshness: Freshness,
     },
     App {
         token: ApiToken,
@@ -55,7 +78,7 @@ impl Actor {
         }
     }
 
-    fn roles(&self) -> Vec<Role> {
+    pub fn roles(&self) -> Vec<Role> {
         match self {
             Actor::User { user, .. } => user.roles.clone(),
             Actor::App { token } => vec![token.role],
@@ -63,38 +86,96 @@ impl Actor {
         }
     }
 
-    pub fn may(&self, permission: Permission) -> bool {
-        self.roles().iter().any(|r| r.allows(permission))
+    /// Whether the actor's roles allow `action` on some target (for pages and listings that only hide things).
+    pub fn may(&self, action: Action) -> bool {
+        self.roles().into_iter().any(|role| access::allows_some(role, action))
     }
 
-    /// Refuses with `forbidden` unless a role of the actor allows `permission`.
-    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.may(permission) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                Code::Forbidden,
-                format!("no role of the caller allows {permission:?}"),
-            ))
+    /// Refuses unless the actor may take `action`, which is about no user in particular (reading, the policy,
+    /// groups, tokens, creating a user), and its session is strong enough for it.
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+        self.require_kind(action, TargetKind::NoUser)
+    }
+
+    /// Refuses unless the actor may take `action` on `target` (a user of that privilege, not themselves) and its
+    /// session is strong enough for it.
+    pub fn require_on(&self, action: Action, target: &User) -> Result<(), ApiError> {
+        let caller = self.user().map(|u| u.id);
+        self.require_kind(action, TargetKind::of(caller, target))
+    }
+
+    /// [`Actor::require_on`] for a target of a known kind (a user being created with roles is a kind of its own).
+    pub fn require_kind(&self, action: Action, target: TargetKind) -> Result<(), ApiError> {
+        match self {
+            Actor::LocalOperator { .. } => return Ok(()),
+            Actor::App { .. } if action == Action::ManageTokens => {
+                return Err(ApiError::new(
+                    Code::Forbidden,
+                    "API tokens are made by a Global Administrator or the local operator, never by another token",
+                ));
+            }
+            _ => {}
         }
+        access::decide(&self.roles(), action, target).map_err(|denial| forbidden(action, target, denial))?;
+        self.strong_enough(action)
     }
 
-    /// Managing a user's authentication methods: admins' methods need a privileged role, and administrators
-    /// do not manage their own methods through the admin API (they use Security info, like everyone).
-    pub fn require_manage_methods_of(&self, target: &User) -> Result<(), ApiError> {
-        if let Actor::User { user, .. } = self
-            && user.id == target.id
+    /// The route guard's check, made before a request's body is read: a role of the actor allows `action` on
+    /// some target, and the session is strong enough for it. The operation then checks the target.
+    pub fn admit(&self, action: Action) -> Result<(), ApiError> {
+        if let Actor::App { .. } = self
+            && action == Action::ManageTokens
         {
-            return Err(ApiError::new(
-                Code::Forbidden,
-                "administrators manage their own methods in Security info, not through the admin API",
-            ));
+            return self.require(action);
         }
-        self.require(if target.is_admin() {
-            Permission::ManageMethodsOfAdmins
-        } else {
-            Permission::ManageMethodsOfMembers
-        })
+        if !matches!(self, Actor::LocalOperator { .. }) && !self.may(action) {
+            return Err(forbidden(action, TargetKind::NoUser, Denial::NoRole));
+        }
+        self.strong_enough(action)
+    }
+
+    /// [`Actor::admit`] for a route whose body says which of `actions` it takes: a role allows one of them, and the
+    /// session was completed with a strong method (how recently is checked per action by the operation).
+    pub fn admit_any(&self, actions: &[Action]) -> Result<(), ApiError> {
+        match actions.iter().find(|&&action| self.may(action)) {
+            Some(_) => self.strong_enough(Action::Read),
+            None => Err(forbidden(
+                actions.first().copied().unwrap_or(Action::Read),
+                TargetKind::NoUser,
+                Denial::NoRole,
+            )),
+        }
+    }
+
+    /// A user's session must have been completed with a strong method, recently for a sensitive action.
+    /// Applications are trusted by their role (the local operator chose it); the operator by the host.
+    fn strong_enough(&self, action: Action) -> Result<(), ApiError> {
+        let Actor::User { session, freshness, .. } = self else {
+            return Ok(());
+        };
+        match access::admin_session(&session.authentication, action, freshness.max_age, freshness.now) {
+            Ok(()) => Ok(()),
+            Err(SessionShortfall::NotStrong) => Err(ApiError::new(
+                Code::StrongAuthenticationRequired,
+                "administration needs a session completed with a strong method: finish signing in with your \
+                 authenticator app or a passkey (a password alone is not enough)",
+            )),
+            Err(SessionShortfall::NotRecent { last_strong, max_age }) => Err(ApiError::new(
+                Code::RecentAuthenticationRequired,
+                format!(
+                    "{} needs strong authentication within the last {} minutes; verify again and retry",
+                    action.as_str(),
+                    max_age.whole_minutes()
+                ),
+            )
+            .with_details(json!({
+                "verification": {
+                    "lastStrongAuthentication": last_strong.format(&Rfc3339).ok(),
+                    "windowMinutes": max_age.whole_minutes(),
+                    "verifiedUntil": (last_strong + max_age).format(&Rfc3339).ok(),
+                }
+            }))),
+        }
     }
 
     pub fn user(&self) -> Option<&User> {
@@ -110,6 +191,24 @@ impl Actor {
             _ => None,
         }
     }
+}
+
+fn forbidden(action: Action, target: TargetKind, denial: Denial) -> ApiError {
+    let message = match denial {
+        Denial::NoRole => format!("no role of the caller allows {}", action.as_str()),
+        Denial::OwnAccount => {
+            "administrators manage their own account and methods in Security info, not through the admin API".into()
+        }
+        Denial::TargetTooPrivileged => format!(
+            "the caller's roles allow {} only on less privileged users; this user is {}",
+            action.as_str(),
+            match target {
+                TargetKind::GlobalAdministrator => "a Global Administrator",
+                _ => "an administrator",
+            }
+        ),
+    };
+    ApiError::new(Code::Forbidden, message)
 }
 
 fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
@@ -138,7 +237,7 @@ fn bearer(parts: &Parts) -> Option<&str> {
 
 /// The session named by the request's cookie, whatever its state (used by the sign-in steps themselves).
 pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<(Session, User)>, ApiError> {
-    let Some(token) = cookie_value(parts, SESSION_COOKIE) else {
+    let Some(token) = cookie_value(parts, session_cookie_name(state.config.is_https())) else {
         return Ok(None);
     };
     let Some((session, user)) = state.store.session_with_user_by_token(&token_hash(&token)).await? else {
@@ -157,12 +256,29 @@ fn is_state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// An authenticated caller: a complete session (with the CSRF header on state-changing requests) or a valid API
-/// token.
+/// Refuses a state-changing request whose CSRF header is not the session's token.
+pub fn check_csrf(parts: &Parts, session: &Session) -> Result<(), ApiError> {
+    if is_state_changing(&parts.method) {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if sent != Some(session.csrf_token.as_str()) {
+            return Err(ApiError::new(
+                Code::CsrfTokenInvalid,
+                format!("send the session's CSRF token in {CSRF_HEADER}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An authenticated caller: a session whose sign-in is not waiting for a second factor (with the CSRF header on
+/// state-changing requests), or a valid API token. Whether it may administer is decided per action.
 impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(Admitted(actor)) = parts.extensions.get::<Admitted>() {
+            return Ok(actor.clone());
+        }
         if let Some(token) = bearer(parts) {
             let now = state.clock.now();
             let found = state.store.token_by_hash(&token_hash(token)).await?;
@@ -185,48 +301,50 @@ impl FromRequestParts<AppState> for Actor {
         if session.authentication.mfa_pending {
             return Err(ApiError::code(Code::MfaRequired));
         }
-        if is_state_changing(&parts.method) {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(session.csrf_token.as_str()) {
-                return Err(ApiError::new(
-                    Code::CsrfTokenInvalid,
-                    format!("send the session's CSRF token in {CSRF_HEADER}"),
-                ));
-            }
-        }
-        Ok(Actor::User { user, session })
+        check_csrf(parts, &session)?;
+        let freshness = Freshness {
+            now: state.clock.now(),
+            max_age: Duration::minutes(i64::from(state.config.admin_reauthentication_minutes)),
+        };
+        Ok(Actor::User {
+            user,
+            session,
+            freshness,
+        })
     }
 }
 
-/// An actor holding at least one administrative role.
+/// An actor the route guard admitted to an admin route (see `routes::guard`). A handler that takes it cannot run
+/// on a route the guard does not know: it fails closed.
 pub struct Admin(pub Actor);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let actor = Actor::from_request_parts(parts, state).await?;
-        if actor.roles().is_empty() {
-            return Err(ApiError::new(
-                Code::Forbidden,
-                "this endpoint needs an administrative role",
-            ));
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Admitted>() {
+            Some(Admitted(actor)) => Ok(Admin(actor.clone())),
+            None => Err(ApiError::internal(anyhow::anyhow!(
+                "{} has no access rule in the route table",
+                parts.uri.path()
+            ))),
         }
-        Ok(Admin(actor))
     }
 }
 
+/// Set by the route guard on a request it admitted to an admin route.
+#[derive(Clone, Debug)]
+pub(crate) struct Admitted(pub(crate) Actor);
+
 /// The `Set-Cookie` value for a session token.
-pub fn session_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
+pub fn session_cookie(token: &str, max_age_seconds: i64, https: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{}",
-        if secure { "; Secure" } else { "" }
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{}",
+        session_cookie_name(https),
+        if https { "; Secure" } else { "" }
     )
 }
 
-pub fn clear_session_cookie(secure: bool) -> String {
-    session_cookie("", 0, secure)
+pub fn clear_session_cookie(https: bool) -> String {
+    session_cookie("", 0, https)
 }
-
-/// Makes the context and actor pair most handlers need.
-pub type Caller = (RequestContext, Actor);

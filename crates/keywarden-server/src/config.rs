@@ -83,6 +83,26 @@ impl Default for ThrottleConfig {
     }
 }
 
+/// The per-address limit on the unauthenticated sign-in endpoints (`/v1/signin/*`), before any user is looked at:
+/// one address cannot lock every administrator out, nor fill the audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sign-in requests an address may make per minute, sustained; 0 turns the limit off.
+    pub sign_in_per_minute: u32,
+    /// Requests an address may make at once before the per-minute rate applies.
+    pub sign_in_burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            sign_in_per_minute: 60,
+            sign_in_burst: 30,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -112,12 +132,35 @@ pub struct Config {
     pub registration_window_minutes: u32,
     #[serde(default = "default_session_lifetime")]
     pub session_lifetime_minutes: u32,
+    /// Minutes within which an administrator must have verified with a strong method to take a sensitive action
+    /// (issue a pass, delete a method, change the policy or roles, create a token).
+    #[serde(default = "default_admin_reauthentication")]
+    pub admin_reauthentication_minutes: u32,
+    /// The secret the server derives its keys from (the seal of pending passkey sign-ins), given inline: at least
+    /// 32 characters (`KEYWARDEN_SECRET_KEY`). Prefer `secret_key_file`. Every server on one database needs the
+    /// same secret.
+    #[serde(default)]
+    pub secret_key: Option<String>,
+    /// A file holding the secret (`KEYWARDEN_SECRET_KEY_FILE`); `keywarden demo` writes one beside its database.
+    #[serde(default)]
+    pub secret_key_file: Option<PathBuf>,
+    /// Secrets used before the current one, still accepted to open what they sealed (a ceremony lives five
+    /// minutes), so that the secret can be rotated without breaking sign-ins in flight
+    /// (`KEYWARDEN_PREVIOUS_SECRET_KEYS`, comma-separated).
+    #[serde(default)]
+    pub previous_secret_keys: Vec<String>,
+    /// Where `/metrics` is served: an address of its own (for example 127.0.0.1:9090), off the public listener.
+    /// Left out, `/metrics` is served on `listen` only when no origin is https (a development set-up).
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
     #[serde(default)]
     pub log_format: LogFormat,
     #[serde(default)]
     pub metadata: MetadataConfig,
     #[serde(default)]
     pub throttle: ThrottleConfig,
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
 }
 
 fn default_database_url() -> String {
@@ -138,6 +181,12 @@ fn default_window() -> u32 {
 fn default_session_lifetime() -> u32 {
     480
 }
+fn default_admin_reauthentication() -> u32 {
+    60
+}
+
+/// The shortest secret keywarden accepts (a generated one is 43 characters of base64url, 256 bits).
+pub const MIN_SECRET_LENGTH: usize = 32;
 
 impl Default for Config {
     fn default() -> Self {
@@ -243,6 +292,31 @@ impl Config {
         if let Some(v) = env("KEYWARDEN_SESSION_LIFETIME_MINUTES") {
             self.session_lifetime_minutes = number("KEYWARDEN_SESSION_LIFETIME_MINUTES", v)?;
         }
+        if let Some(v) = env("KEYWARDEN_ADMIN_REAUTHENTICATION_MINUTES") {
+            self.admin_reauthentication_minutes = number("KEYWARDEN_ADMIN_REAUTHENTICATION_MINUTES", v)?;
+        }
+        if let Some(v) = env("KEYWARDEN_SECRET_KEY") {
+            self.secret_key = Some(v);
+        }
+        if let Some(v) = env("KEYWARDEN_SECRET_KEY_FILE") {
+            self.secret_key_file = Some(v.into());
+        }
+        if let Some(v) = env("KEYWARDEN_PREVIOUS_SECRET_KEYS") {
+            self.previous_secret_keys = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        if let Some(v) = env("KEYWARDEN_METRICS_LISTEN") {
+            self.metrics_listen = Some(v);
+        }
+        if let Some(v) = env("KEYWARDEN_RATE_LIMIT_SIGN_IN_PER_MINUTE") {
+            self.rate_limit.sign_in_per_minute = number("KEYWARDEN_RATE_LIMIT_SIGN_IN_PER_MINUTE", v)?;
+        }
+        if let Some(v) = env("KEYWARDEN_RATE_LIMIT_SIGN_IN_BURST") {
+            self.rate_limit.sign_in_burst = number("KEYWARDEN_RATE_LIMIT_SIGN_IN_BURST", v)?;
+        }
         if let Some(v) = env("KEYWARDEN_LOG_FORMAT") {
             self.log_format = match v.as_str() {
                 "text" => LogFormat::Text,
@@ -347,6 +421,32 @@ impl Config {
                 "max_failures, window_minutes and lock_minutes must be at least 1",
             ));
         }
+        if !(1..=1440).contains(&self.admin_reauthentication_minutes) {
+            return Err(problem("admin_reauthentication_minutes", "must be between 1 and 1440"));
+        }
+        if self.secret_key.is_some() && self.secret_key_file.is_some() {
+            return Err(problem("secret_key", "give secret_key or secret_key_file, not both"));
+        }
+        if let Some(key) = &self.secret_key {
+            check_secret("secret_key", key)?;
+        }
+        for key in &self.previous_secret_keys {
+            check_secret("previous_secret_keys", key)?;
+        }
+        if self.rate_limit.sign_in_per_minute > 0 && self.rate_limit.sign_in_burst == 0 {
+            return Err(problem(
+                "rate_limit.sign_in_burst",
+                "must be at least 1 when the limit is on",
+            ));
+        }
+        if let Some(metrics) = &self.metrics_listen {
+            metrics.parse::<SocketAddr>().map_err(|_| {
+                problem(
+                    "metrics_listen",
+                    format!("{metrics:?} is not an address such as 127.0.0.1:9090"),
+                )
+            })?;
+        }
         if self.metadata.source == MetadataSource::File && self.metadata.path.is_none() {
             return Err(problem("metadata.path", "is required when metadata.source is \"file\""));
         }
@@ -371,10 +471,60 @@ impl Config {
             .transpose()
     }
 
-    /// Whether the browser reaches keywarden over https (session cookies are then `Secure`).
+    /// Whether the browser reaches keywarden over https (session cookies are then `Secure` and `__Host-`).
     pub fn is_https(&self) -> bool {
         self.origins.iter().all(|o| o.starts_with("https://"))
     }
+
+    /// Whether `/metrics` is served on the public listener: never when it has an address of its own, and by
+    /// default only in a development set-up (no https origin).
+    pub fn metrics_on_public_listener(&self) -> bool {
+        self.metrics_listen.is_none() && !self.origins.iter().any(|o| o.starts_with("https://"))
+    }
+
+    /// The secrets the server's keys derive from: the current one first, then the previous ones. Empty when none is
+    /// configured (the command line needs none; `serve` refuses to start without one).
+    pub fn secrets(&self) -> Result<Vec<String>, ConfigError> {
+        let mut secrets = Vec::new();
+        if let Some(key) = &self.secret_key {
+            secrets.push(key.trim().to_string());
+        }
+        if let Some(path) = &self.secret_key_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| problem("secret_key_file", format!("cannot read {}: {e}", path.display())))?;
+            let key = text.trim().to_string();
+            check_secret("secret_key_file", &key)?;
+            secrets.push(key);
+        }
+        if secrets.is_empty() {
+            return Ok(secrets);
+        }
+        secrets.extend(self.previous_secret_keys.iter().map(|k| k.trim().to_string()));
+        Ok(secrets)
+    }
+
+    /// Refuses a configuration with no secret, for `serve`.
+    pub fn require_secret(&self) -> Result<(), ConfigError> {
+        if self.secrets()?.is_empty() {
+            return Err(problem(
+                "secret_key_file",
+                "keywarden serve needs a secret: write 32 or more random characters to a file (for example \
+                 `head -c 32 /dev/urandom | base64 > /etc/keywarden/secret.key`) and set secret_key_file or \
+                 KEYWARDEN_SECRET_KEY_FILE (keywarden demo makes one for itself)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_secret(setting: &str, key: &str) -> Result<(), ConfigError> {
+    if key.trim().chars().count() < MIN_SECRET_LENGTH {
+        return Err(problem(
+            setting,
+            format!("a secret must have at least {MIN_SECRET_LENGTH} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// The operating-system user running the command line, for audit records of the local operator.

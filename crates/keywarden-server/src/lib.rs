@@ -13,7 +13,8 @@ pub mod context;
 pub mod json;
 pub mod ops;
 mod pages;
-mod routes;
+pub mod rate_limit;
+pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
@@ -79,7 +80,7 @@ pub async fn refuse_nul(request: Request, next: Next) -> Response {
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     telemetry::metrics();
-    routes::router()
+    routes::router(&state)
         .layer(middleware::from_fn(routes::refuse_undocumented_parameters))
         .layer(middleware::from_fn(refuse_nul))
         .layer(middleware::from_fn(telemetry::track))
@@ -100,14 +101,32 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(purge_expired(state.clone()));
     let refresh = tokio::spawn(refresh_metadata(state.clone()));
+    let metrics = match &state.config.metrics_listen {
+        Some(address) => {
+            let metrics_listener = TcpListener::bind(address).await?;
+            tracing::info!(address = %address, "serving /metrics on its own address");
+            Some(tokio::spawn(serve_metrics(metrics_listener)))
+        }
+        None => None,
+    };
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     purge.abort();
     refresh.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     result
 }
 
-/// Removes expired sign-in challenges and sessions every few minutes.
+/// Serves `/metrics` alone on `listener` (the `metrics_listen` address), for a scraper kept off the public listener.
+pub async fn serve_metrics(listener: TcpListener) -> std::io::Result<()> {
+    telemetry::metrics();
+    let app = Router::new().route("/metrics", axum::routing::get(telemetry::render_metrics));
+    axum::serve(listener, app).await
+}
+
+/// Removes expired sign-in challenges, sessions and throttle counts every few minutes.
 async fn purge_expired(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
@@ -115,6 +134,10 @@ async fn purge_expired(state: AppState) {
         let before = state.clock.now() - time::Duration::hours(1);
         if let Err(e) = state.store.purge_expired(before).await {
             tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+        if let Some(limit) = &state.sign_in_limit {
+            // Forget the addresses whose buckets are full again, so that the limiter's memory stays bounded.
+            limit.limiter().retain_recent();
         }
     }
 }

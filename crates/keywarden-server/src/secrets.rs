@@ -176,11 +176,66 @@ fn seal_mac(key: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
+/// The keys that seal pending passkey sign-ins, derived (HKDF-SHA256) from the configured secrets: the current
+/// secret's key seals, and every key, the previous secrets' too, opens. The key is never stored: the database does
+/// not hold what protects its own ceremonies.
+#[derive(Clone)]
+pub struct SealingKeys {
+    keys: Vec<[u8; 32]>,
+}
+
+impl std::fmt::Debug for SealingKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SealingKeys({} keys, withheld)", self.keys.len())
+    }
+}
+
+const SEAL_KEY_INFO: &[u8] = b"keywarden passkey sign-in seal v1";
+
+impl SealingKeys {
+    /// The keys of `secrets`, the current secret first. `None` when there is no secret.
+    pub fn derive(secrets: &[String]) -> Option<SealingKeys> {
+        if secrets.is_empty() {
+            return None;
+        }
+        let keys = secrets
+            .iter()
+            .map(|secret| {
+                let mut key = [0u8; 32];
+                hkdf::Hkdf::<Sha256>::new(None, secret.as_bytes())
+                    .expand(SEAL_KEY_INFO, &mut key)
+                    .expect("32 bytes is a valid HKDF-SHA256 output length");
+                key
+            })
+            .collect();
+        Some(SealingKeys { keys })
+    }
+
+    fn current(&self) -> &[u8] {
+        &self.keys[0]
+    }
+
+    /// Seals under the current key (see [`seal_ceremony`]).
+    pub fn seal(&self, unsealed: &Unsealed) -> String {
+        seal_ceremony(self.current(), unsealed)
+    }
+
+    /// Opens what any of the keys sealed (see [`open_ceremony`]).
+    pub fn open(&self, sealed: &str) -> Option<Unsealed> {
+        self.keys.iter().find_map(|key| open_ceremony(key, sealed))
+    }
+}
+
+/// A new secret for `secret_key_file`: 32 random bytes, base64url (43 characters).
+pub fn new_secret() -> String {
+    B64.encode(random_bytes::<32>())
+}
+
 /// Seals a pending passkey sign-in for the client to hand back to the finish: base64url of a version byte, the
 /// challenge's id, its expiry (Unix microseconds) and the ceremony, then an HMAC-SHA256 of all of it under `key`.
 /// The seal gives integrity, not secrecy: what it carries (the challenge, the ids of the allowed credentials) is sent
 /// to the browser in the creation options anyway.
-pub fn seal_ceremony(key: &[u8], unsealed: &Unsealed) -> String {
+fn seal_ceremony(key: &[u8], unsealed: &Unsealed) -> String {
     let micros = i64::try_from(unsealed.expires_at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX);
     let mut sealed = Vec::with_capacity(1 + 16 + 8 + unsealed.ceremony.len() + SEAL_TAG);
     sealed.push(SEAL_VERSION);
@@ -194,7 +249,7 @@ pub fn seal_ceremony(key: &[u8], unsealed: &Unsealed) -> String {
 
 /// Opens what [`seal_ceremony`] made under `key`; `None` for anything else (another key, a changed byte, not
 /// base64url). The tag is compared in constant time.
-pub fn open_ceremony(key: &[u8], sealed: &str) -> Option<Unsealed> {
+fn open_ceremony(key: &[u8], sealed: &str) -> Option<Unsealed> {
     let bytes = B64.decode(sealed).ok()?;
     let (payload, tag) = bytes.split_at_checked(bytes.len().checked_sub(SEAL_TAG)?)?;
     seal_mac(key, payload).verify_slice(tag).ok()?;
@@ -286,6 +341,34 @@ mod tests {
         );
         assert_eq!(open_ceremony(&key, "not base64url!"), None);
         assert_eq!(open_ceremony(&key, ""), None);
+    }
+
+    #[test]
+    fn rotated_secrets_open_what_they_sealed_and_seal_with_the_new_one() {
+        let unsealed = Unsealed {
+            id: uuid::Uuid::now_v7(),
+            expires_at: time::OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time"),
+            ceremony: "{}".into(),
+        };
+        let (old, new) = (new_secret(), new_secret());
+        let before = SealingKeys::derive(std::slice::from_ref(&old)).expect("keys");
+        let after = SealingKeys::derive(&[new.clone(), old.clone()]).expect("keys");
+        let sealed_before = before.seal(&unsealed);
+        assert_eq!(
+            after.open(&sealed_before),
+            Some(unsealed.clone()),
+            "the previous secret still opens"
+        );
+        let sealed_after = after.seal(&unsealed);
+        assert_eq!(before.open(&sealed_after), None, "the new secret seals");
+        let dropped = SealingKeys::derive(&[new]).expect("keys");
+        assert_eq!(
+            dropped.open(&sealed_before),
+            None,
+            "a secret no longer configured opens nothing"
+        );
+        assert!(SealingKeys::derive(&[]).is_none());
+        assert!(!format!("{after:?}").contains(&old), "keys are not printed");
     }
 
     #[test]

@@ -12,9 +12,8 @@ use keywarden_webauthn::metadata;
 
 use crate::clock::Clock;
 
-/// The name of the key that seals pending passkey sign-ins in the database's `server_keys`.
-const SIGN_IN_KEY: &str = "passkey-sign-in-seal";
 use crate::config::{Config, MetadataSource};
+use crate::secrets::SealingKeys;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,8 +25,10 @@ pub struct AppState {
     /// database (see `ops::policy_and_groups`), so a change saved by another process is seen at once.
     policy: Arc<RwLock<Option<StoredPolicy>>>,
     pub clock: Clock,
-    /// The key that seals pending passkey sign-ins, read from the database (or made there) on first use.
-    sign_in_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The keys that seal pending passkey sign-ins, derived from the configured secrets (none for the command line).
+    sealing: Option<Arc<SealingKeys>>,
+    /// The per-address limit on the sign-in endpoints, and its buckets; `None` when it is off.
+    pub sign_in_limit: Option<crate::rate_limit::SignInLimit>,
 }
 
 impl AppState {
@@ -35,6 +36,8 @@ impl AppState {
     pub fn new(config: Config, store: Store, catalog: Catalog, clock: Clock) -> anyhow::Result<AppState> {
         let rp = RelyingParty::new(&config.rp_id, &config.rp_name, &config.origins)
             .map_err(|e| anyhow::anyhow!("configuration: rp_id/origins: {e}"))?;
+        let sealing = SealingKeys::derive(&config.secrets()?).map(Arc::new);
+        let config_rate_limit = config.rate_limit;
         Ok(AppState {
             store,
             config: Arc::new(config),
@@ -42,21 +45,19 @@ impl AppState {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             policy: Arc::new(RwLock::new(None)),
             clock,
-            sign_in_key: Arc::default(),
+            sealing,
+            sign_in_limit: crate::rate_limit::sign_in_limit(&config_rate_limit),
         })
     }
 
-    /// The key that seals pending passkey sign-ins: one for every server on the database, so that a sign-in begun
-    /// on one can finish on another, and kept across restarts.
-    pub async fn sign_in_key(&self) -> Result<&[u8], keywarden_store::Error> {
-        let key = self
-            .sign_in_key
-            .get_or_try_init(|| async {
-                let candidate = crate::secrets::random_bytes::<32>();
-                self.store.server_key(SIGN_IN_KEY, &candidate, self.clock.now()).await
-            })
-            .await?;
-        Ok(key.as_slice())
+    /// The keys that seal pending passkey sign-ins: the same on every server configured with the same secret, so
+    /// that a sign-in begun on one can finish on another.
+    pub fn sealing_keys(&self) -> Result<&SealingKeys, crate::ApiError> {
+        self.sealing.as_deref().ok_or_else(|| {
+            crate::ApiError::internal(anyhow::anyhow!(
+                "no secret_key_file is configured, so passkey sign-in cannot seal its ceremonies"
+            ))
+        })
     }
 
     /// The FIDO metadata in use now.

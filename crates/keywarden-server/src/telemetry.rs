@@ -77,3 +77,11 @@ pub fn ceremony(ceremony: &'static str, result: Result<(), keywarden_domain::Cod
     metrics::counter!("keywarden_ceremonies_total", "ceremony" => ceremony, "outcome" => outcome, "code" => code)
         .increment(1);
 }
+
+/// The Prometheus text exposition of every metric.
+pub async fn render_metrics() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics().render(),
+    )
+}

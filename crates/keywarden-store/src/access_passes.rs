@@ -3,8 +3,13 @@
 use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::Event;
 use keywarden_domain::ids::{MethodId, UserId};
-use sqlx::any::AnyRow;
+use keywarden_domain::session::Ending;
+use sqlx::Any;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use time::OffsetDateTime;
 
+use crate::sessions::end_sessions_in;
 use crate::{Result, Store, audit, flag, from_micros, get, micros, opt_from_micros, parse_id};
 
 /// A pass with the hash of its code and who issued it.
@@ -37,10 +42,33 @@ pub(crate) fn pass_from_row(row: &AnyRow) -> Result<StoredAccessPass> {
     })
 }
 
+/// The statement a sign-in with a pass runs in its transaction: it affects the pass's row only while the pass
+/// exists and, for a one-time pass (`once`), has not been used, and it consumes a one-time pass. A pass revoked or
+/// replaced meanwhile, or a one-time pass another sign-in consumed, affects no row.
+pub(crate) fn use_query(id: MethodId, once: bool, now: OffsetDateTime) -> Query<'static, Any, AnyArguments<'static>> {
+    if once {
+        sqlx::query("UPDATE access_passes SET used_at = $1 WHERE id = $2 AND is_usable_once = 1 AND used_at IS NULL")
+            .bind(micros(now))
+            .bind(id.to_string())
+    } else {
+        sqlx::query("UPDATE access_passes SET used_at = used_at WHERE id = $1 AND is_usable_once = 0")
+            .bind(id.to_string())
+    }
+}
+
 impl Store {
-    /// Issues a pass, replacing the user's previous one (Entra keeps one per user).
+    /// Issues a pass, replacing the user's previous one (Entra keeps one per user). The sessions the previous pass
+    /// opened end with it.
     pub async fn replace_access_pass(&self, pass: &StoredAccessPass, event: &Event) -> Result<()> {
         let mut tx = self.begin().await?;
+        let previous: Option<String> = sqlx::query_scalar("SELECT id FROM access_passes WHERE user_id = $1")
+            .bind(pass.pass.user_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(previous) = previous {
+            let previous: MethodId = parse_id("access_passes.id", &previous)?;
+            end_sessions_in(&mut tx, pass.pass.user_id, Ending::UsingMethod(previous)).await?;
+        }
         // One statement, so that two passes issued at once cannot both find no pass and both insert one.
         sqlx::query(
             "INSERT INTO access_passes (id, user_id, code_hash, created_at, start_at, lifetime_minutes, \
@@ -73,7 +101,7 @@ impl Store {
         row.as_ref().map(pass_from_row).transpose()
     }
 
-    /// Deletes a pass; returns whether it existed.
+    /// Deletes a pass, and ends the sessions it opened; returns whether it existed.
     pub async fn delete_access_pass(&self, user: UserId, id: MethodId, event: &Event) -> Result<bool> {
         let mut tx = self.begin().await?;
         let n = sqlx::query("DELETE FROM access_passes WHERE id = $1 AND user_id = $2")
@@ -85,6 +113,7 @@ impl Store {
         if n == 0 {
             return Ok(false);
         }
+        end_sessions_in(&mut tx, user, Ending::UsingMethod(id)).await?;
         audit::insert(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)

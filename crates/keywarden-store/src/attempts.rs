@@ -71,8 +71,6 @@ pub struct RegistrationCommit<'a> {
     pub now: OffsetDateTime,
     pub passkey: &'a Passkey,
     pub webauthn: &'a str,
-    /// The one-time pass whose session made the registration: consumed now, exactly once.
-    pub consume_access_pass: Option<MethodId>,
     pub evidence: &'a Evidence,
     pub event: &'a Event,
 }
@@ -245,10 +243,9 @@ impl Store {
         rows.iter().map(attempt_from_row).collect()
     }
 
-    /// Commits a successful registration: uses up the challenge, consumes the one-time pass, stores the passkey,
-    /// records the outcome and the audit event, all or nothing. The inner error says which single-use rule
-    /// refused it (`challenge_used`, `access_pass_already_used`, `credential_already_registered`); then nothing
-    /// was written.
+    /// Commits a successful registration: uses up the challenge, stores the passkey, records the outcome and the
+    /// audit event, all or nothing. The inner error says which single-use rule refused it (`challenge_used`,
+    /// `credential_already_registered`); then nothing was written.
     pub async fn commit_registration(&self, commit: RegistrationCommit<'_>) -> Result<Result<(), Code>> {
         let closing = Closing {
             status: Status::Succeeded,
@@ -257,31 +254,17 @@ impl Store {
             facts: Some(&commit.passkey.facts),
             passkey: Some(commit.passkey.id),
         };
-        // Two batches: the single-use statements, looked at in order (drop `tx` to roll back), then the rest with
-        // the commit.
-        let pass = commit.consume_access_pass.map(|p| p.to_string());
-        let consumes_pass = pass.is_some();
         let mut tx = self.write();
         tx.push(close_attempt(commit.attempt, commit.now, closing));
-        if let Some(pass) = pass {
-            tx.push(
-                sqlx::query("UPDATE access_passes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-                    .bind(micros(commit.now))
-                    .bind(pass),
-            );
-        }
         let mut rest = self.write();
         rest.push(crate::passkeys::insert_query(commit.passkey, commit.webauthn));
         rest.push(audit::insert_query(commit.event));
-        // Two batches: the single-use statements, looked at in order (`tx` dropped rolls back), then the rest
-        // with the commit.
+        // Two batches: the single-use statement, looked at first (`tx` dropped rolls back), then the rest with the
+        // commit.
         self.on_writer(async move {
             let affected = tx.run().await?;
             if affected.first() != Some(&1) {
                 return Ok(Err(Code::ChallengeUsed));
-            }
-            if consumes_pass && affected.get(1) != Some(&1) {
-                return Ok(Err(Code::AccessPassAlreadyUsed));
             }
             tx.append(rest);
             match tx.commit().await {

@@ -5,17 +5,61 @@ use std::collections::{BTreeSet, HashSet};
 use keywarden_domain::audit::Event;
 use keywarden_domain::directory::{Group, Role, User, UserType};
 use keywarden_domain::ids::{GroupId, UserId};
+use keywarden_domain::session::Ending;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::{Error, Result, Store, audit, conflict_on_unique, flag, from_json, get, json, micros, parse_id};
 
-/// A user to create or update, found by userPrincipalName (case-insensitive).
+/// A user to create.
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub user: User,
-    /// An argon2id PHC string; `None` keeps the current password (or none, for a new user).
+    /// An argon2id PHC string; `None` for a user without a password.
     pub password_hash: Option<String>,
+}
+
+/// A change to an existing user: every field left `None` stays as it is.
+#[derive(Clone, Debug)]
+pub struct UserChange {
+    pub id: UserId,
+    /// The roles the user held when the change was authorised: the change is refused (`Conflict`) if they changed
+    /// meanwhile, since who may change a user depends on the roles the user holds.
+    pub expected_roles: Vec<Role>,
+    pub user_principal_name: Option<String>,
+    pub display_name: Option<String>,
+    pub user_type: Option<UserType>,
+    pub account_enabled: Option<bool>,
+    pub roles: Option<Vec<Role>>,
+    /// A new password, as an argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// The user's sessions the change ends (disabling an account ends them all, a new password the password
+    /// sessions).
+    pub ending: Option<Ending>,
+}
+
+impl UserChange {
+    /// A change to `user` that changes nothing yet.
+    pub fn of(user: &User) -> UserChange {
+        UserChange {
+            id: user.id,
+            expected_roles: user.roles.clone(),
+            user_principal_name: None,
+            display_name: None,
+            user_type: None,
+            account_enabled: None,
+            roles: None,
+            password_hash: None,
+            ending: None,
+        }
+    }
+}
+
+/// One user to write, with the audit events that describe the write.
+#[derive(Clone, Debug)]
+pub enum UserWrite {
+    Create(NewUser),
+    Update(UserChange),
 }
 
 /// A group to create (or find by name), with the users to add to it.
@@ -83,48 +127,15 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
 }
 
 impl Store {
-    /// Creates or updates users in one transaction: either all are written or none. `event` makes the audit
-    /// event for each user (`created` tells an add from an update); it is written in the same transaction.
-    /// Returns how many were created and how many updated.
-    pub async fn import_users(
-        &self,
-        users: &[NewUser],
-        now: OffsetDateTime,
-        event: &(dyn Fn(&User, bool) -> Event + Sync),
-    ) -> Result<(usize, usize)> {
+    /// Creates and changes users in one transaction: either all are written or none, each with its audit events.
+    /// A new user whose id or userPrincipalName is taken meanwhile, or a change to a user who is gone or whose
+    /// roles changed since the change was authorised, refuses the whole write (`Conflict` or `NotFound`).
+    pub async fn write_users(&self, writes: &[(UserWrite, Vec<Event>)], now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        let (mut created, mut updated) = (0, 0);
-        for new in users {
-            let user = &new.user;
-            let existing: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE upn_lower = $1")
-                .bind(user.user_principal_name.to_lowercase())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let (stored, was_created) = match existing {
-                Some(id) => {
-                    sqlx::query(
-                        "UPDATE users SET upn = $1, display_name = $2, user_type = $3, account_enabled = $4, \
-                         roles = $5, password_hash = COALESCE($6, password_hash) WHERE id = $7",
-                    )
-                    .bind(&user.user_principal_name)
-                    .bind(&user.display_name)
-                    .bind(user.user_type.as_str())
-                    .bind(i64::from(user.account_enabled))
-                    .bind(json(&user.roles))
-                    .bind(new.password_hash.clone())
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                    updated += 1;
-                    (
-                        User {
-                            id: parse_id("users.id", &id)?,
-                            ..user.clone()
-                        },
-                        false,
-                    )
-                }
-                None => {
+        for (write, events) in writes {
+            match write {
+                UserWrite::Create(new) => {
+                    let user = &new.user;
                     sqlx::query(
                         "INSERT INTO users (id, upn, upn_lower, display_name, user_type, account_enabled, roles, \
                          password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -140,15 +151,49 @@ impl Store {
                     .bind(micros(now))
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| conflict_on_unique(e, "a user with this id or userPrincipalName was just created"))?;
-                    created += 1;
-                    (user.clone(), true)
+                    .map_err(|e| conflict_on_unique(e, "a user with this id or userPrincipalName already exists"))?;
                 }
-            };
-            audit::insert(&mut tx, &event(&stored, was_created)).await?;
+                UserWrite::Update(change) => {
+                    let n = sqlx::query(
+                        "UPDATE users SET upn = COALESCE($1, upn), upn_lower = COALESCE($2, upn_lower), \
+                         display_name = COALESCE($3, display_name), user_type = COALESCE($4, user_type), \
+                         account_enabled = COALESCE($5, account_enabled), roles = COALESCE($6, roles), \
+                         password_hash = COALESCE($7, password_hash) WHERE id = $8 AND roles = $9",
+                    )
+                    .bind(change.user_principal_name.clone())
+                    .bind(change.user_principal_name.as_ref().map(|u| u.to_lowercase()))
+                    .bind(change.display_name.clone())
+                    .bind(change.user_type.map(|t| t.as_str().to_string()))
+                    .bind(change.account_enabled.map(i64::from))
+                    .bind(change.roles.as_ref().map(json))
+                    .bind(change.password_hash.clone())
+                    .bind(change.id.to_string())
+                    .bind(json(&change.expected_roles))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| conflict_on_unique(e, "another user has this userPrincipalName"))?
+                    .rows_affected();
+                    if n == 0 {
+                        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                            .bind(change.id.to_string())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        return Err(match exists {
+                            Some(_) => Error::Conflict("the user's roles changed meanwhile"),
+                            None => Error::NotFound,
+                        });
+                    }
+                    if let Some(ending) = change.ending {
+                        crate::sessions::end_sessions_in(&mut tx, change.id, ending).await?;
+                    }
+                }
+            }
+            for event in events {
+                audit::insert(&mut tx, event).await?;
+            }
         }
         tx.commit().await?;
-        Ok((created, updated))
+        Ok(())
     }
 
     /// Creates groups that do not exist yet (by name, case-insensitive) and adds members that are not members
@@ -378,6 +423,7 @@ impl Store {
         Ok(hash.flatten())
     }
 
+    /// Sets a user's password and ends the sessions the old one signed in.
     pub async fn set_password(&self, user: UserId, hash: &str, event: &Event) -> Result<()> {
         let mut tx = self.begin().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -389,6 +435,7 @@ impl Store {
         if n == 0 {
             return Err(Error::NotFound);
         }
+        crate::sessions::end_sessions_in(&mut tx, user, Ending::PasswordSessions).await?;
         audit::insert(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())

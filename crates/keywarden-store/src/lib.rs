@@ -29,13 +29,13 @@ use time::OffsetDateTime;
 pub use access_passes::StoredAccessPass;
 pub use attempts::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure};
 pub use audit::{AuditFilter, AuditPage};
-pub use directory::{ImportedGroup, NewUser, UserPage};
+pub use directory::{ImportedGroup, NewUser, UserChange, UserPage, UserWrite};
 pub use passkeys::{AssertionUpdate, HeldPasskey, PasskeyRecord, SignInSubject};
 pub use policy::StoredPolicy;
 pub use reports::Selection;
 pub use rollout::SubjectPart;
 pub use scan::Scan;
-pub use sessions::{Session, SignInChallenge, SignInStep, ThrottleLimits, Totp};
+pub use sessions::{Admission, Session, SignInChallenge, SignInConflict, SignInStep, ThrottleLimits, Totp};
 pub use subjects::RegistrationSubject;
 pub use tokens::ApiToken;
 

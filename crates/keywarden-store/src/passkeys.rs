@@ -212,7 +212,12 @@ pub(crate) fn insert_query(passkey: &Passkey, webauthn: &str) -> Query<'static, 
 /// gone).
 pub(crate) fn apply_assertion_query(update: &AssertionUpdate) -> Query<'static, Any, AnyArguments<'static>> {
     sqlx::query(
-        "UPDATE credentials SET sign_count = $1, backup_state = $2, webauthn = $3, last_used_at = $4, \
+        // The counter never goes down: of two sign-ins at once with one passkey, the higher counter stays whichever
+        // commits last (and so does its webauthn-rs state, which holds the counter too).
+        "UPDATE credentials SET \
+         webauthn = CASE WHEN sign_count <= $1 THEN $3 ELSE webauthn END, \
+         sign_count = CASE WHEN sign_count < $1 THEN $1 ELSE sign_count END, \
+         backup_state = $2, last_used_at = $4, \
          backup_state_changed_at = CASE WHEN $5 = 1 THEN $4 ELSE backup_state_changed_at END WHERE id = $6",
     )
     .bind(i64::from(update.sign_count))
@@ -286,6 +291,7 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a passkey and ends the sessions it signed in or verified.
     pub async fn delete_passkey(&self, user: UserId, id: MethodId, event: &Event) -> Result<()> {
         let mut tx = self.begin().await?;
         let n = sqlx::query("DELETE FROM credentials WHERE id = $1 AND user_id = $2")
@@ -297,6 +303,7 @@ impl Store {
         if n == 0 {
             return Err(Error::NotFound);
         }
+        crate::sessions::end_sessions_in(&mut tx, user, keywarden_domain::session::Ending::UsingMethod(id)).await?;
         audit::insert(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())

@@ -3,10 +3,10 @@
 use keywarden_domain::audit::Event;
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::{MethodId, UserId};
-use keywarden_domain::session::Authentication;
-use sqlx::Any;
+use keywarden_domain::session::{Authentication, Ending};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
+use sqlx::{Any, Transaction};
 use time::{Duration, OffsetDateTime};
 
 use crate::directory::user_from_row_with_id;
@@ -29,17 +29,52 @@ pub struct Session {
 #[derive(Clone, Copy, Debug)]
 pub struct SignInStep<'a> {
     pub session: &'a Session,
-    /// The new session's token hash; `None` updates an existing session.
-    pub new_token_hash: Option<&'a [u8]>,
-    /// The throttle key of the method used (`password`, `softwareOath`, `temporaryAccessPass`, `fido2`).
-    pub method: &'a str,
+    /// The token that names the session from now on: a new session's, or a new one for a session the step raises
+    /// (the old token stops working).
+    pub token_hash: &'a [u8],
+    /// Whether the session is new (else the step raises an existing one, which must still exist).
+    pub creates_session: bool,
+    /// The throttle key of the sign-in name (see [`Store::admit_sign_in_attempt`]) and of the method used
+    /// (`password`, `softwareOath`, `temporaryAccessPass`, `fido2`); a success clears it.
+    pub throttle: (&'a str, &'a str),
+    /// For a password step: the user and the password hash that was checked, which must still be the user's (a
+    /// reset meanwhile ends password sessions, so this one must not start).
+    pub password: Option<(UserId, &'a str)>,
     /// For a TOTP step: the method and the time step, which must be newer than the last one used.
     pub totp_step: Option<(MethodId, i64)>,
+    /// For a pass step: the pass, which must still exist; a one-time pass is consumed by this step.
+    pub access_pass: Option<(MethodId, bool)>,
     /// For a passkey step: what the assertion changes on the stored passkey.
     pub passkey: Option<&'a crate::AssertionUpdate>,
     /// For a passkey step: the sign-in challenge it answers and the time, used up in the same transaction.
     pub challenge: Option<(SignInChallenge, OffsetDateTime)>,
     pub event: &'a Event,
+}
+
+/// Why a sign-in step was not written: a single-use rule, or something the step relied on that changed meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInConflict {
+    /// The passkey sign-in's challenge was used (another finish of the same ceremony, or its refusal).
+    ChallengeUsed,
+    /// The TOTP code's time step was used already (a replayed code).
+    CodeReplayed,
+    /// The one-time pass was consumed by another sign-in, or the pass was revoked or replaced.
+    AccessPassUsed,
+    /// The password was reset since it was checked.
+    PasswordChanged,
+    /// The passkey was deleted since it was read.
+    PasskeyGone,
+    /// The session the step raises was ended (signed out or revoked) meanwhile.
+    SessionEnded,
+}
+
+/// Whether a sign-in attempt may be checked, from the throttle of its name and method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Check it: it is counted already, and a success clears the count.
+    Admitted,
+    /// Do not check it: the name and method are locked until then.
+    Locked(OffsetDateTime),
 }
 
 /// A user's TOTP (RFC 6238) method.
@@ -99,19 +134,26 @@ fn session_from_row(row: &AnyRow) -> Result<Session> {
 }
 
 impl Store {
-    /// Records a successful sign-in step in one transaction: creates the session (when `new_token_hash` is given)
-    /// or updates it, advances the TOTP step or the passkey's counter when the step used one, clears the
-    /// throttle of the method, uses up the passkey step's challenge, and writes the sign-in event. Returns
-    /// `false`, changing nothing, when the TOTP step was already used (a replayed code) or the challenge was used.
-    /// (The challenge's expiry is checked by the caller, from the sealed ceremony.)
-    pub async fn record_sign_in(&self, step: SignInStep<'_>) -> Result<bool> {
-        let challenge = step.challenge.is_some();
-        let totp = step.totp_step.is_some();
-        let passkey = step.passkey.is_some();
-        let updates_session = step.new_token_hash.is_none();
+    /// Records a successful sign-in step in one transaction: creates the session or raises it (under a new
+    /// token), consumes a one-time pass, advances the TOTP step or the passkey's counter, clears the throttle of the
+    /// name and method, uses up a passkey step's challenge, and writes the sign-in event. Returns the conflict, with
+    /// nothing written, when a single-use rule refuses the step or something it relied on changed meanwhile. (The
+    /// challenge's expiry is checked by the caller, from the sealed ceremony.)
+    pub async fn record_sign_in(&self, step: SignInStep<'_>) -> Result<Result<(), SignInConflict>> {
+        // The statements that may change nothing, each with the conflict it means, in order.
+        let mut checks = Vec::new();
         let mut tx = self.write();
         if let Some((id, now)) = step.challenge {
             tx.push(use_sign_in_challenge(id, now));
+            checks.push(SignInConflict::ChallengeUsed);
+        }
+        if let Some((user, hash)) = step.password {
+            tx.push(
+                sqlx::query("UPDATE users SET password_hash = password_hash WHERE id = $1 AND password_hash = $2")
+                    .bind(user.to_string())
+                    .bind(hash.to_string()),
+            );
+            checks.push(SignInConflict::PasswordChanged);
         }
         if let Some((method, time_step)) = step.totp_step {
             tx.push(
@@ -119,41 +161,44 @@ impl Store {
                     .bind(time_step)
                     .bind(method.to_string()),
             );
+            checks.push(SignInConflict::CodeReplayed);
+        }
+        if let Some((pass, once)) = step.access_pass {
+            tx.push(crate::access_passes::use_query(
+                pass,
+                once,
+                step.event.activity_date_time,
+            ));
+            checks.push(SignInConflict::AccessPassUsed);
         }
         if let Some(update) = step.passkey {
             tx.push(crate::passkeys::apply_assertion_query(update));
+            checks.push(SignInConflict::PasskeyGone);
         }
-        if updates_session {
-            tx.push(update_session(step.session));
+        if !step.creates_session {
+            tx.push(raise_session(step.session, step.token_hash));
+            checks.push(SignInConflict::SessionEnded);
         }
         let mut rest = self.write();
-        if let Some(hash) = step.new_token_hash {
-            rest.push(insert_session(step.session, hash));
+        if step.creates_session {
+            rest.push(insert_session(step.session, step.token_hash));
         }
         rest.push(
-            sqlx::query("DELETE FROM signin_throttle WHERE user_id = $1 AND method = $2")
-                .bind(step.session.user_id.to_string())
-                .bind(step.method.to_string()),
+            sqlx::query("DELETE FROM signin_throttle WHERE subject = $1 AND method = $2")
+                .bind(step.throttle.0.to_string())
+                .bind(step.throttle.1.to_string()),
         );
         rest.push(audit::insert_query(step.event));
-        // Two batches: the statements that may change nothing, looked at in order (`tx` dropped rolls back), then
-        // the rest with the commit.
+        // Two batches: the statements that may change nothing, looked at in order (`tx` dropped rolls back), then the
+        // rest with the commit.
         self.on_writer(async move {
-            let mut affected = tx.run().await?.into_iter();
-            if challenge && affected.next() != Some(1) {
-                // Used since it was read (another finish of the same ceremony, or its refusal).
-                return Ok(false);
-            }
-            if totp && affected.next() != Some(1) {
-                // A replayed code: its time step was used already.
-                return Ok(false);
-            }
-            if (passkey && affected.next() != Some(1)) || (updates_session && affected.next() != Some(1)) {
-                return Err(Error::NotFound);
+            let affected = tx.run().await?;
+            if let Some((conflict, _)) = checks.iter().zip(&affected).find(|(_, n)| **n != 1) {
+                return Ok(Err(*conflict));
             }
             tx.append(rest);
             match tx.commit().await {
-                Ok(_) => Ok(true),
+                Ok(_) => Ok(Ok(())),
                 Err(Error::Database(e)) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
                     Err(Error::Conflict("session token"))
                 }
@@ -200,68 +245,76 @@ impl Store {
         Ok(())
     }
 
-    /// When the method is locked for the user, until when.
-    pub async fn locked_until(
+    /// Admits a sign-in attempt with `method` for the name `subject` (the caller's key for the name typed, the same
+    /// for names that exist and names that do not), counting it before it is checked: of many attempts sent at once,
+    /// no more than `limits.max_failures` are admitted in a window, and none while the name and method are locked.
+    /// A success clears the count ([`Store::record_sign_in`]); a failure is recorded with
+    /// [`Store::record_sign_in_failure`].
+    pub async fn admit_sign_in_attempt(
         &self,
-        user: UserId,
+        subject: &str,
         method: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<OffsetDateTime>> {
-        let locked: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT locked_until FROM signin_throttle WHERE user_id = $1 AND method = $2")
-                .bind(user.to_string())
-                .bind(method)
-                .fetch_optional(&self.reader)
-                .await?;
-        match locked.flatten() {
-            Some(until) if until > micros(now) => Ok(Some(from_micros(until)?)),
-            _ => Ok(None),
-        }
+        limits: ThrottleLimits,
+    ) -> Result<Admission> {
+        let mut tx = self.begin().await?;
+        // One statement that adds to the stored count, so that attempts sent at once are all counted, on PostgreSQL
+        // too. A lock that has ended starts a new window.
+        let (failures, locked_until): (i64, Option<i64>) = sqlx::query_as(
+            "INSERT INTO signin_throttle (subject, method, failures, window_start, locked_until) \
+             VALUES ($1, $2, 1, $3, NULL) ON CONFLICT (subject, method) DO UPDATE SET \
+             failures = CASE WHEN signin_throttle.locked_until > $3 THEN signin_throttle.failures \
+             WHEN signin_throttle.locked_until IS NULL AND $3 - signin_throttle.window_start < $4 \
+             THEN signin_throttle.failures + 1 ELSE 1 END, \
+             window_start = CASE WHEN signin_throttle.locked_until > $3 THEN signin_throttle.window_start \
+             WHEN signin_throttle.locked_until IS NULL AND $3 - signin_throttle.window_start < $4 \
+             THEN signin_throttle.window_start ELSE $3 END, \
+             locked_until = CASE WHEN signin_throttle.locked_until > $3 THEN signin_throttle.locked_until \
+             ELSE NULL END \
+             RETURNING failures, locked_until",
+        )
+        .bind(subject.to_string())
+        .bind(method.to_string())
+        .bind(micros(now))
+        .bind(micros_of(limits.window))
+        .fetch_one(&mut *tx)
+        .await?;
+        let admission = match locked_until {
+            Some(until) if until > micros(now) => Admission::Locked(from_micros(until)?),
+            _ if failures > i64::from(limits.max_failures) => {
+                // More attempts than the limit in one window: the ones before this are being checked or failed.
+                let until = micros(now) + micros_of(limits.lock);
+                lock(&mut tx, subject, method, until).await?;
+                Admission::Locked(from_micros(until)?)
+            }
+            _ => Admission::Admitted,
+        };
+        tx.commit().await?;
+        Ok(admission)
     }
 
-    /// Counts a wrong attempt with `method` and locks the method when the limit is reached, writing `event` in the
-    /// same transaction. Returns the lock's end when the method is locked: by this failure, or already (a wrong
-    /// code that passed the lock check before the lock came is still counted, and lifts nothing).
-    ///
-    /// The count is one statement that adds to the stored count, so that wrong codes sent at once are all counted
-    /// on PostgreSQL too (a read, then a write of the count read plus one, would lose all but one of them).
+    /// Records that an admitted attempt failed, writing `event` in the same transaction. Returns the lock's end
+    /// when the name and method are locked now: by this failure (the last the limit allows), or already.
     pub async fn record_sign_in_failure(
         &self,
-        user: UserId,
+        subject: &str,
         method: &str,
         now: OffsetDateTime,
         limits: ThrottleLimits,
         event: &Event,
     ) -> Result<Option<OffsetDateTime>> {
         let mut tx = self.begin().await?;
-        let (failures, locked_until): (i64, Option<i64>) = sqlx::query_as(
-            "INSERT INTO signin_throttle (user_id, method, failures, window_start, locked_until) \
-             VALUES ($1, $2, 1, $3, NULL) ON CONFLICT (user_id, method) DO UPDATE SET \
-             failures = CASE WHEN $3 - signin_throttle.window_start < $4 THEN signin_throttle.failures + 1 ELSE 1 END, \
-             window_start = CASE WHEN $3 - signin_throttle.window_start < $4 THEN signin_throttle.window_start \
-             ELSE $3 END \
-             RETURNING failures, locked_until",
-        )
-        .bind(user.to_string())
-        .bind(method)
-        .bind(micros(now))
-        .bind(micros_of(limits.window))
-        .fetch_one(&mut *tx)
-        .await?;
-        let locked_until = match locked_until {
-            Some(until) if until > micros(now) => Some(until),
-            _ if failures >= i64::from(limits.max_failures) => {
-                let until = micros(now) + micros_of(limits.lock);
-                sqlx::query(
-                    "UPDATE signin_throttle SET failures = 0, window_start = $3, locked_until = $4 \
-                     WHERE user_id = $1 AND method = $2",
-                )
-                .bind(user.to_string())
-                .bind(method)
-                .bind(micros(now))
-                .bind(until)
-                .execute(&mut *tx)
+        let row: Option<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT failures, locked_until FROM signin_throttle WHERE subject = $1 AND method = $2")
+                .bind(subject.to_string())
+                .bind(method.to_string())
+                .fetch_optional(&mut *tx)
                 .await?;
+        let locked_until = match row {
+            Some((_, Some(until))) if until > micros(now) => Some(until),
+            Some((failures, _)) if failures >= i64::from(limits.max_failures) => {
+                let until = micros(now) + micros_of(limits.lock);
+                lock(&mut tx, subject, method, until).await?;
                 Some(until)
             }
             _ => None,
@@ -312,21 +365,14 @@ impl Store {
             .await
     }
 
-    /// The secret the server keeps under `name`, shared by every server on the database: `candidate` becomes it
-    /// when there is none yet (the first server to ask wins). Not audited: no administrator sets it.
-    pub async fn server_key(&self, name: &str, candidate: &[u8], now: OffsetDateTime) -> Result<Vec<u8>> {
-        sqlx::query(
-            "INSERT INTO server_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name.to_string())
-        .bind(candidate.to_vec())
-        .bind(micros(now))
-        .execute(&self.writer)
-        .await?;
-        Ok(sqlx::query_scalar("SELECT secret FROM server_keys WHERE name = $1")
-            .bind(name.to_string())
-            .fetch_one(&self.writer)
-            .await?)
+    /// Ends the sessions of `user` that `ending` names, writing `event` in the same transaction; returns how many
+    /// ended.
+    pub async fn end_sessions(&self, user: UserId, ending: Ending, event: &Event) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let ended = end_sessions_in(&mut tx, user, ending).await?;
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(ended)
     }
 
     /// Deletes sign-in challenges and sessions that expired before `before`; returns how many rows went.
@@ -342,8 +388,16 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        // Throttle rows whose window and lock are over: they count nothing any more.
+        let c = sqlx::query(
+            "DELETE FROM signin_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until < $1)",
+        )
+        .bind(micros(before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
-        Ok(a + b)
+        Ok(a + b + c)
     }
 }
 
@@ -386,10 +440,48 @@ fn insert_session(session: &Session, token_hash: &[u8]) -> Query<'static, Any, A
     .bind(session.user_agent.clone())
 }
 
-/// The statement that records a further step on an existing session (it affects no row when the session is gone).
-fn update_session(session: &Session) -> Query<'static, Any, AnyArguments<'static>> {
-    sqlx::query("UPDATE sessions SET authentication = $1, expires_at = $2 WHERE id = $3")
-        .bind(json(&session.authentication))
-        .bind(micros(session.expires_at))
-        .bind(session.id.to_string())
+/// The statement that records a further step on an existing session under its new token and CSRF token (it
+/// affects no row when the session is gone).
+fn raise_session(session: &Session, token_hash: &[u8]) -> Query<'static, Any, AnyArguments<'static>> {
+    sqlx::query(
+        "UPDATE sessions SET token_hash = $1, csrf_token = $2, authentication = $3, expires_at = $4 WHERE id = $5",
+    )
+    .bind(token_hash.to_vec())
+    .bind(session.csrf_token.clone())
+    .bind(json(&session.authentication))
+    .bind(micros(session.expires_at))
+    .bind(session.id.to_string())
+}
+
+/// Locks the throttle of `subject` and `method` until `until` (microseconds), starting its count again.
+async fn lock(tx: &mut Transaction<'static, Any>, subject: &str, method: &str, until: i64) -> Result<()> {
+    sqlx::query("UPDATE signin_throttle SET failures = 0, locked_until = $3 WHERE subject = $1 AND method = $2")
+        .bind(subject.to_string())
+        .bind(method.to_string())
+        .bind(until)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Ends, inside `tx`, the sessions of `user` that `ending` names; returns how many. The sessions are read in the
+/// transaction, so that on PostgreSQL a sign-in that commits first is seen and ended, and one that commits later
+/// finds what it relied on gone (its own checks refuse it).
+pub(crate) async fn end_sessions_in(tx: &mut Transaction<'static, Any>, user: UserId, ending: Ending) -> Result<u64> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, authentication FROM sessions WHERE user_id = $1")
+        .bind(user.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut ended = 0;
+    for (id, authentication) in rows {
+        let authentication: Authentication = from_json("sessions.authentication", &authentication)?;
+        if ending.ends(&authentication) {
+            ended += sqlx::query("DELETE FROM sessions WHERE id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+        }
+    }
+    Ok(ended)
 }

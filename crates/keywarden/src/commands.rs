@@ -72,6 +72,7 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 
 pub(crate) async fn serve(config: Config) -> Outcome {
     keywarden_server::telemetry::init_logging(config.log_format);
+    config.require_secret().map_err(|e| Failure::Usage(e.into()))?;
     let listen = config.listen_addr().map_err(|e| Failure::Usage(e.into()))?;
     let catalog = keywarden_server::state::load_catalog(&config, OffsetDateTime::now_utc())
         .await

@@ -36,9 +36,10 @@ pub(crate) fn line(cells: &[&str], widths: &[usize]) -> String {
     padded.join("  ").trim_end().to_string()
 }
 
-/// Renders rows as RFC 4180 CSV.
+/// Renders rows as RFC 4180 CSV, formulas neutralised (`keywarden_server::ops::reports::csv_cell`).
 pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
     let field = |f: &str| {
+        let f = keywarden_server::ops::reports::csv_cell(f);
         if f.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", f.replace('"', "\"\""))
         } else {
@@ -65,6 +66,25 @@ mod tests {
             &[vec!["a@b.c".into(), "A".into()], vec!["x".into(), "Longer".into()]],
         );
         assert_eq!(out, "UPN    Name\na@b.c  A\nx      Longer\n");
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_stay_text() {
+        let out = csv(
+            &["name"],
+            &[
+                vec!["=HYPERLINK(\"http://evil\",\"x\")".into()],
+                vec!["+1".into()],
+                vec!["-2".into()],
+                vec!["@SUM(A1)".into()],
+                vec!["\tx".into()],
+                vec!["plain".into()],
+            ],
+        );
+        assert_eq!(
+            out,
+            "name\r\n\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"\r\n'+1\r\n'-2\r\n'@SUM(A1)\r\n'\tx\r\nplain\r\n"
+        );
     }
 
     #[test]

@@ -849,13 +849,6 @@ fn verification_fixes(code: Code, upn: &str, view: &VerificationView) -> Vec<Fix
                 ),
             )]
         }
-        Code::AccessPassAlreadyUsed => vec![Fix::new(
-            Action::IssueAccessPass,
-            format!(
-                "Issue a new Temporary Access Pass (keywarden tap issue {upn} --once), or sign in with the passkey \
-                 that was registered."
-            ),
-        )],
         _ => vec![access_pass_fix(upn, view.access_pass.as_ref())],
     }
 }

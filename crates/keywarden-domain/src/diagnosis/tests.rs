@@ -198,7 +198,6 @@ struct Scenario {
     /// The session's strong authentication: method and how many minutes ago.
     session: Option<(Method, i64)>,
     one_time_pass: bool,
-    one_time_pass_consumed: bool,
     usable_methods: Vec<&'static str>,
     client: Option<ClientReport>,
     /// A rejection of the response that `keywarden-webauthn` attributes to question 3.
@@ -218,7 +217,6 @@ impl Scenario {
             catalog: catalog(),
             session: Some((Method::TemporaryAccessPass, 1)),
             one_time_pass: false,
-            one_time_pass_consumed: false,
             usable_methods: vec!["temporaryAccessPass"],
             client: None,
             rejection: None,
@@ -256,8 +254,8 @@ impl Scenario {
         if q1_passed {
             let mut authentication = Authentication::default();
             if let Some((method, minutes)) = self.session {
-                authentication.record(Method::Password, NOW - Duration::minutes(minutes + 1));
-                authentication.record(method, NOW - Duration::minutes(minutes));
+                authentication.record(Method::Password, NOW - Duration::minutes(minutes + 1), None);
+                authentication.record(method, NOW - Duration::minutes(minutes), None);
                 if method == Method::TemporaryAccessPass {
                     authentication.access_pass = Some(PassUse {
                         method_id: MethodId(Uuid::from_u128(7)),
@@ -266,14 +264,13 @@ impl Scenario {
                     });
                 }
             } else {
-                authentication.record(Method::Password, NOW - Duration::minutes(1));
+                authentication.record(Method::Password, NOW - Duration::minutes(1), None);
             }
             let input = RecencyInput {
                 verified_party: &self.user.user_principal_name,
                 authentication: Some(&authentication),
                 window: Duration::minutes(10),
                 usable_methods: self.usable_methods.iter().map(|m| m.to_string()).collect(),
-                one_time_pass_consumed: self.one_time_pass_consumed,
             };
             evidence.recently_verified = Some(recently_verified(&input, NOW));
         }
@@ -443,17 +440,6 @@ const CODE_CASES: &[Case] = &[
         },
         question: 2,
         code: Code::NoUsableMfaMethod,
-        fix: Action::IssueAccessPass,
-        mode: None,
-    },
-    Case {
-        name: "one-time pass already used",
-        arrange: |s| {
-            s.one_time_pass = true;
-            s.one_time_pass_consumed = true;
-        },
-        question: 2,
-        code: Code::AccessPassAlreadyUsed,
         fix: Action::IssueAccessPass,
         mode: None,
     },
@@ -1142,38 +1128,38 @@ fn the_decision_tree_prints_for_the_help_desk_wall() {
     check_text(
         &render::tree(),
         &expect![[r#"
-        The four-question decision tree. Start at question 1 and walk forward; stop at the first NO.
-        `keywarden diagnose UPN` walks it for a user, `--attempt ID` for one registration attempt.
+            The four-question decision tree. Start at question 1 and walk forward; stop at the first NO.
+            `keywarden diagnose UPN` walks it for a user, `--attempt ID` for one registration attempt.
 
-        [1] Is the user enabled for passkeys in the authentication methods policy?
-               NO  -> Method hidden or refused at begin.
-                      codes: passkey_method_disabled, account_disabled, guest_user_not_supported, user_excluded, user_not_in_policy_scope, self_service_registration_disabled
-                      Fix: update policy targeting (include the user, remove the exclusion), enable the method or self-service set up.
-               YES -> Continue.
+            [1] Is the user enabled for passkeys in the authentication methods policy?
+                   NO  -> Method hidden or refused at begin.
+                          codes: passkey_method_disabled, account_disabled, guest_user_not_supported, user_excluded, user_not_in_policy_scope, self_service_registration_disabled
+                          Fix: update policy targeting (include the user, remove the exclusion), enable the method or self-service set up.
+                   YES -> Continue.
 
-        [2] Has the user satisfied strong authentication within the registration window?
-               NO  -> Refused at begin: the user must verify again.
-                      codes: reauthentication_required, no_usable_mfa_method, access_pass_already_used
-                      Fix: ensure the user has at least one usable MFA method OR issue a Temporary Access Pass.
-               YES -> Continue.
+            [2] Has the user satisfied strong authentication within the registration window?
+                   NO  -> Refused at begin: the user must verify again.
+                          codes: reauthentication_required, no_usable_mfa_method
+                          Fix: ensure the user has at least one usable MFA method OR issue a Temporary Access Pass.
+                   YES -> Continue.
 
-        [3] Can the local platform host the credential type the user is creating?
-               NO  -> The browser ends the ceremony (Windows: "Your device does not support this option"; iOS and Android exit silently), or the response shows a key that cannot hold a passkey.
-                      codes: ceremony_not_allowed, ceremony_aborted, platform_not_supported, browser_security_error, authenticator_error, u2f_only_authenticator, user_verification_not_performed, key_not_hardware_backed, unsupported_algorithm
-                      Fix: switch platform path (security key, phone, paired device), or prepare the platform (PIN, Bluetooth, update).
-                      Windows Hello: TPM unavailable or not ready; No Windows Hello PIN; Windows Hello AAGUID not on the allow list; Attestation required, and Windows Hello gives none.
-                      iOS: iCloud Keychain used instead of the work passkey; Microsoft Authenticator (or iOS) too old; Bluetooth off in the cross-device flow.
-                      Android: Android keystore not hardware-backed; Several Google accounts confuse the provider chooser; Android below the minimum version.
-                      security key: U2F-only security key; Browser has no USB or NFC access to the key; Security key AAGUID not on the allow list.
-                      any platform: No platform authenticator on this device.
-               YES -> Continue.
+            [3] Can the local platform host the credential type the user is creating?
+                   NO  -> The browser ends the ceremony (Windows: "Your device does not support this option"; iOS and Android exit silently), or the response shows a key that cannot hold a passkey.
+                          codes: ceremony_not_allowed, ceremony_aborted, platform_not_supported, browser_security_error, authenticator_error, u2f_only_authenticator, user_verification_not_performed, key_not_hardware_backed, unsupported_algorithm
+                          Fix: switch platform path (security key, phone, paired device), or prepare the platform (PIN, Bluetooth, update).
+                          Windows Hello: TPM unavailable or not ready; No Windows Hello PIN; Windows Hello AAGUID not on the allow list; Attestation required, and Windows Hello gives none.
+                          iOS: iCloud Keychain used instead of the work passkey; Microsoft Authenticator (or iOS) too old; Bluetooth off in the cross-device flow.
+                          Android: Android keystore not hardware-backed; Several Google accounts confuse the provider chooser; Android below the minimum version.
+                          security key: U2F-only security key; Browser has no USB or NFC access to the key; Security key AAGUID not on the allow list.
+                          any platform: No platform authenticator on this device.
+                   YES -> Continue.
 
-        [4] Does a passkey profile that applies to the user accept this authenticator?
-               NO  -> The ceremony completes locally; keywarden refuses to store the credential, with the code below (never a generic "we weren't able to add this method").
-                      codes: passkey_type_not_allowed, attestation_required, attestation_untrusted, aaguid_not_allowed, aaguid_blocked, authenticator_status_revoked, credential_already_registered
-                      Fix: update the passkey profile's AAGUID allow list, or relax the attestation requirement, or steer the user to an allowed authenticator.
-               YES -> Registration succeeds.
-    "#]],
+            [4] Does a passkey profile that applies to the user accept this authenticator?
+                   NO  -> The ceremony completes locally; keywarden refuses to store the credential, with the code below (never a generic "we weren't able to add this method").
+                          codes: passkey_type_not_allowed, attestation_required, attestation_untrusted, aaguid_not_allowed, aaguid_blocked, authenticator_status_revoked, credential_already_registered
+                          Fix: update the passkey profile's AAGUID allow list, or relax the attestation requirement, or steer the user to an allowed authenticator.
+                   YES -> Registration succeeds.
+        "#]],
     );
 }
 

@@ -1,9 +1,10 @@
 //! Temporary Access Passes: issue (the code is shown once and stored as a hash), read, revoke.
 
 use keywarden_domain::Code;
+use keywarden_domain::access::Action;
 use keywarden_domain::access_pass::{AccessPass, IssueRequest, plan_issue, usability};
 use keywarden_domain::audit::{Activity, ModifiedProperty};
-use keywarden_domain::directory::{Permission, User};
+use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope};
 use keywarden_store::{StoredAccessPass, StoredPolicy};
@@ -52,7 +53,7 @@ pub struct Issued {
     pub usable: (bool, &'static str),
 }
 
-/// Issues a pass to `user`, replacing the previous one.
+/// Issues a pass to `user`, replacing the previous one (whose sessions end with it).
 pub async fn issue(
     state: &AppState,
     ctx: &RequestContext,
@@ -60,7 +61,7 @@ pub async fn issue(
     user: &User,
     request: &IssueRequest,
 ) -> Result<Issued, ApiError> {
-    actor.require_manage_methods_of(user)?;
+    actor.require_on(Action::ManageMethods, user)?;
     let policy = super::current_policy(state).await?;
     let plan = plan_issue(request, &policy.policy.temporary_access_pass, user, ctx.now)
         .map_err(|message| ApiError::new(Code::AccessPassPolicyViolation, message))?;
@@ -121,7 +122,7 @@ pub async fn get(
     actor: &Actor,
     user: &User,
 ) -> Result<Option<(AccessPass, (bool, &'static str))>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let Some(stored) = state.store.access_pass_of(user.id).await? else {
         return Ok(None);
     };
@@ -130,7 +131,7 @@ pub async fn get(
     Ok(Some((stored.pass, usable)))
 }
 
-/// Deletes the user's pass.
+/// Deletes the user's pass; the sessions it opened end.
 pub async fn revoke(
     state: &AppState,
     ctx: &RequestContext,
@@ -138,7 +139,7 @@ pub async fn revoke(
     user: &User,
     id: MethodId,
 ) -> Result<(), ApiError> {
-    actor.require_manage_methods_of(user)?;
+    actor.require_on(Action::ManageMethods, user)?;
     let audit = event(
         ctx,
         actor,

@@ -1,7 +1,7 @@
 //! Reading the audit log, and its Graph `directoryAudit` shape.
 
+use keywarden_domain::access::Action;
 use keywarden_domain::audit::{Activity, Event, Initiator, Outcome};
-use keywarden_domain::directory::Permission;
 use keywarden_store::{AuditFilter, AuditPage};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -101,7 +101,7 @@ pub async fn filter_of(state: &AppState, query: &Query, now: OffsetDateTime) -> 
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: &Query) -> Result<AuditPage, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let (filter, top) = filter_of(state, query, state.clock.now()).await?;
     Ok(state.store.list_audit(&filter, top).await?)
 }

@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use keywarden_domain::access::Action;
 use keywarden_domain::diagnosis::{
     AttemptRecord, Diagnosis, Directory, Explanation, Methods, PolicyInForce, diagnose_attempt, diagnose_now, explain,
 };
-use keywarden_domain::directory::{Permission, User};
+use keywarden_domain::directory::User;
 use keywarden_domain::ids::{AttemptId, GroupId};
 use keywarden_domain::policy::{Policy, TargetType};
 use keywarden_store::{Attempt, StoredPolicy};
@@ -101,7 +102,7 @@ fn in_force<'a>(state: &AppState, stored: &'a StoredPolicy) -> PolicyInForce<'a>
 
 /// Diagnoses `user` now, or one of their attempts. Needs a role that may read the directory.
 pub async fn diagnose(state: &AppState, actor: &Actor, user: &User, subject: Subject) -> Result<Diagnosis, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let now = state.clock.now();
     let catalog = state.catalog();
     let today = super::current_policy(state).await?;
@@ -184,7 +185,7 @@ pub async fn diagnose(state: &AppState, actor: &Actor, user: &User, subject: Sub
 
 /// The effective policy for `user`: targets matched, profiles that apply, what each accepts.
 pub async fn effective_policy(state: &AppState, actor: &Actor, user: &User) -> Result<Explanation, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let policy = super::current_policy(state).await?;
     let memberships = state.store.groups_of(user.id).await?;
     let names = group_names(state, &memberships, &[&policy.policy]).await?;

@@ -1,13 +1,17 @@
 //! Directory management: importing users and groups from CSV or JSON (all rows or none, every bad row named),
-//! creating a user, taking a user out of a group, setting a password.
+//! creating, changing and deleting a user, taking a user out of a group, setting a password. Every change to a user
+//! is checked against the caller's roles and the user's (the domain's `access` table), field by field: a field
+//! that is not given is left as it is, never reset.
 
 use std::collections::HashMap;
 
 use keywarden_domain::Code;
+use keywarden_domain::access::{Action, TargetKind};
 use keywarden_domain::audit::{Activity, Event, ModifiedProperty, TargetResource};
-use keywarden_domain::directory::{Group, Permission, Role, User, UserType, validate_upn};
+use keywarden_domain::directory::{Group, Role, User, UserType, validate_upn};
 use keywarden_domain::ids::{GroupId, UserId};
-use keywarden_store::{ImportedGroup, NewUser};
+use keywarden_domain::session::Ending;
+use keywarden_store::{ImportedGroup, NewUser, UserChange, UserWrite};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -36,7 +40,9 @@ impl Format {
     }
 }
 
-/// One user row as written in a file. Roles are separated by `;` in CSV.
+/// One user row as written in a file, or a user as the API creates it. Roles are separated by `;` in CSV. A field
+/// left out (an empty cell in CSV) leaves an existing user's value as it is; a new user is a member, enabled, with
+/// no role and no password unless the row says otherwise.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserRow {
@@ -119,13 +125,13 @@ fn read_rows<T: serde::de::DeserializeOwned>(text: &str, format: Format) -> Resu
     }
 }
 
-fn parse_bool(value: Option<&Value>, default: bool) -> Result<bool, String> {
+fn parse_bool(value: Option<&Value>) -> Result<Option<bool>, String> {
     match value {
-        None => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" => Ok(true),
-            "false" | "no" | "0" => Ok(false),
+            "true" | "yes" | "1" => Ok(Some(true)),
+            "false" | "no" | "0" => Ok(Some(false)),
             other => Err(format!("accountEnabled {other:?} is not true or false")),
         },
         Some(other) => Err(format!("accountEnabled {other} is not true or false")),
@@ -153,44 +159,267 @@ fn list(value: Option<&Value>) -> Result<Vec<String>, String> {
     }
 }
 
-fn to_user(row: &UserRow) -> Result<NewUser, String> {
-    let upn = validate_upn(&row.user_principal_name)?;
-    let id = match &row.id {
-        Some(id) => id.parse::<UserId>().map_err(|_| format!("id {id:?} is not a GUID"))?,
-        None => UserId(uuid::Uuid::now_v7()),
-    };
-    let user_type = row.user_type.as_deref().unwrap_or("member").parse::<UserType>()?;
-    let roles = list(row.roles.as_ref())?
-        .iter()
-        .map(|r| r.parse::<Role>())
-        .collect::<Result<Vec<Role>, String>>()?;
-    let display_name = row
-        .display_name
-        .clone()
-        .unwrap_or_else(|| upn.split('@').next().unwrap_or(&upn).to_string());
-    if display_name.chars().count() > 256 || display_name.chars().any(char::is_control) {
-        return Err("displayName must have at most 256 characters and no control characters".into());
-    }
-    if let Some(password) = &row.password
-        && password.chars().count() < 8
-    {
-        return Err("password must have at least 8 characters".into());
-    }
-    Ok(NewUser {
-        user: User {
-            id,
-            user_principal_name: upn,
+/// The fields of a user row, checked; `None` where the row says nothing.
+#[derive(Clone, Debug, Default)]
+pub struct UserFields {
+    pub display_name: Option<String>,
+    pub user_type: Option<UserType>,
+    pub account_enabled: Option<bool>,
+    pub roles: Option<Vec<Role>>,
+    pub password: Option<String>,
+}
+
+impl UserFields {
+    /// Checks each field given.
+    pub fn parse(
+        display_name: Option<&str>,
+        user_type: Option<&str>,
+        account_enabled: Option<&Value>,
+        roles: Option<&Value>,
+        password: Option<&str>,
+    ) -> Result<UserFields, String> {
+        let display_name = display_name.map(str::trim).map(str::to_string);
+        if let Some(name) = &display_name
+            && (name.is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control))
+        {
+            return Err("displayName must have 1 to 256 characters and no control characters".into());
+        }
+        if let Some(password) = password
+            && password.chars().count() < 8
+        {
+            return Err("password must have at least 8 characters".into());
+        }
+        let roles = match roles {
+            None | Some(Value::Null) => None,
+            Some(value) => {
+                let mut roles = list(Some(value))?
+                    .iter()
+                    .map(|r| r.parse::<Role>())
+                    .collect::<Result<Vec<Role>, String>>()?;
+                roles.sort_unstable();
+                roles.dedup();
+                Some(roles)
+            }
+        };
+        Ok(UserFields {
             display_name,
-            user_type,
-            account_enabled: parse_bool(row.account_enabled.as_ref(), true)?,
+            user_type: user_type.map(str::parse::<UserType>).transpose()?,
+            account_enabled: parse_bool(account_enabled)?,
             roles,
-        },
-        // Hashed by `import_users` once every row is valid.
-        password_hash: None,
+            password: password.map(str::to_string),
+        })
+    }
+
+    fn of_row(row: &UserRow) -> Result<UserFields, String> {
+        UserFields::parse(
+            row.display_name.as_deref(),
+            row.user_type.as_deref(),
+            row.account_enabled.as_ref(),
+            row.roles.as_ref(),
+            row.password.as_deref(),
+        )
+    }
+}
+
+/// A user write the caller may make, with its audit events; the password still in clear, hashed once every row
+/// is valid.
+struct Planned {
+    write: UserWrite,
+    password: Option<String>,
+    events: Vec<Event>,
+}
+
+/// The role events of a change from `before` to `after` ("Add member to role", "Remove member from role"), the user
+/// first with the role as a modified property, then the role, as Entra shapes them.
+fn role_events(ctx: &RequestContext, actor: &Actor, user: &User, before: &[Role], after: &[Role]) -> Vec<Event> {
+    let added = after.iter().filter(|r| !before.contains(r)).map(|r| (*r, true));
+    let removed = before.iter().filter(|r| !after.contains(r)).map(|r| (*r, false));
+    added
+        .chain(removed)
+        .map(|(role, joined)| {
+            let change = ModifiedProperty {
+                display_name: "Role.DisplayName".into(),
+                old_value: (!joined).then(|| role.display_name().to_string()),
+                new_value: joined.then(|| role.display_name().to_string()),
+            };
+            let (activity, reason) = if joined {
+                (Activity::AddMemberToRole, "Member added to role")
+            } else {
+                (Activity::RemoveMemberFromRole, "Member removed from role")
+            };
+            event(
+                ctx,
+                actor,
+                activity,
+                Ok(reason),
+                vec![
+                    user_target(user).with_changes(vec![change]),
+                    TargetResource::other("Role", &role.slug(), role.display_name()),
+                ],
+                vec![("role", role.display_name().into())],
+            )
+        })
+        .collect()
+}
+
+/// Plans a new user: creating one needs `CreateUser`, and giving it roles `AssignRoles`.
+fn plan_create(
+    ctx: &RequestContext,
+    actor: &Actor,
+    upn: String,
+    id: Option<UserId>,
+    fields: UserFields,
+) -> Result<Planned, ApiError> {
+    actor.require(Action::CreateUser)?;
+    let roles = fields.roles.unwrap_or_default();
+    if !roles.is_empty() {
+        actor.require_kind(Action::AssignRoles, TargetKind::of_roles(&roles))?;
+    }
+    let display_name = fields
+        .display_name
+        .unwrap_or_else(|| upn.split('@').next().unwrap_or(&upn).to_string());
+    let user = User {
+        id: id.unwrap_or_else(|| UserId(uuid::Uuid::now_v7())),
+        user_principal_name: upn,
+        display_name,
+        user_type: fields.user_type.unwrap_or(UserType::Member),
+        account_enabled: fields.account_enabled.unwrap_or(true),
+        roles: roles.clone(),
+    };
+    let mut events = vec![event(
+        ctx,
+        actor,
+        Activity::AddUser,
+        Ok("User added"),
+        vec![user_target(&user)],
+        vec![
+            ("userType", user.user_type.as_str().into()),
+            ("accountEnabled", user.account_enabled.to_string()),
+        ],
+    )];
+    events.extend(role_events(ctx, actor, &user, &[], &roles));
+    Ok(Planned {
+        write: UserWrite::Create(NewUser {
+            user,
+            password_hash: None,
+        }),
+        password: fields.password,
+        events,
     })
 }
 
-/// Imports users from `text`. Every bad row is reported, by line, and then nothing is written.
+/// Plans a change to `user`: each field given and different is checked against the caller's roles on this user
+/// (attributes need `UpdateUser`, a password `ResetPassword`, roles `AssignRoles`). `None` when nothing changes.
+fn plan_update(
+    ctx: &RequestContext,
+    actor: &Actor,
+    user: &User,
+    upn: Option<String>,
+    fields: UserFields,
+) -> Result<Option<Planned>, ApiError> {
+    let mut change = UserChange::of(user);
+    let mut properties = Vec::new();
+    let mut differs = |name: &str, old: String, new: String| {
+        let changed = old != new;
+        if changed {
+            properties.push(ModifiedProperty {
+                display_name: name.to_string(),
+                old_value: Some(old),
+                new_value: Some(new),
+            });
+        }
+        changed
+    };
+    change.user_principal_name =
+        upn.filter(|u| differs("UserPrincipalName", user.user_principal_name.clone(), u.clone()));
+    change.display_name = fields
+        .display_name
+        .filter(|n| differs("DisplayName", user.display_name.clone(), n.clone()));
+    change.user_type = fields
+        .user_type
+        .filter(|t| differs("UserType", user.user_type.as_str().into(), t.as_str().into()));
+    change.account_enabled = fields
+        .account_enabled
+        .filter(|e| differs("AccountEnabled", user.account_enabled.to_string(), e.to_string()));
+    let mut before = user.roles.clone();
+    before.sort_unstable();
+    let roles = fields.roles.filter(|r| *r != before);
+    let mut events = Vec::new();
+    if !properties.is_empty() {
+        actor.require_on(Action::UpdateUser, user)?;
+        events.push(event(
+            ctx,
+            actor,
+            Activity::UpdateUser,
+            Ok("User updated"),
+            vec![user_target(user).with_changes(properties)],
+            vec![],
+        ));
+    }
+    if fields.password.is_some() {
+        actor.require_on(Action::ResetPassword, user)?;
+        events.push(event(
+            ctx,
+            actor,
+            Activity::ResetUserPassword,
+            Ok("Password set"),
+            vec![user_target(user)],
+            vec![],
+        ));
+        change.ending = Some(Ending::PasswordSessions);
+    }
+    if let Some(roles) = &roles {
+        actor.require_on(Action::AssignRoles, user)?;
+        events.extend(role_events(ctx, actor, user, &before, roles));
+        change.roles = Some(roles.clone());
+    }
+    if change.account_enabled == Some(false) {
+        change.ending = Some(Ending::All);
+    }
+    if events.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Planned {
+        write: UserWrite::Update(change),
+        password: fields.password,
+        events,
+    }))
+}
+
+/// Hashes the planned passwords and writes the users with their events in one transaction.
+async fn write_planned(state: &AppState, ctx: &RequestContext, planned: Vec<Planned>) -> Result<(), ApiError> {
+    let mut writes = Vec::with_capacity(planned.len());
+    for Planned {
+        mut write,
+        password,
+        events,
+    } in planned
+    {
+        if let Some(password) = password {
+            let hash = hash_secret_off_runtime(&password).await?;
+            match &mut write {
+                UserWrite::Create(new) => new.password_hash = Some(hash),
+                UserWrite::Update(change) => change.password_hash = Some(hash),
+            }
+        }
+        writes.push((write, events));
+    }
+    match state.store.write_users(&writes, ctx.now).await {
+        Ok(()) => Ok(()),
+        Err(keywarden_store::Error::Conflict(what)) => Err(ApiError::new(
+            Code::AlreadyExists,
+            format!("nothing was written: {what}; read the user again and retry"),
+        )),
+        Err(keywarden_store::Error::NotFound) => Err(ApiError::not_found("a user being changed")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Imports users from `text`: new users are created, existing ones (by userPrincipalName) changed only in the
+/// fields their row gives. Every bad row is reported, by line, and then nothing is written; a row the caller may
+/// not write (a role given by someone who does not assign roles, an administrator changed by a User
+/// Administrator) refuses the whole import with `forbidden`, naming the row. Returns how many users were created
+/// and how many changed.
 pub async fn import_users(
     state: &AppState,
     ctx: &RequestContext,
@@ -198,72 +427,84 @@ pub async fn import_users(
     text: &str,
     format: Format,
 ) -> Result<(usize, usize), ApiError> {
-    actor.require(Permission::ManageDirectory)?;
+    if !(actor.may(Action::CreateUser) || actor.may(Action::UpdateUser) || actor.may(Action::AssignRoles)) {
+        actor.require(Action::CreateUser)?;
+    }
     let rows = read_rows::<UserRow>(text, format).map_err(|e| import_error("users", &e))?;
-    let mut users = Vec::new();
     let mut errors = Vec::new();
+    let mut parsed = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut seen_ids: HashMap<UserId, String> = HashMap::new();
     for (place, row) in &rows {
-        match to_user(row) {
-            Ok(user) => {
-                let key = user.user.user_principal_name.to_lowercase();
-                if let Some(first) = seen.insert(key.clone(), place.clone()) {
-                    errors.push(format!("{place}: {key} is also on {first}"));
+        let (upn, fields) =
+            match validate_upn(&row.user_principal_name).and_then(|upn| Ok((upn, UserFields::of_row(row)?))) {
+                Ok(checked) => checked,
+                Err(e) => {
+                    errors.push(format!("{place}: {e}"));
+                    continue;
                 }
-                if row.id.is_some() {
-                    if let Some(first) = seen_ids.insert(user.user.id, place.clone()) {
-                        errors.push(format!("{place}: id {} is also on {first}", user.user.id));
-                    }
-                    // A given id names one user: the one with this userPrincipalName, or nobody yet.
-                    if let Some(holder) = state.store.user(user.user.id).await?
-                        && holder.user_principal_name.to_lowercase() != key
-                    {
-                        errors.push(format!(
-                            "{place}: id {} belongs to {}",
-                            user.user.id, holder.user_principal_name
-                        ));
-                    }
-                    if let Some(existing) = state.store.user_by_upn(&key).await?
-                        && existing.id != user.user.id
-                    {
-                        errors.push(format!(
-                            "{place}: {key} has the id {}, not {}",
-                            existing.id, user.user.id
-                        ));
-                    }
-                }
-                users.push(user);
+            };
+        let id = match row.id.as_deref().map(str::parse::<UserId>) {
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                errors.push(format!(
+                    "{place}: id {:?} is not a GUID",
+                    row.id.as_deref().unwrap_or_default()
+                ));
+                continue;
             }
-            Err(e) => errors.push(format!("{place}: {e}")),
+            None => None,
+        };
+        let key = upn.to_lowercase();
+        if let Some(first) = seen.insert(key.clone(), place.clone()) {
+            errors.push(format!("{place}: {key} is also on {first}"));
         }
+        let existing = state.store.user_by_upn(&key).await?;
+        if let Some(id) = id {
+            if let Some(first) = seen_ids.insert(id, place.clone()) {
+                errors.push(format!("{place}: id {id} is also on {first}"));
+            }
+            // A given id names one user: the one with this userPrincipalName, or nobody yet.
+            if let Some(holder) = state.store.user(id).await?
+                && holder.user_principal_name.to_lowercase() != key
+            {
+                errors.push(format!("{place}: id {id} belongs to {}", holder.user_principal_name));
+            }
+            if let Some(existing) = &existing
+                && existing.id != id
+            {
+                errors.push(format!("{place}: {key} has the id {}, not {id}", existing.id));
+            }
+        }
+        parsed.push((place.clone(), upn, id, fields, existing));
     }
     if !errors.is_empty() {
         return Err(import_error("users", &errors));
     }
-    for (user, (_, row)) in users.iter_mut().zip(&rows) {
-        if let Some(password) = &row.password {
-            user.password_hash = Some(hash_secret_off_runtime(password).await?);
+    let (mut created, mut updated) = (0, 0);
+    let mut planned = Vec::new();
+    for (place, upn, id, fields, existing) in parsed {
+        let plan = match existing {
+            None => plan_create(ctx, actor, upn, id, fields).map(Some),
+            Some(user) => plan_update(ctx, actor, &user, Some(upn), fields),
+        };
+        match plan {
+            Ok(Some(plan)) => {
+                match plan.write {
+                    UserWrite::Create(_) => created += 1,
+                    UserWrite::Update(_) => updated += 1,
+                }
+                planned.push(plan);
+            }
+            Ok(None) => {}
+            Err(refusal) => {
+                let message = format!("nothing was imported; {place}: {}", refusal.message);
+                return Err(ApiError { message, ..refusal });
+            }
         }
     }
-    let make_event = |user: &User, created: bool| {
-        event(
-            ctx,
-            actor,
-            if created {
-                Activity::AddUser
-            } else {
-                Activity::UpdateUser
-            },
-            Ok(if created { "User added" } else { "User updated" }),
-            vec![user_target(user)],
-            vec![
-                ("userType", user.user_type.as_str().into()),
-                ("accountEnabled", user.account_enabled.to_string()),
-            ],
-        )
-    };
-    Ok(state.store.import_users(&users, ctx.now, &make_event).await?)
+    write_planned(state, ctx, planned).await?;
+    Ok((created, updated))
 }
 
 /// Imports groups and memberships from `text`. Members must exist (import users first).
@@ -274,7 +515,7 @@ pub async fn import_groups(
     text: &str,
     format: Format,
 ) -> Result<(usize, usize), ApiError> {
-    actor.require(Permission::ManageDirectory)?;
+    actor.require(Action::ManageGroups)?;
     let rows = read_rows::<GroupRow>(text, format).map_err(|e| import_error("groups", &e))?;
     let mut groups = Vec::new();
     let mut errors = Vec::new();
@@ -393,7 +634,7 @@ pub async fn remove_member(
     group: &str,
     user: &str,
 ) -> Result<(), ApiError> {
-    actor.require(Permission::ManageDirectory)?;
+    actor.require(Action::ManageGroups)?;
     let group = super::find_group(state, group).await?;
     let user = super::find_user(state, user).await?;
     let audit = membership_event(ctx, actor, user_target(&user), user.id, &group, false);
@@ -456,23 +697,89 @@ fn import_error(what: &str, errors: &[String]) -> ApiError {
     .with_details(serde_json::json!({ "errors": errors }))
 }
 
-/// Creates or updates one user (the API's `POST /v1/users`).
+/// Creates one user (the API's `POST /v1/users`); `already_exists` when the userPrincipalName is taken.
 pub async fn create_user(
     state: &AppState,
     ctx: &RequestContext,
     actor: &Actor,
     row: &UserRow,
 ) -> Result<User, ApiError> {
-    let text = serde_json::to_string(&[serde_json::json!({
-        "id": row.id, "userPrincipalName": row.user_principal_name, "displayName": row.display_name,
-        "userType": row.user_type, "accountEnabled": row.account_enabled, "roles": row.roles, "password": row.password,
-    })])
-    .map_err(ApiError::internal)?;
-    import_users(state, ctx, actor, &text, Format::Json).await?;
-    super::find_user(state, &row.user_principal_name).await
+    let upn = validate_upn(&row.user_principal_name).map_err(ApiError::invalid)?;
+    let fields = UserFields::of_row(row).map_err(ApiError::invalid)?;
+    let id = row
+        .id
+        .as_deref()
+        .map(|id| {
+            id.parse::<UserId>()
+                .map_err(|_| ApiError::invalid(format!("id {id:?} is not a GUID")))
+        })
+        .transpose()?;
+    let plan = plan_create(ctx, actor, upn.clone(), id, fields)?;
+    if state.store.user_by_upn(&upn).await?.is_some() {
+        return Err(ApiError::new(
+            Code::AlreadyExists,
+            format!("a user {upn} exists already; change it with PATCH /v1/users/{upn}"),
+        ));
+    }
+    if let Some(id) = id
+        && state.store.user(id).await?.is_some()
+    {
+        return Err(ApiError::new(
+            Code::AlreadyExists,
+            format!("a user with id {id} exists already"),
+        ));
+    }
+    write_planned(state, ctx, vec![plan]).await?;
+    super::find_user(state, &upn).await
 }
 
-/// Sets a user's password.
+/// Changes the fields of `user` that `fields` gives (the API's `PATCH /v1/users/{user}`), each checked against the
+/// caller's roles on this user; returns the user as it is now.
+pub async fn update_user(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    user: &User,
+    fields: UserFields,
+) -> Result<User, ApiError> {
+    if let Some(plan) = plan_update(ctx, actor, user, None, fields)? {
+        write_planned(state, ctx, vec![plan]).await?;
+    }
+    super::find_user(state, &user.id.to_string()).await
+}
+
+/// Deletes a user the way keywarden does (`DELETE /v1/users/{user}`): the account is disabled and every session
+/// it has ends; its methods and history stay for the audit.
+pub async fn delete_user(state: &AppState, ctx: &RequestContext, actor: &Actor, user: &User) -> Result<(), ApiError> {
+    actor.require_on(Action::DeleteUser, user)?;
+    let mut change = UserChange::of(user);
+    change.account_enabled = Some(false);
+    change.ending = Some(Ending::All);
+    let audit = event(
+        ctx,
+        actor,
+        Activity::DeleteUser,
+        Ok("User deleted (account disabled, sessions ended)"),
+        vec![user_target(user).with_changes(vec![ModifiedProperty {
+            display_name: "AccountEnabled".into(),
+            old_value: Some(user.account_enabled.to_string()),
+            new_value: Some("false".into()),
+        }])],
+        vec![],
+    );
+    write_planned(
+        state,
+        ctx,
+        vec![Planned {
+            write: UserWrite::Update(change),
+            password: None,
+            events: vec![audit],
+        }],
+    )
+    .await
+}
+
+/// Sets a user's password; the sessions the old password signed in end.
 pub async fn set_password(
     state: &AppState,
     ctx: &RequestContext,
@@ -480,19 +787,9 @@ pub async fn set_password(
     user: &User,
     password: &str,
 ) -> Result<(), ApiError> {
-    actor.require(Permission::ManageDirectory)?;
-    if password.chars().count() < 8 {
-        return Err(ApiError::invalid("password must have at least 8 characters"));
+    let fields = UserFields::parse(None, None, None, None, Some(password)).map_err(ApiError::invalid)?;
+    match plan_update(ctx, actor, user, None, fields)? {
+        Some(plan) => write_planned(state, ctx, vec![plan]).await,
+        None => Ok(()),
     }
-    let audit = event(
-        ctx,
-        actor,
-        Activity::ResetUserPassword,
-        Ok("Password set"),
-        vec![user_target(user)],
-        vec![],
-    );
-    let hash = hash_secret_off_runtime(password).await?;
-    state.store.set_password(user.id, &hash, &audit).await?;
-    Ok(())
 }

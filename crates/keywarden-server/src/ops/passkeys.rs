@@ -1,8 +1,9 @@
 //! Passkeys already registered: list, rename, delete — by their owner (delete needs recent strong
 //! authentication) or by an administrator.
 
+use keywarden_domain::access::Action;
 use keywarden_domain::audit::Activity;
-use keywarden_domain::directory::{Permission, User};
+use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::metadata::Catalog;
 use keywarden_domain::passkey::{Passkey, Registrar};
@@ -58,14 +59,14 @@ async fn owned(state: &AppState, user: &User, id: MethodId) -> Result<Passkey, A
 
 pub async fn list(state: &AppState, actor: &Actor, user: &User) -> Result<Vec<Passkey>, ApiError> {
     if actor.user().is_none_or(|u| u.id != user.id) {
-        actor.require(Permission::ReadDirectory)?;
+        actor.require(Action::Read)?;
     }
     Ok(state.store.passkeys_of(user.id).await?)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, user: &User, id: MethodId) -> Result<Passkey, ApiError> {
     if actor.user().is_none_or(|u| u.id != user.id) {
-        actor.require(Permission::ReadDirectory)?;
+        actor.require(Action::Read)?;
     }
     owned(state, user, id).await
 }
@@ -83,7 +84,7 @@ pub async fn rename(
     let passkey = owned(state, user, id).await?;
     let on_behalf = actor.user().is_none_or(|u| u.id != user.id);
     if on_behalf {
-        actor.require_manage_methods_of(user)?;
+        actor.require_on(Action::ManageMethods, user)?;
     }
     let audit = event(
         ctx,
@@ -110,7 +111,8 @@ pub async fn rename(
     })
 }
 
-/// Deletes a passkey: by its owner after recent strong authentication, or by an administrator.
+/// Deletes a passkey: by its owner after recent strong authentication, or by an administrator. The sessions it
+/// signed in or verified end.
 pub async fn delete(
     state: &AppState,
     ctx: &RequestContext,
@@ -121,7 +123,7 @@ pub async fn delete(
     let passkey = owned(state, user, id).await?;
     let on_behalf = actor.user().is_none_or(|u| u.id != user.id);
     if on_behalf {
-        actor.require_manage_methods_of(user)?;
+        actor.require_on(Action::ManageMethods, user)?;
     } else {
         let (policy, groups) = super::policy_and_groups(state, user).await?;
         let input = RecencyInput {
@@ -129,7 +131,6 @@ pub async fn delete(
             authentication: actor.session().map(|s| &s.authentication),
             window: super::registration_window(state, &policy),
             usable_methods: super::usable_strong_methods(state, &policy, user, &groups).await?,
-            one_time_pass_consumed: false,
         };
         let answer = recently_verified(&input, ctx.now);
         if let Some(code) = answer.code {

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use keywarden_domain::Code;
+use keywarden_domain::access::Action;
 use keywarden_domain::audit::{Activity, Initiator, TargetResource};
-use keywarden_domain::directory::Permission;
 use keywarden_domain::ids::{GroupId, UserId};
 use keywarden_domain::policy::{self, ConfigId, Policy, Problem, TargetCheck, TargetType, to_graph_document};
 use keywarden_store::StoredPolicy;
@@ -110,7 +110,7 @@ fn invalid(problems: &[Problem]) -> ApiError {
 }
 
 /// Saves `next` after `current` if it differs, with one audit event carrying the diff. Returns the version in
-/// force afterwards. The caller checks [`Permission::ManagePolicy`].
+/// force afterwards. The caller checks [`Action::ManagePolicy`].
 pub(crate) async fn save(
     state: &AppState,
     ctx: &RequestContext,
@@ -158,7 +158,7 @@ pub async fn apply_document(
     actor: &Actor,
     text: &str,
 ) -> Result<(StoredPolicy, i64), ApiError> {
-    actor.require(Permission::ManagePolicy)?;
+    actor.require(Action::ManagePolicy)?;
     let current = super::current_policy(state).await?;
     let next = parse_document(state, &current, text).await?;
     let version = save(state, ctx, actor, &current, &next).await?;
@@ -182,7 +182,7 @@ pub async fn patch_configuration(
     id: ConfigId,
     patch: &Value,
 ) -> Result<i64, ApiError> {
-    actor.require(Permission::ManagePolicy)?;
+    actor.require(Action::ManagePolicy)?;
     let current = super::current_policy(state).await?;
     let in_force = to_graph_document(&current.policy, current.version, current.modified_at);
     let targets = known_targets(state, &[patch, &in_force]).await?;
@@ -197,7 +197,7 @@ pub async fn reset_configuration(
     actor: &Actor,
     id: ConfigId,
 ) -> Result<i64, ApiError> {
-    actor.require(Permission::ManagePolicy)?;
+    actor.require(Action::ManagePolicy)?;
     let current = super::current_policy(state).await?;
     let mut next = current.policy.clone();
     let defaults = Policy::default();

@@ -1,7 +1,9 @@
 //! The registration ceremony and the four questions: begin answers 1 and 2 and hands out creation options;
 //! the browser may report a failure (question 3's evidence); finish verifies the response and answers 3 and 4,
-//! then commits the passkey, the attempt's outcome, the one-time pass and the audit event together.
+//! then commits the passkey, the attempt's outcome and the audit event together. (A one-time pass was consumed when
+//! it signed in; the session it opened keeps its registration window, in which a failed ceremony can be retried.)
 
+use keywarden_domain::access::Action;
 use keywarden_domain::audit::{Activity, Event};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::{AttemptId, MethodId};
@@ -11,11 +13,8 @@ use keywarden_domain::platform::{CeremonyPath, ClientReport, answer_client_error
 use keywarden_domain::policy::evaluate::{Member, RegistrationPath, acceptance, applicable_profiles, eligibility};
 use keywarden_domain::policy::{AttestationEnforcement, PasskeyProfile, PasskeyType};
 use keywarden_domain::registration::{Evidence, Facts, RecencyInput, Status, recently_verified};
-use keywarden_domain::session::Method;
 use keywarden_domain::{Code, Question};
-use keywarden_store::{
-    Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure, StoredAccessPass, StoredPolicy,
-};
+use keywarden_store::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure, StoredPolicy};
 use keywarden_webauthn::{Conveyance, PendingCeremony, RegistrationRequest};
 use serde_json::{Value, json};
 use time::Duration;
@@ -56,34 +55,6 @@ fn conveyance(profiles: &[&PasskeyProfile]) -> Conveyance {
     }
 }
 
-/// The one-time pass the actor's session signed in with, if it did.
-fn one_time_pass(actor: &Actor) -> Option<&keywarden_domain::session::PassUse> {
-    actor
-        .session()
-        .and_then(|s| s.authentication.access_pass.as_ref())
-        .filter(|p| p.is_usable_once)
-}
-
-/// Whether the one-time pass a session signed in with has been consumed (or replaced) since.
-async fn one_time_pass_consumed(state: &AppState, actor: &Actor) -> Result<bool, ApiError> {
-    let (Some(user), Some(_)) = (actor.user(), one_time_pass(actor)) else {
-        return Ok(false);
-    };
-    let stored = state.store.access_pass_of(user.id).await?;
-    Ok(one_time_pass_consumed_given(actor, stored.as_ref()))
-}
-
-/// [`one_time_pass_consumed`], given the signed-in user's pass as read by the caller.
-fn one_time_pass_consumed_given(actor: &Actor, stored: Option<&StoredAccessPass>) -> bool {
-    let Some(pass) = one_time_pass(actor) else {
-        return false;
-    };
-    match stored {
-        Some(stored) => stored.pass.id != pass.method_id || stored.pass.used_date_time.is_some(),
-        None => true,
-    }
-}
-
 /// The target of a registration as question 2 sees it: the user, their groups and the methods they hold.
 struct Target<'a> {
     user: &'a User,
@@ -100,7 +71,7 @@ async fn answer_recency(
     now: time::OffsetDateTime,
 ) -> Result<keywarden_domain::registration::Answer<keywarden_domain::registration::Recency>, ApiError> {
     let window = super::registration_window(state, policy);
-    let (party, usable, consumed) = match actor {
+    let (party, usable) = match actor {
         Actor::User { user, .. } if user.id == target.user.id => {
             let member = Member {
                 user,
@@ -109,7 +80,6 @@ async fn answer_recency(
             (
                 user.user_principal_name.clone(),
                 super::strong_methods_of(state, policy, member, target.held),
-                one_time_pass_consumed_given(actor, target.held.access_pass),
             )
         }
         Actor::User { user, .. } => {
@@ -117,18 +87,16 @@ async fn answer_recency(
             (
                 user.user_principal_name.clone(),
                 super::usable_strong_methods(state, policy, user, &admin_groups).await?,
-                one_time_pass_consumed(state, actor).await?,
             )
         }
-        Actor::App { token } => (token.name.clone(), vec![], false),
-        Actor::LocalOperator { os_user } => (format!("keywarden CLI ({os_user})"), vec![], false),
+        Actor::App { token } => (token.name.clone(), vec![]),
+        Actor::LocalOperator { os_user } => (format!("keywarden CLI ({os_user})"), vec![]),
     };
     let input = RecencyInput {
         verified_party: &party,
         authentication: actor.session().map(|s| &s.authentication),
         window,
         usable_methods: usable,
-        one_time_pass_consumed: consumed,
     };
     Ok(recently_verified(&input, now))
 }
@@ -159,7 +127,7 @@ pub async fn begin(
 ) -> Result<Begun, ApiError> {
     let path = path_of(actor, target);
     if path == RegistrationPath::OnBehalf {
-        actor.require_manage_methods_of(target)?;
+        actor.require_on(Action::ManageMethods, target)?;
     }
     // What questions 1 and 2 and the creation options need about the target, in one read.
     let subject = state.store.registration_subject(target.id).await?;
@@ -579,28 +547,12 @@ pub async fn finish(
         counter_regressions: 0,
         facts: facts.clone(),
     };
-    let consume = actor
-        .session()
-        .and_then(|s| {
-            s.authentication
-                .access_pass
-                .as_ref()
-                .filter(|p| p.is_usable_once)
-                .map(|p| (s, p))
-        })
-        .filter(|(s, _)| {
-            s.authentication
-                .last_strong()
-                .is_some_and(|m| m.method == Method::TemporaryAccessPass)
-        })
-        .map(|(_, p)| p.method_id);
     let audit = success_event(ctx, actor, target, &attempt, &passkey);
     let commit = RegistrationCommit {
         attempt: attempt.id,
         now: ctx.now,
         passkey: &passkey,
         webauthn: &verified.stored.0,
-        consume_access_pass: consume,
         evidence: &evidence,
         event: &audit,
     };

@@ -7,8 +7,8 @@
 //! permission check happens before anything is spawned, so a refusal is an ordinary error.
 
 use futures_util::{StreamExt, TryStreamExt};
+use keywarden_domain::access::Action;
 use keywarden_domain::audit::Event;
-use keywarden_domain::directory::Permission;
 use keywarden_domain::reports::audit_logs;
 use keywarden_domain::reports::findings::{Finding, FindingsOptions, Review, policy_scope};
 use keywarden_domain::reports::inventory::{self, Inventory, ModelSummary};
@@ -86,6 +86,27 @@ pub struct Export {
     pub file_name: String,
 }
 
+/// A CSV cell as a spreadsheet will read it: a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// is prefixed with `'`, so that Excel, LibreOffice and Google Sheets keep it as text and never run it as a formula
+/// (OWASP, CSV injection: a passkey renamed `=HYPERLINK(...)` must not become a link in the help desk's sheet).
+/// Every CSV keywarden writes, on the server and in the CLI, goes through this.
+pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Writes one CSV record, every cell through [`csv_cell`].
+fn write_cells<I, T>(out: &mut csv::Writer<Vec<u8>>, cells: I) -> csv::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<str>,
+{
+    out.write_record(cells.into_iter().map(|cell| csv_cell(cell.as_ref()).into_owned()))
+}
+
 /// A row type that can be written in each format.
 pub trait Encode: Send + 'static {
     fn columns() -> &'static [&'static str];
@@ -101,7 +122,7 @@ impl Encode for inventory::Row {
         serde_json::to_writer(out, self)
     }
     fn write_csv(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
-        out.write_record(self.cells())
+        write_cells(out, self.cells())
     }
 }
 
@@ -113,7 +134,7 @@ impl Encode for UserRow {
         serde_json::to_writer(out, self)
     }
     fn write_csv(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
-        out.write_record(self.cells())
+        write_cells(out, self.cells())
     }
 }
 
@@ -125,7 +146,7 @@ impl Encode for Event {
         serde_json::to_writer(out, &audit_logs::Record::new(self))
     }
     fn write_csv(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
-        out.write_record(audit_logs::Record::new(self).cells())
+        write_cells(out, audit_logs::Record::new(self).cells())
     }
 }
 
@@ -273,7 +294,7 @@ pub fn encode<T: Encode>(mut batches: Batches<T>, format: Format) -> Chunks {
 
 /// Every registered passkey as an inventory row, ordered by userPrincipalName, streamed.
 pub fn inventory_rows(state: &AppState, actor: &Actor) -> Result<Batches<inventory::Row>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let catalog = state.catalog();
     let mut inventory = Inventory::default();
     Ok(produce(
@@ -295,7 +316,7 @@ pub fn inventory(state: &AppState, actor: &Actor, format: Format) -> Result<Expo
 
 /// Passkeys counted per authenticator model.
 pub async fn by_model(state: &AppState, actor: &Actor) -> Result<Vec<ModelSummary>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let policy = super::current_policy(state).await?;
     let counts = state.store.model_counts().await?;
     Ok(inventory::by_model(counts, &policy.policy.fido2, &state.catalog()))
@@ -303,7 +324,7 @@ pub async fn by_model(state: &AppState, actor: &Actor) -> Result<Vec<ModelSummar
 
 /// Users who hold no passkey, with the methods they do hold, ordered by userPrincipalName, streamed.
 pub fn users_without_phishing_resistant_rows(state: &AppState, actor: &Actor) -> Result<Batches<UserRow>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let now = state.clock.now();
     Ok(produce(
         state.store.clone(),
@@ -328,7 +349,7 @@ pub async fn audit_export(
     query: &audit::Query,
     format: Format,
 ) -> Result<Export, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let (filter, _) = audit::filter_of(state, query, state.clock.now()).await?;
     let rows = produce(
         state.store.clone(),
@@ -420,7 +441,7 @@ where
 
 /// The findings today, most severe first. The store selects and counts; the domain decides.
 pub async fn findings(state: &AppState, actor: &Actor, options: &FindingsOptions) -> Result<Vec<Finding>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let policy = super::current_policy(state).await?;
     let fido2 = &policy.policy.fido2;
     let catalog = state.catalog();

@@ -7,7 +7,8 @@
 //! policy exactly as `policy apply` does: one new version, one `Authentication Methods Policy Update` event.
 
 use futures_util::TryStreamExt;
-use keywarden_domain::directory::{Group, Permission};
+use keywarden_domain::access::Action;
+use keywarden_domain::directory::Group;
 use keywarden_domain::ids::GroupId;
 use keywarden_domain::rollout::readiness::{self, Readiness};
 use keywarden_domain::rollout::status::{Ring, RolloutStatus, Tally};
@@ -60,7 +61,7 @@ pub struct StatusQuery {
 
 /// Every ring (each group of the directory, by name), then all users: members, targeted, covered, attempts.
 pub async fn status(state: &AppState, actor: &Actor, query: &StatusQuery) -> Result<RolloutStatus, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let since = query
         .since
         .as_deref()
@@ -131,7 +132,7 @@ pub struct ReadinessReport {
 
 /// Who would be locked out if the strength were required at sign-in now, and why each one.
 pub async fn readiness(state: &AppState, actor: &Actor, query: &ReadinessQuery) -> Result<ReadinessReport, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let name = query.strength.as_deref().unwrap_or("phishing-resistant");
     let strength = Strength::parse(name).ok_or_else(|| {
         let known: Vec<String> = BUILT_IN
@@ -185,16 +186,16 @@ pub struct Tightened {
 
 /// Proposes the allow list of AAGUIDs observed among the profile's users, judges it with a what-if, and with
 /// `apply` saves it through the policy's own path (versioned and audited). Applying needs
-/// [`Permission::ManagePolicy`], checked before anything is read.
+/// [`Action::ManagePolicy`], checked before anything is read.
 pub async fn tighten(
     state: &AppState,
     ctx: &RequestContext,
     actor: &Actor,
     request: &TightenRequest,
 ) -> Result<Tightened, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     if request.apply {
-        actor.require(Permission::ManagePolicy)?;
+        actor.require(Action::ManagePolicy)?;
     }
     let current = current_policy(state).await?;
     let catalog = state.catalog();
@@ -249,7 +250,7 @@ pub struct WhatIfReport {
 /// What a policy document (the same as `policy apply` takes) would do to today's users and passkeys, without
 /// saving it. An invalid document is refused with every problem listed, as applying it would be.
 pub async fn what_if(state: &AppState, actor: &Actor, text: &str) -> Result<WhatIfReport, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let current = current_policy(state).await?;
     let proposed = policy::parse_document(state, &current, text).await?;
     let catalog = state.catalog();

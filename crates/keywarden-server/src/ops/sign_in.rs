@@ -1,16 +1,22 @@
-//! Signing in: password then TOTP, a Temporary Access Pass, or a passkey (with or without a user name). Each
-//! successful step creates or extends a session; wrong codes count against a per-user, per-method throttle.
+//! Signing in: password then TOTP, a Temporary Access Pass, or a passkey. Each successful step creates a session
+//! or raises the caller's, always under a new token (the old one stops working). Wrong passwords, codes and passes
+//! count against a throttle keyed by the name typed, counted before the check, so that a name that does not exist
+//! behaves exactly like one that does and a burst of guesses sent at once is checked no more than the limit allows.
 
 use keywarden_domain::Code;
-use keywarden_domain::access_pass::usability;
+use keywarden_domain::access_pass::{UsabilityReason, usability};
 use keywarden_domain::audit::{Activity, Initiator};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
 use keywarden_domain::session::{Authentication, Method, PassUse};
-use keywarden_store::{AssertionUpdate, Session, SignInChallenge, SignInStep, SignInSubject, ThrottleLimits, Totp};
+use keywarden_store::{
+    Admission, AssertionUpdate, Session, SignInChallenge, SignInConflict, SignInStep, SignInSubject, ThrottleLimits,
+    Totp,
+};
 use keywarden_webauthn::{PendingCeremony, StoredCredential, peek_assertion};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use time::Duration;
 use totp_rs::{Algorithm, TOTP};
 
@@ -18,16 +24,15 @@ use super::{event_by, user_target};
 use crate::api_error::ApiError;
 use crate::auth::SESSION_PREFIX;
 use crate::context::RequestContext;
-use crate::secrets::{
-    Unsealed, dummy_hash, new_token, open_ceremony, random_bytes, seal_ceremony, token_hash, verify_secret_off_runtime,
-};
+use crate::secrets::{Unsealed, dummy_hash, new_token, random_bytes, token_hash, verify_secret_off_runtime};
 use crate::state::AppState;
 
 /// The result of a sign-in step.
 pub struct SignedIn {
     pub session: Session,
-    /// The token of a new session, for the cookie; `None` when an existing session was extended.
-    pub token: Option<String>,
+    /// The session's token from now on, for the cookie: a new session's, or the new token of the session the step
+    /// raised.
+    pub token: String,
     pub user: User,
 }
 
@@ -50,6 +55,13 @@ fn throttle(state: &AppState) -> ThrottleLimits {
     }
 }
 
+/// The throttle key of a sign-in name: the SHA-256 of the name as typed, trimmed and lower-cased. The same for a
+/// name that exists and one that does not, and never the name itself (an attacker chooses it).
+pub fn throttle_subject(name: &str) -> String {
+    let digest = Sha256::digest(name.trim().to_lowercase().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn anonymous(ctx: &RequestContext) -> Initiator {
     Initiator::Anonymous {
         ip_address: ctx.ip.clone(),
@@ -65,36 +77,50 @@ fn user_initiator(ctx: &RequestContext, user: &User) -> Initiator {
     }
 }
 
-async fn refuse_if_locked(state: &AppState, ctx: &RequestContext, user: &User, method: &str) -> Result<(), ApiError> {
-    if let Some(until) = state.store.locked_until(user.id, method, ctx.now).await? {
-        let minutes = (until - ctx.now).whole_minutes() + 1;
-        return Err(ApiError::new(
-            Code::TooManyAttempts,
-            format!("too many wrong attempts: {method} sign-in is locked for this user for {minutes} more minute(s)"),
-        ));
-    }
-    Ok(())
+fn locked(method: &str, until: time::OffsetDateTime, now: time::OffsetDateTime) -> ApiError {
+    let minutes = (until - now).whole_minutes() + 1;
+    ApiError::new(
+        Code::TooManyAttempts,
+        format!("too many wrong attempts: {method} sign-in is locked for this name for {minutes} more minute(s)"),
+    )
 }
 
-/// Counts a wrong code, audits it, and answers `invalid_credentials` (or `too_many_attempts` when it locked).
-async fn wrong_code(state: &AppState, ctx: &RequestContext, user: &User, method: &str) -> ApiError {
+/// Counts the attempt before it is checked; refuses it while the name and method are locked (or once more attempts
+/// than the limit arrive in one window), whether the name exists or not.
+async fn admit(state: &AppState, ctx: &RequestContext, subject: &str, method: &str) -> Result<(), ApiError> {
+    match state
+        .store
+        .admit_sign_in_attempt(subject, method, ctx.now, throttle(state))
+        .await?
+    {
+        Admission::Admitted => Ok(()),
+        Admission::Locked(until) => Err(locked(method, until, ctx.now)),
+    }
+}
+
+/// Records a wrong password, code or pass (already counted), audits it, and answers `invalid_credentials` (or
+/// `too_many_attempts` when the name and method are locked now).
+async fn wrong_code(
+    state: &AppState,
+    ctx: &RequestContext,
+    subject: &str,
+    user: Option<&User>,
+    method: &str,
+) -> ApiError {
     let audit = event_by(
         ctx,
         anonymous(ctx),
         Activity::UserSignedIn,
         Err(Code::InvalidCredentials),
-        vec![user_target(user)],
+        user.map(user_target).into_iter().collect(),
         vec![("method", method.into())],
     );
     match state
         .store
-        .record_sign_in_failure(user.id, method, ctx.now, throttle(state), &audit)
+        .record_sign_in_failure(subject, method, ctx.now, throttle(state), &audit)
         .await
     {
-        Ok(Some(_)) => ApiError::new(
-            Code::TooManyAttempts,
-            format!("too many wrong attempts: {method} sign-in is now locked for this user"),
-        ),
+        Ok(Some(until)) => locked(method, until, ctx.now),
         Ok(None) => ApiError::code(Code::InvalidCredentials),
         Err(e) => e.into(),
     }
@@ -123,7 +149,8 @@ async fn refused(
     error
 }
 
-/// Writes the step: a new session, or the existing one of the same user extended.
+/// Writes the step: a new session, or the caller's session of the same user raised, under a new token and CSRF
+/// token either way.
 async fn commit(
     state: &AppState,
     ctx: &RequestContext,
@@ -132,28 +159,30 @@ async fn commit(
     step: Step<'_>,
 ) -> Result<SignedIn, ApiError> {
     let lifetime = Duration::minutes(i64::from(state.config.session_lifetime_minutes));
-    let (mut session, token) = match existing.filter(|s| s.user_id == user.id) {
-        Some(session) => (session, None),
-        None => {
-            let token = new_token(SESSION_PREFIX);
-            let session = Session {
+    let (mut session, creates_session) = match existing.filter(|s| s.user_id == user.id) {
+        Some(session) => (session, false),
+        None => (
+            Session {
                 id: uuid::Uuid::now_v7(),
                 user_id: user.id,
                 created_at: ctx.now,
                 expires_at: ctx.now + lifetime,
                 authentication: Authentication::default(),
-                csrf_token: base64_token(),
+                csrf_token: String::new(),
                 ip: ctx.ip.clone(),
                 user_agent: ctx.user_agent.clone(),
-            };
-            (session, Some(token))
-        }
+            },
+            true,
+        ),
     };
-    session.authentication.record(step.method, ctx.now);
+    let token = new_token(SESSION_PREFIX);
+    session.csrf_token = base64_token();
+    session.authentication.record(step.method, ctx.now, step.method_id);
     session.authentication.mfa_pending = step.mfa_pending;
-    if let Some(pass) = step.access_pass {
-        session.expires_at = session.expires_at.min(pass.1);
-        session.authentication.access_pass = Some(pass.0);
+    if let Some((pass, expires_at)) = &step.access_pass {
+        // A session opened with a pass lives no longer than the pass (entra-model.md 2.4).
+        session.expires_at = session.expires_at.min(*expires_at);
+        session.authentication.access_pass = Some(pass.clone());
     }
     let mut details = vec![("method", step.method.as_str().to_string())];
     details.extend(step.details.iter().map(|(k, v)| (*k, v.clone())));
@@ -169,38 +198,97 @@ async fn commit(
         vec![user_target(&user)],
         details,
     );
-    let hash = token.as_deref().map(token_hash);
+    let hash = token_hash(&token);
     let written = state
         .store
         .record_sign_in(SignInStep {
             session: &session,
-            new_token_hash: hash.as_deref(),
-            method: step.method.as_str(),
+            token_hash: &hash,
+            creates_session,
+            throttle: (&step.subject, step.method.as_str()),
+            password: step.password.as_ref().map(|(id, hash)| (*id, hash.as_str())),
             totp_step: step.totp_step,
+            access_pass: step
+                .access_pass
+                .as_ref()
+                .map(|(pass, _)| (pass.method_id, pass.is_usable_once)),
             passkey: step.passkey,
             challenge: step.challenge.map(|challenge| (challenge, ctx.now)),
             event: &audit,
         })
         .await?;
-    if !written {
-        if step.challenge.is_some() {
-            // Another finish of the same ceremony won, or was refused, meanwhile.
-            return Err(ApiError::code(Code::ChallengeUsed));
+    match written {
+        Ok(()) => Ok(SignedIn { session, token, user }),
+        // Another finish of the same ceremony won, or was refused, meanwhile.
+        Err(SignInConflict::ChallengeUsed) => Err(ApiError::code(Code::ChallengeUsed)),
+        // A replayed code counts as a wrong one.
+        Err(SignInConflict::CodeReplayed) => {
+            Err(wrong_code(state, ctx, &step.subject, Some(&user), step.method.as_str()).await)
         }
-        return Err(wrong_code(state, ctx, &user, step.method.as_str()).await);
+        Err(SignInConflict::AccessPassUsed) => Err(refused(
+            state,
+            ctx,
+            Some(&user),
+            step.method.as_str(),
+            ApiError::new(
+                Code::AccessPassAlreadyUsed,
+                "the Temporary Access Pass was used by another sign-in (a one-time pass signs in once), or was \
+                 revoked or replaced meanwhile",
+            )
+            .with_details(json!({ "methodUsabilityReason": UsabilityReason::OneTimeUsed.as_str() })),
+        )
+        .await),
+        Err(SignInConflict::PasswordChanged) => {
+            Err(wrong_code(state, ctx, &step.subject, Some(&user), step.method.as_str()).await)
+        }
+        Err(SignInConflict::PasskeyGone) => Err(refused(
+            state,
+            ctx,
+            Some(&user),
+            step.method.as_str(),
+            ApiError::code(Code::UnknownCredential),
+        )
+        .await),
+        Err(SignInConflict::SessionEnded) => Err(ApiError::new(
+            Code::Unauthenticated,
+            "the session ended (signed out or revoked) while this step ran; sign in again",
+        )),
     }
-    Ok(SignedIn { session, token, user })
 }
 
 struct Step<'a> {
     method: Method,
+    /// The method object used (the pass, passkey or authenticator app), recorded on the session.
+    method_id: Option<MethodId>,
+    /// The throttle key of the sign-in name (see [`throttle_subject`]), cleared by the success.
+    subject: String,
     mfa_pending: bool,
+    /// For a password step: the user and the hash that was checked.
+    password: Option<(keywarden_domain::ids::UserId, String)>,
     totp_step: Option<(MethodId, i64)>,
     passkey: Option<&'a AssertionUpdate>,
     /// The sign-in challenge a passkey step answers, used up with the step.
     challenge: Option<SignInChallenge>,
+    /// The pass the step signed in with, and when the pass expires.
     access_pass: Option<(PassUse, time::OffsetDateTime)>,
     details: Vec<(&'static str, String)>,
+}
+
+impl Step<'_> {
+    fn new(method: Method, subject: String) -> Step<'static> {
+        Step {
+            method,
+            method_id: None,
+            subject,
+            mfa_pending: false,
+            password: None,
+            totp_step: None,
+            passkey: None,
+            challenge: None,
+            access_pass: None,
+            details: vec![],
+        }
+    }
 }
 
 fn base64_token() -> String {
@@ -220,36 +308,33 @@ pub async fn password(
     password: &str,
     existing: Option<Session>,
 ) -> Result<SignedIn, ApiError> {
-    let Some(user) = user_by_name(state, username).await? else {
-        verify_secret_off_runtime(password, dummy_hash()).await;
-        return Err(refused(state, ctx, None, "password", ApiError::code(Code::InvalidCredentials)).await);
+    let subject = throttle_subject(username);
+    admit(state, ctx, &subject, "password").await?;
+    let user = user_by_name(state, username).await?;
+    let hash = match &user {
+        Some(user) => state.store.password_hash(user.id).await?,
+        None => None,
     };
-    refuse_if_locked(state, ctx, &user, "password").await?;
-    let hash = state.store.password_hash(user.id).await?;
-    if !verify_secret_off_runtime(password, hash.as_deref().unwrap_or(dummy_hash())).await || hash.is_none() {
-        return Err(wrong_code(state, ctx, &user, "password").await);
-    }
+    // A name that does not exist, or a user without a password, is checked against a dummy hash: the same work.
+    let matches = verify_secret_off_runtime(password, hash.as_deref().unwrap_or(dummy_hash())).await;
+    let (Some(user), Some(hash), true) = (user.as_ref(), hash, matches) else {
+        return Err(wrong_code(state, ctx, &subject, user.as_ref(), "password").await);
+    };
     if !user.account_enabled {
         return Err(refused(
             state,
             ctx,
-            Some(&user),
+            Some(user),
             "password",
             ApiError::code(Code::AccountDisabled),
         )
         .await);
     }
     let has_totp = state.store.totp_of(user.id).await?.is_some();
-    let step = Step {
-        method: Method::Password,
-        mfa_pending: has_totp,
-        totp_step: None,
-        passkey: None,
-        challenge: None,
-        access_pass: None,
-        details: vec![],
-    };
-    commit(state, ctx, user, existing, step).await
+    let mut step = Step::new(Method::Password, subject);
+    step.mfa_pending = has_totp;
+    step.password = Some((user.id, hash));
+    commit(state, ctx, user.clone(), existing, step).await
 }
 
 fn totp_of(secret: &[u8]) -> Result<TOTP, ApiError> {
@@ -278,26 +363,21 @@ pub async fn totp(
     user: User,
     code: &str,
 ) -> Result<SignedIn, ApiError> {
-    refuse_if_locked(state, ctx, &user, "softwareOath").await?;
+    let subject = throttle_subject(&user.user_principal_name);
     let Some(totp) = state.store.totp_of(user.id).await? else {
         return Err(ApiError::invalid("this user has no authenticator app (TOTP) method"));
     };
+    admit(state, ctx, &subject, "softwareOath").await?;
     let Some(time_step) = matching_step(&totp, code, ctx.now)? else {
-        return Err(wrong_code(state, ctx, &user, "softwareOath").await);
+        return Err(wrong_code(state, ctx, &subject, Some(&user), "softwareOath").await);
     };
-    let step = Step {
-        method: Method::Totp,
-        mfa_pending: false,
-        totp_step: Some((totp.id, time_step)),
-        passkey: None,
-        challenge: None,
-        access_pass: None,
-        details: vec![],
-    };
+    let mut step = Step::new(Method::Totp, subject);
+    step.method_id = Some(totp.id);
+    step.totp_step = Some((totp.id, time_step));
     commit(state, ctx, user, Some(session), step).await
 }
 
-/// A Temporary Access Pass: strong authentication on its own.
+/// A Temporary Access Pass: strong authentication on its own. A one-time pass is consumed by this sign-in.
 pub async fn access_pass(
     state: &AppState,
     ctx: &RequestContext,
@@ -305,48 +385,45 @@ pub async fn access_pass(
     code: &str,
     existing: Option<Session>,
 ) -> Result<SignedIn, ApiError> {
-    let Some(user) = user_by_name(state, username).await? else {
-        verify_secret_off_runtime(code, dummy_hash()).await;
-        return Err(refused(
-            state,
-            ctx,
-            None,
-            "temporaryAccessPass",
-            ApiError::code(Code::InvalidCredentials),
-        )
-        .await);
+    let subject = throttle_subject(username);
+    admit(state, ctx, &subject, "temporaryAccessPass").await?;
+    let user = user_by_name(state, username).await?;
+    let stored = match &user {
+        Some(user) => state.store.access_pass_of(user.id).await?,
+        None => None,
     };
-    refuse_if_locked(state, ctx, &user, "temporaryAccessPass").await?;
-    let Some(stored) = state.store.access_pass_of(user.id).await? else {
-        verify_secret_off_runtime(code, dummy_hash()).await;
-        return Err(wrong_code(state, ctx, &user, "temporaryAccessPass").await);
+    // A name that does not exist, or a user without a pass, is checked against a dummy hash: the same work.
+    let code_hash = stored.as_ref().map_or(dummy_hash(), |s| s.code_hash.as_str());
+    let matches = verify_secret_off_runtime(code.trim(), code_hash).await;
+    let (Some(user), Some(stored), true) = (user.as_ref(), stored, matches) else {
+        return Err(wrong_code(state, ctx, &subject, user.as_ref(), "temporaryAccessPass").await);
     };
-    if !verify_secret_off_runtime(code.trim(), &stored.code_hash).await {
-        return Err(wrong_code(state, ctx, &user, "temporaryAccessPass").await);
-    }
-    let (policy, groups) = super::policy_and_groups(state, &user).await?;
-    let in_scope = access_pass_scope(
-        &policy.policy.temporary_access_pass,
-        Member {
-            user: &user,
-            groups: &groups,
-        },
-    );
+    let (policy, groups) = super::policy_and_groups(state, user).await?;
+    let in_scope = access_pass_scope(&policy.policy.temporary_access_pass, Member { user, groups: &groups });
     let (usable, reason) = usability(&stored.pass, &policy.policy.temporary_access_pass, in_scope, ctx.now);
     if !usable {
-        let message = match reason.as_str() {
-            "DisabledByPolicy" => "Temporary Access Pass sign in was blocked due to User Credential Policy".to_string(),
-            other => format!("the Temporary Access Pass is not usable now ({other})"),
+        let (code, message) = match reason {
+            UsabilityReason::OneTimeUsed => (
+                Code::AccessPassAlreadyUsed,
+                "this one-time Temporary Access Pass has already signed in once".to_string(),
+            ),
+            UsabilityReason::DisabledByPolicy => (
+                Code::AccessPassNotUsable,
+                "Temporary Access Pass sign in was blocked due to User Credential Policy".to_string(),
+            ),
+            other => (
+                Code::AccessPassNotUsable,
+                format!("the Temporary Access Pass is not usable now ({})", other.as_str()),
+            ),
         };
-        let error = ApiError::new(Code::AccessPassNotUsable, message)
-            .with_details(json!({ "methodUsabilityReason": reason.as_str() }));
-        return Err(refused(state, ctx, Some(&user), "temporaryAccessPass", error).await);
+        let error = ApiError::new(code, message).with_details(json!({ "methodUsabilityReason": reason.as_str() }));
+        return Err(refused(state, ctx, Some(user), "temporaryAccessPass", error).await);
     }
     if !user.account_enabled {
         return Err(refused(
             state,
             ctx,
-            Some(&user),
+            Some(user),
             "temporaryAccessPass",
             ApiError::code(Code::AccountDisabled),
         )
@@ -357,52 +434,42 @@ pub async fn access_pass(
         is_usable_once: stored.pass.is_usable_once,
         signed_in_at: ctx.now,
     };
-    let step = Step {
-        method: Method::TemporaryAccessPass,
-        mfa_pending: false,
-        totp_step: None,
-        passkey: None,
-        challenge: None,
-        access_pass: Some((pass_use, stored.pass.expires_at())),
-        details: vec![
-            ("isUsableOnce", stored.pass.is_usable_once.to_string()),
-            ("methodId", stored.pass.id.to_string()),
-        ],
-    };
-    commit(state, ctx, user, existing, step).await
+    let mut step = Step::new(Method::TemporaryAccessPass, subject);
+    step.method_id = Some(stored.pass.id);
+    step.access_pass = Some((pass_use, stored.pass.expires_at()));
+    step.details = vec![
+        ("isUsableOnce", stored.pass.is_usable_once.to_string()),
+        ("methodId", stored.pass.id.to_string()),
+    ];
+    commit(state, ctx, user.clone(), existing, step).await
 }
 
-/// Starts a passkey sign-in. Without a user name the browser offers the user's discoverable passkeys. Returns the
-/// pending ceremony sealed (the `challengeId` the finish hands back) and the request options. Nothing is stored:
-/// beginning a sign-in, which anybody may, writes nothing.
+/// Starts a passkey sign-in. The browser offers the user's discoverable passkeys (every keywarden passkey is
+/// one), so no user name is taken: a name would let anyone list a user's credential ids. A signed-in caller
+/// (verifying again) is offered their own passkeys only. Returns the pending ceremony sealed (the `challengeId` the
+/// finish hands back) and the request options. Nothing is stored: beginning a sign-in, which anybody may, writes
+/// nothing.
 pub async fn passkey_begin(
     state: &AppState,
     ctx: &RequestContext,
-    username: Option<&str>,
+    signed_in: Option<&User>,
 ) -> Result<(String, Value), ApiError> {
-    let allow = match username.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(name) => match user_by_name(state, name).await? {
-            Some(user) => state
-                .store
-                .passkey_records_of(user.id)
-                .await?
-                .into_iter()
-                .map(|r| StoredCredential(r.webauthn))
-                .collect(),
-            // An unknown name gets the same answer as a user without passkeys, so names cannot be probed.
-            None => vec![],
-        },
+    let allow = match signed_in {
+        Some(user) => state
+            .store
+            .passkey_records_of(user.id)
+            .await?
+            .into_iter()
+            .map(|r| StoredCredential(r.webauthn))
+            .collect(),
         None => vec![],
     };
     let (options, pending) = state.rp.begin_sign_in(&allow).map_err(ApiError::internal)?;
-    let sealed = seal_ceremony(
-        state.sign_in_key().await?,
-        &Unsealed {
-            id: uuid::Uuid::now_v7(),
-            expires_at: ctx.now + Duration::minutes(5),
-            ceremony: pending.0,
-        },
-    );
+    let sealed = state.sealing_keys()?.seal(&Unsealed {
+        id: uuid::Uuid::now_v7(),
+        expires_at: ctx.now + Duration::minutes(5),
+        ceremony: pending.0,
+    });
     Ok((sealed, options))
 }
 
@@ -416,7 +483,7 @@ pub async fn passkey_finish(
     existing: Option<Session>,
 ) -> Result<SignedIn, ApiError> {
     let (credential_id, user_handle) = peek_assertion(credential)?;
-    let Some(unsealed) = open_ceremony(state.sign_in_key().await?, sealed) else {
+    let Some(unsealed) = state.sealing_keys()?.open(sealed) else {
         return Err(ApiError::new(
             Code::ChallengeUnknown,
             "challengeId is not one keywarden issued",
@@ -527,15 +594,11 @@ async fn verify_passkey(
             format!("{} -> {}", record.passkey.backup_state, verified.backup_state),
         ));
     }
-    let step = Step {
-        method: Method::Passkey,
-        mfa_pending: false,
-        totp_step: None,
-        passkey: Some(&update),
-        challenge: Some(challenge),
-        access_pass: None,
-        details,
-    };
+    let mut step = Step::new(Method::Passkey, throttle_subject(&user.user_principal_name));
+    step.method_id = Some(record.passkey.id);
+    step.passkey = Some(&update);
+    step.challenge = Some(challenge);
+    step.details = details;
     commit(state, ctx, user, existing, step).await
 }
 
@@ -551,6 +614,36 @@ pub async fn sign_out(state: &AppState, ctx: &RequestContext, session: &Session,
     );
     state.store.delete_session(session.id, &audit).await?;
     Ok(())
+}
+
+/// Ends every session of `target` (Graph's `revokeSignInSessions`): by the user themselves, or by an
+/// administrator whose roles allow it on this user. Returns how many sessions ended.
+pub async fn revoke_sessions(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &crate::auth::Actor,
+    target: &User,
+) -> Result<u64, ApiError> {
+    let by_themselves = actor.user().is_some_and(|u| u.id == target.id);
+    if !by_themselves {
+        actor.require_on(keywarden_domain::access::Action::RevokeSessions, target)?;
+    }
+    let audit = super::event(
+        ctx,
+        actor,
+        Activity::InvalidateAllRefreshTokens,
+        Ok(if by_themselves {
+            "User ended all their sign-in sessions"
+        } else {
+            "Sign-in sessions revoked"
+        }),
+        vec![user_target(target)],
+        vec![],
+    );
+    Ok(state
+        .store
+        .end_sessions(target.id, keywarden_domain::session::Ending::All, &audit)
+        .await?)
 }
 
 /// A new TOTP method: the secret is returned once, as base32, as an otpauth URI and as that URI's QR code.
@@ -629,4 +722,9 @@ pub fn totp_code(secret_base32: &str, at: time::OffsetDateTime) -> Option<String
     let secret = totp_rs::Secret::Encoded(secret_base32.to_string()).to_bytes().ok()?;
     let generator = TOTP::new(Algorithm::SHA1, 6, 1, 30, secret).ok()?;
     Some(generator.generate(u64::try_from(at.unix_timestamp()).ok()?))
+}
+
+/// A stored TOTP secret as an authenticator app takes it (base32, RFC 4648).
+pub fn totp_secret_base32(secret: &[u8]) -> String {
+    totp_rs::Secret::Raw(secret.to_vec()).to_encoded().to_string()
 }

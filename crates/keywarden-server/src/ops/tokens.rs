@@ -1,7 +1,8 @@
 //! API tokens for automation: created with one role, shown once, stored as a hash, revocable.
 
+use keywarden_domain::access::Action;
 use keywarden_domain::audit::{Activity, TargetResource};
-use keywarden_domain::directory::{Permission, Role};
+use keywarden_domain::directory::Role;
 use keywarden_store::ApiToken;
 use time::Duration;
 
@@ -21,7 +22,7 @@ pub async fn create(
     role: Role,
     lifetime_days: Option<u32>,
 ) -> Result<(ApiToken, String), ApiError> {
-    actor.require(Permission::ManageTokens)?;
+    actor.require(Action::ManageTokens)?;
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("the token name must have 1 to 100 characters"));
@@ -49,12 +50,12 @@ pub async fn create(
 }
 
 pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<ApiToken>, ApiError> {
-    actor.require(Permission::ManageTokens)?;
+    actor.require(Action::ManageTokens)?;
     Ok(state.store.list_tokens().await?)
 }
 
 pub async fn revoke(state: &AppState, ctx: &RequestContext, actor: &Actor, id: uuid::Uuid) -> Result<(), ApiError> {
-    actor.require(Permission::ManageTokens)?;
+    actor.require(Action::ManageTokens)?;
     let audit = event(
         ctx,
         actor,

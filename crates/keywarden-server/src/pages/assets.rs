@@ -51,6 +51,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("assets/admin-policy.js"),
     },
     Asset {
+        name: "verify.js",
+        content_type: JS,
+        body: include_bytes!("assets/verify.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("assets/favicon.svg"),

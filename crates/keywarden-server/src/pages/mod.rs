@@ -60,8 +60,9 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// The visitor's user when their session is complete (signed in, no second factor pending).
-struct Visitor(Option<User>);
+/// The visitor's user when they are signed in (no second factor pending), and whether the session was completed
+/// with a strong method (what the admin console needs).
+struct Visitor(Option<(User, bool)>);
 
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = ApiError;
@@ -71,7 +72,7 @@ impl FromRequestParts<AppState> for Visitor {
         Ok(Visitor(
             found
                 .filter(|(session, _)| !session.authentication.mfa_pending)
-                .map(|(_, user)| user),
+                .map(|(session, user)| (user, session.authentication.is_complete())),
         ))
     }
 }
@@ -186,7 +187,7 @@ fn render(page: &Page<'_>, user: Option<&User>) -> Html<String> {
          </head>\n<body data-page=\"{name}\">\n\
          <a class=\"skip\" href=\"#main\">Skip to content</a>\n\
          <header class=\"top\"><a class=\"brand\" href=\"{brand_href}\">keywarden</a>{nav}</header>\n\
-         <main id=\"main\" tabindex=\"-1\"{data}>\n{body}\n</main>\n\
+         <main id=\"main\" tabindex=\"-1\"{data}>\n{body}\n</main>\n{reverify}\
          <footer class=\"foot\">keywarden · passkey registration governance</footer>\n\
          </body>\n</html>\n",
         title = escape(page.title),
@@ -194,6 +195,7 @@ fn render(page: &Page<'_>, user: Option<&User>) -> Html<String> {
         name = page.name,
         nav = navigation(page.section, user),
         body = page.body,
+        reverify = include_str!("html/reverify.html"),
     ))
 }
 
@@ -202,7 +204,8 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn sign_in(Visitor(user): Visitor, Query(query): Query<NextQuery>) -> Response {
+async fn sign_in(Visitor(visitor): Visitor, Query(query): Query<NextQuery>) -> Response {
+    let user = visitor.map(|(user, _)| user);
     let next = local_path(query.next.as_deref()).unwrap_or("/security-info");
     if user.is_some() {
         return Redirect::to(next).into_response();
@@ -218,8 +221,8 @@ async fn sign_in(Visitor(user): Visitor, Query(query): Query<NextQuery>) -> Resp
     render(&page, None).into_response()
 }
 
-async fn security_info(Visitor(user): Visitor) -> Response {
-    let Some(user) = user else {
+async fn security_info(Visitor(visitor): Visitor) -> Response {
+    let Some((user, _)) = visitor else {
         return sign_in_redirect("/security-info");
     };
     let page = Page {
@@ -234,9 +237,10 @@ async fn security_info(Visitor(user): Visitor) -> Response {
 }
 
 /// An admin console page: visitors who are not signed in go to sign-in, users without an admin role are told
-/// the console is not for them (the API would refuse them anyway).
-fn admin_page(user: Option<User>, path: &str, page: &Page<'_>) -> Response {
-    let Some(user) = user else {
+/// the console is not for them, and administrators who signed in with a password alone are asked to finish signing
+/// in (the API would refuse them all anyway).
+fn admin_page(visitor: Option<(User, bool)>, path: &str, page: &Page<'_>) -> Response {
+    let Some((user, strong)) = visitor else {
         return sign_in_redirect(path);
     };
     if !user.is_admin() {
@@ -249,6 +253,17 @@ fn admin_page(user: Option<User>, path: &str, page: &Page<'_>) -> Response {
             data: &[],
         };
         return (StatusCode::FORBIDDEN, render(&refused, Some(&user))).into_response();
+    }
+    if !strong {
+        let verify = Page {
+            title: "Finish signing in",
+            name: "verify",
+            script: "verify.js",
+            section: Section::SecurityInfo,
+            body: include_str!("html/verify.html"),
+            data: &[],
+        };
+        return (StatusCode::FORBIDDEN, render(&verify, Some(&user))).into_response();
     }
     render(page, Some(&user)).into_response()
 }

@@ -1,11 +1,12 @@
 //! `/v1/auditLogs/directoryAudits`: the audit log, filtered and paged with a cursor; and its export for a SIEM
 //! (`/export`), streamed as Entra `AuditLogs` records.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
+use keywarden_domain::access::Action;
 use serde_json::Value;
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::json::Query;
@@ -14,10 +15,21 @@ use crate::ops::reports::{self, Format};
 use crate::routes::collection;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auditLogs/directoryAudits", get(list))
-        .route("/v1/auditLogs/directoryAudits/export", get(export))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(
+            Method::GET,
+            "/v1/auditLogs/directoryAudits",
+            Access::Admin(Action::Read),
+            list,
+        ),
+        route(
+            Method::GET,
+            "/v1/auditLogs/directoryAudits/export",
+            Access::Admin(Action::Read),
+            export,
+        ),
+    ]
 }
 
 async fn list(

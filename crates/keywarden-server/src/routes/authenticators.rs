@@ -1,22 +1,23 @@
 //! `/v1/authenticators`: what the loaded FIDO metadata says about authenticator models (by AAGUID or name).
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
 use keywarden_domain::Aaguid;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Actor;
 use crate::json::{Path, Query};
 use crate::routes::collection;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/authenticators", get(search))
-        .route("/v1/authenticators/{aaguid}", get(one))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/v1/authenticators", Access::SignedIn, search),
+        route(Method::GET, "/v1/authenticators/{aaguid}", Access::SignedIn, one),
+    ]
 }
 
 #[derive(Deserialize)]

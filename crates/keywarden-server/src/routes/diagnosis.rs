@@ -4,25 +4,41 @@
 //!
 //! These live beside `users.rs` rather than in it because they are keywarden's own resources, not Graph's.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use keywarden_domain::access::Action;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::json::{Path, Query};
 use crate::ops::{self, diagnosis};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/users/{user}/passkeyDiagnosis", get(passkey_diagnosis))
-        .route("/v1/users/{user}/effectivePolicy", get(effective_policy))
-        .route("/v1/diagnosis/decisionTree", get(decision_tree))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(
+            Method::GET,
+            "/v1/users/{user}/passkeyDiagnosis",
+            Access::Admin(Action::Read),
+            passkey_diagnosis,
+        ),
+        route(
+            Method::GET,
+            "/v1/users/{user}/effectivePolicy",
+            Access::Admin(Action::Read),
+            effective_policy,
+        ),
+        route(
+            Method::GET,
+            "/v1/diagnosis/decisionTree",
+            Access::Admin(Action::Read),
+            decision_tree,
+        ),
+    ]
 }
 
 #[derive(Deserialize)]
@@ -42,7 +58,7 @@ async fn passkey_diagnosis(
     Path(key): Path<String>,
     Query(query): Query<DiagnosisQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(keywarden_domain::directory::Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let subject = diagnosis::Subject::parse(query.attempt.as_deref())?;
     let user = ops::find_user(&state, &key).await?;
     to_json(&diagnosis::diagnose(&state, &actor, &user, subject).await?)
@@ -53,13 +69,13 @@ async fn effective_policy(
     Admin(actor): Admin,
     Path(key): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(keywarden_domain::directory::Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let user = ops::find_user(&state, &key).await?;
     to_json(&diagnosis::effective_policy(&state, &actor, &user).await?)
 }
 
 async fn decision_tree(Admin(actor): Admin) -> Result<impl IntoResponse, ApiError> {
-    actor.require(keywarden_domain::directory::Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         keywarden_domain::diagnosis::render::tree(),

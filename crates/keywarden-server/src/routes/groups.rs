@@ -1,15 +1,15 @@
 //! `/v1/groups`: groups and their members.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use keywarden_domain::directory::{Group, Permission};
+use keywarden_domain::access::Action;
+use keywarden_domain::directory::Group;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::users::user_json;
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
@@ -19,12 +19,30 @@ use crate::ops::find_group;
 use crate::routes::collection;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/groups", get(list).post(create))
-        .route("/v1/groups/{group}", get(get_one))
-        .route("/v1/groups/{group}/members", get(members).post(add_members))
-        .route("/v1/groups/{group}/members/{user}", delete(remove_member))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/v1/groups", Access::Admin(Action::Read), list),
+        route(Method::POST, "/v1/groups", Access::Admin(Action::ManageGroups), create),
+        route(Method::GET, "/v1/groups/{group}", Access::Admin(Action::Read), get_one),
+        route(
+            Method::GET,
+            "/v1/groups/{group}/members",
+            Access::Admin(Action::Read),
+            members,
+        ),
+        route(
+            Method::POST,
+            "/v1/groups/{group}/members",
+            Access::Admin(Action::ManageGroups),
+            add_members,
+        ),
+        route(
+            Method::DELETE,
+            "/v1/groups/{group}/members/{user}",
+            Access::Admin(Action::ManageGroups),
+            remove_member,
+        ),
+    ]
 }
 
 fn group_json(group: &Group, members: Option<i64>) -> Value {
@@ -32,7 +50,7 @@ fn group_json(group: &Group, members: Option<i64>) -> Value {
 }
 
 async fn list(State(state): State<AppState>, Admin(actor): Admin) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let groups = state.store.list_groups().await?;
     Ok(axum::Json(collection(
         groups.iter().map(|(g, n)| group_json(g, Some(*n))).collect(),
@@ -45,7 +63,7 @@ async fn get_one(
     Admin(actor): Admin,
     Path(key): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     Ok(axum::Json(group_json(&find_group(&state, &key).await?, None)))
 }
 
@@ -54,7 +72,7 @@ async fn members(
     Admin(actor): Admin,
     Path(key): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let group = find_group(&state, &key).await?;
     let members = state.store.group_members(group.id).await?;
     Ok(axum::Json(collection(members.iter().map(user_json).collect(), None)))

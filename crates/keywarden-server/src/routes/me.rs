@@ -1,10 +1,9 @@
 //! `/v1/me`: the signed-in user's own account, sign-in state and passkeys (Security info).
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use keywarden_domain::audit::Activity;
 use keywarden_domain::ids::{AttemptId, MethodId};
 use keywarden_domain::platform::{CeremonyPath, ClientReport};
@@ -12,8 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
-use crate::auth::Actor;
+use crate::auth::{Actor, clear_session_cookie};
 use crate::context::RequestContext;
 use crate::json::{Json, Path};
 use crate::ops::{self, access_pass, passkeys, registration};
@@ -21,27 +21,46 @@ use crate::routes::collection;
 use crate::state::AppState;
 use crate::telemetry::ceremony;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/me", get(me))
-        .route("/v1/me/authentication/methods", get(methods))
-        .route("/v1/me/authentication/fido2Methods", get(list))
-        .route(
-            "/v1/me/authentication/fido2Methods/{id}",
-            get(get_one).patch(rename).delete(delete),
-        )
-        .route("/v1/me/authentication/fido2Methods/registration/begin", post(begin))
-        .route("/v1/me/authentication/fido2Methods/registration/finish", post(finish))
-        .route(
+pub(super) fn routes() -> Vec<Route> {
+    let own = Access::SignedIn;
+    vec![
+        route(Method::GET, "/v1/me", own, me),
+        route(Method::POST, "/v1/me/revokeSignInSessions", own, revoke_sessions),
+        route(Method::GET, "/v1/me/authentication/methods", own, methods),
+        route(Method::GET, "/v1/me/authentication/fido2Methods", own, list),
+        route(Method::GET, "/v1/me/authentication/fido2Methods/{id}", own, get_one),
+        route(Method::PATCH, "/v1/me/authentication/fido2Methods/{id}", own, rename),
+        route(Method::DELETE, "/v1/me/authentication/fido2Methods/{id}", own, delete),
+        route(
+            Method::POST,
+            "/v1/me/authentication/fido2Methods/registration/begin",
+            own,
+            begin,
+        ),
+        route(
+            Method::POST,
+            "/v1/me/authentication/fido2Methods/registration/finish",
+            own,
+            finish,
+        ),
+        route(
+            Method::POST,
             "/v1/me/authentication/fido2Methods/registration/clientError",
-            post(client_error),
-        )
-        .route("/v1/me/authentication/softwareOathMethods", post(enroll_totp))
+            own,
+            client_error,
+        ),
+        route(
+            Method::POST,
+            "/v1/me/authentication/softwareOathMethods",
+            own,
+            enroll_totp,
+        ),
+    ]
 }
 
 fn signed_in(actor: &Actor) -> Result<(&keywarden_domain::directory::User, &keywarden_store::Session), ApiError> {
     match actor {
-        Actor::User { user, session } => Ok((user, session)),
+        Actor::User { user, session, .. } => Ok((user, session)),
         _ => Err(ApiError::new(
             keywarden_domain::Code::Unauthenticated,
             "/v1/me is for signed-in users, not API tokens",
@@ -55,8 +74,9 @@ pub(crate) fn parse_method_id(id: &str) -> Result<MethodId, ApiError> {
 
 async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Value>, ApiError> {
     let (user, session) = signed_in(&actor)?;
-    let policy = ops::current_policy(&state).await?;
+    let (policy, groups) = ops::policy_and_groups(&state, user).await?;
     let window = ops::registration_window(&state, &policy);
+    let usable = ops::usable_strong_methods(&state, &policy, user, &groups).await?;
     let last = session.authentication.last_strong();
     Ok(axum::Json(json!({
         "id": user.id.to_string(),
@@ -64,7 +84,12 @@ async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Va
         "displayName": user.display_name,
         "userType": user.user_type.as_str(),
         "roles": user.roles,
+        "permissions": keywarden_domain::access::actions_of(&user.roles)
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
         "csrfToken": session.csrf_token,
+        "usableStrongMethods": usable,
         "session": {
             "createdDateTime": session.created_at.format(&Rfc3339).unwrap_or_default(),
             "expiresDateTime": session.expires_at.format(&Rfc3339).unwrap_or_default(),
@@ -73,8 +98,26 @@ async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Va
             "registrationWindowMinutes": window.whole_minutes(),
             "recentlyVerifiedUntil": last.map(|m| (m.at + window).format(&Rfc3339).unwrap_or_default()),
             "signedInWithAccessPass": session.authentication.access_pass,
+            "strongAuthentication": session.authentication.is_complete(),
+            "adminReauthenticationMinutes": state.config.admin_reauthentication_minutes,
         },
     })))
+}
+
+/// Graph's `revokeSignInSessions` on oneself: ends every session of the user, this one included (a lost or stolen
+/// device). Answers `{"value": true}` and clears the cookie.
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    actor: Actor,
+) -> Result<Response, ApiError> {
+    let (user, _) = signed_in(&actor)?;
+    let ended = ops::sign_in::revoke_sessions(&state, &ctx, &actor, user).await?;
+    let mut response = axum::Json(json!({ "value": true, "endedSessions": ended })).into_response();
+    if let Ok(value) = clear_session_cookie(state.config.is_https()).parse() {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 /// Graph's `/me/authentication/methods`: every sign-in method of the user, never a secret (a TAP without its
@@ -274,7 +317,6 @@ async fn enroll_totp(State(state): State<AppState>, ctx: RequestContext, actor: 
             authentication: Some(&session.authentication),
             window: ops::registration_window(&state, &policy),
             usable_methods: usable,
-            one_time_pass_consumed: false,
         };
         let answer = keywarden_domain::registration::recently_verified(&input, ctx.now);
         if let Some(code) = answer.code {

@@ -5,16 +5,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::Value;
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
-use crate::state::AppState;
 
 pub(crate) const DOCUMENT: &str = include_str!("../../openapi.json");
 
@@ -74,8 +72,8 @@ pub(crate) async fn refuse_undocumented_parameters(request: Request, next: Next)
     next.run(request).await
 }
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/v1/openapi.json", get(document))
+pub(super) fn routes() -> Vec<Route> {
+    vec![route(Method::GET, "/v1/openapi.json", Access::Public, document)]
 }
 
 async fn document() -> impl IntoResponse {

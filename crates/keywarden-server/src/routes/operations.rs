@@ -1,19 +1,19 @@
 //! Operational endpoints: liveness, readiness (database reachable, migrations applied), Prometheus metrics.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use serde_json::json;
 
+use super::{Access, Route, route};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/healthz", Access::Public, healthz),
+        route(Method::GET, "/readyz", Access::Public, readyz),
+        route(Method::GET, "/metrics", Access::Public, metrics),
+    ]
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -40,9 +40,15 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::telemetry::metrics().render(),
-    )
+/// `/metrics` on the public listener, where the configuration serves it there (see
+/// `Config::metrics_on_public_listener`); elsewhere the route does not exist.
+async fn metrics(State(state): State<AppState>, uri: axum::http::Uri) -> axum::response::Response {
+    if !state.config.metrics_on_public_listener() {
+        return crate::ApiError::new(
+            keywarden_domain::Code::RouteNotFound,
+            format!("no route for {} (metrics are served on metrics_listen)", uri.path()),
+        )
+        .into_response();
+    }
+    crate::telemetry::render_metrics().await.into_response()
 }

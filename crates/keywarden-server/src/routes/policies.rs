@@ -3,14 +3,13 @@
 //! restores its defaults. POST `whatIf` judges a proposed document against today's users and passkeys and saves
 //! nothing.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
-use keywarden_domain::directory::Permission;
+use axum::http::{Method, StatusCode};
+use keywarden_domain::access::Action;
 use keywarden_domain::policy::{ConfigId, config_to_json, to_graph_document};
 use serde_json::Value;
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
@@ -18,14 +17,45 @@ use crate::json::{Path, Text};
 use crate::ops::{self, policy};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/policies/authenticationMethodsPolicy", get(show).patch(apply))
-        .route("/v1/policies/authenticationMethodsPolicy/whatIf", post(what_if))
-        .route(
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(
+            Method::GET,
+            "/v1/policies/authenticationMethodsPolicy",
+            Access::Admin(Action::Read),
+            show,
+        ),
+        route(
+            Method::PATCH,
+            "/v1/policies/authenticationMethodsPolicy",
+            Access::Admin(Action::ManagePolicy),
+            apply,
+        ),
+        route(
+            Method::POST,
+            "/v1/policies/authenticationMethodsPolicy/whatIf",
+            Access::Admin(Action::Read),
+            what_if,
+        ),
+        route(
+            Method::GET,
             "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
-            get(show_config).patch(patch_config).delete(reset_config),
-        )
+            Access::Admin(Action::Read),
+            show_config,
+        ),
+        route(
+            Method::PATCH,
+            "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
+            Access::Admin(Action::ManagePolicy),
+            patch_config,
+        ),
+        route(
+            Method::DELETE,
+            "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
+            Access::Admin(Action::ManagePolicy),
+            reset_config,
+        ),
+    ]
 }
 
 fn config_id(id: &str) -> Result<ConfigId, ApiError> {
@@ -37,7 +67,7 @@ fn config_id(id: &str) -> Result<ConfigId, ApiError> {
 }
 
 async fn show(State(state): State<AppState>, Admin(actor): Admin) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let current = ops::current_policy(&state).await?;
     Ok(axum::Json(to_graph_document(
         &current.policy,
@@ -69,7 +99,7 @@ async fn show_config(
     Admin(actor): Admin,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let id = config_id(&id)?;
     let current = ops::current_policy(&state).await?;
     Ok(axum::Json(config_to_json(&current.policy, id)))

@@ -2,14 +2,14 @@
 //! findings, and the rollout (ring status and its chart, readiness, tightening a profile). Large reports are
 //! streamed bodies.
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use keywarden_domain::access::Action;
 use serde_json::json;
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
@@ -19,15 +19,46 @@ use crate::ops::rollout::{self, ReadinessQuery, StatusQuery, TightenRequest};
 use crate::routes::collection;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/reports/passkeyInventory", get(inventory))
-        .route("/v1/reports/usersWithoutPhishingResistantMethod", get(users))
-        .route("/v1/reports/findings", get(findings))
-        .route("/v1/reports/rollout", get(rollout))
-        .route("/v1/reports/rollout.svg", get(rollout_svg))
-        .route("/v1/reports/rollout/tighten", post(tighten))
-        .route("/v1/reports/readiness", get(readiness))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(
+            Method::GET,
+            "/v1/reports/passkeyInventory",
+            Access::Admin(Action::Read),
+            inventory,
+        ),
+        route(
+            Method::GET,
+            "/v1/reports/usersWithoutPhishingResistantMethod",
+            Access::Admin(Action::Read),
+            users,
+        ),
+        route(
+            Method::GET,
+            "/v1/reports/findings",
+            Access::Admin(Action::Read),
+            findings,
+        ),
+        route(Method::GET, "/v1/reports/rollout", Access::Admin(Action::Read), rollout),
+        route(
+            Method::GET,
+            "/v1/reports/rollout.svg",
+            Access::Admin(Action::Read),
+            rollout_svg,
+        ),
+        route(
+            Method::POST,
+            "/v1/reports/rollout/tighten",
+            Access::Admin(Action::Read),
+            tighten,
+        ),
+        route(
+            Method::GET,
+            "/v1/reports/readiness",
+            Access::Admin(Action::Read),
+            readiness,
+        ),
+    ]
 }
 
 #[derive(serde::Deserialize)]

@@ -1,32 +1,38 @@
 //! `/v1/signin/*`, `/v1/signout`: the sign-in steps. Each answers `{ status, user, csrfToken }` and sets the
 //! session cookie when it creates a session.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use keywarden_domain::Code;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
-use crate::auth::{clear_session_cookie, session_cookie, session_of};
+use crate::auth::{CSRF_HEADER, clear_session_cookie, session_cookie, session_of};
 use crate::context::RequestContext;
 use crate::json::Json;
 use crate::ops::sign_in::{self, SignedIn};
 use crate::state::AppState;
 use crate::telemetry::ceremony;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/signin/password", post(password))
-        .route("/v1/signin/totp", post(totp))
-        .route("/v1/signin/tap", post(tap))
-        .route("/v1/signin/passkey/begin", post(passkey_begin))
-        .route("/v1/signin/passkey/finish", post(passkey_finish))
-        .route("/v1/signout", post(sign_out))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(Method::POST, "/v1/signin/password", Access::SignIn, password),
+        route(Method::POST, "/v1/signin/totp", Access::SignIn, totp),
+        route(Method::POST, "/v1/signin/tap", Access::SignIn, tap),
+        route(Method::POST, "/v1/signin/passkey/begin", Access::SignIn, passkey_begin),
+        route(
+            Method::POST,
+            "/v1/signin/passkey/finish",
+            Access::SignIn,
+            passkey_finish,
+        ),
+        route(Method::POST, "/v1/signout", Access::Public, sign_out),
+    ]
 }
 
 /// The current session, if the request carries one (sign-in steps extend it).
@@ -39,6 +45,8 @@ impl axum::extract::FromRequestParts<AppState> for MaybeSession {
     }
 }
 
+/// The answer to a successful step: the session's state and CSRF token, and the cookie with the session's new
+/// token (every step issues one; the previous token stops working).
 fn answer(state: &AppState, signed_in: &SignedIn) -> Response {
     let body = json!({
         "status": signed_in.status(),
@@ -47,13 +55,11 @@ fn answer(state: &AppState, signed_in: &SignedIn) -> Response {
         "expiresDateTime": signed_in.session.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
     });
     let mut response = axum::Json(body).into_response();
-    if let Some(token) = &signed_in.token {
-        let max_age = (signed_in.session.expires_at - state.clock.now())
-            .whole_seconds()
-            .max(0);
-        if let Ok(value) = session_cookie(token, max_age, state.config.is_https()).parse() {
-            response.headers_mut().insert(SET_COOKIE, value);
-        }
+    let max_age = (signed_in.session.expires_at - state.clock.now())
+        .whole_seconds()
+        .max(0);
+    if let Ok(value) = session_cookie(&signed_in.token, max_age, state.config.is_https()).parse() {
+        response.headers_mut().insert(SET_COOKIE, value);
     }
     response
 }
@@ -125,19 +131,30 @@ async fn tap(
     Ok(answer(&state, &result?))
 }
 
+/// A passkey sign-in's begin takes nothing: the browser offers the user's discoverable passkeys. (A user name would
+/// let anyone list a user's credential ids.)
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct PasskeyBeginRequest {
-    username: Option<String>,
-}
+struct PasskeyBeginRequest {}
 
 async fn passkey_begin(
     State(state): State<AppState>,
     ctx: RequestContext,
-    body: Option<Json<PasskeyBeginRequest>>,
+    MaybeSession(existing): MaybeSession,
+    body: Option<Json<Value>>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let request = body.map(|Json(r)| r).unwrap_or_default();
-    let (challenge_id, public_key) = sign_in::passkey_begin(&state, &ctx, request.username.as_deref()).await?;
+    if let Some(Json(body)) = body {
+        if body.get("username").is_some() {
+            return Err(ApiError::invalid(
+                "passkey sign-in takes no username: every keywarden passkey is discoverable, and the browser offers \
+                 the user's own",
+            ));
+        }
+        serde_json::from_value::<PasskeyBeginRequest>(body)
+            .map_err(|e| ApiError::invalid(format!("the body does not match the request: {e}")))?;
+    }
+    let signed_in = existing.as_ref().map(|(_, user)| user);
+    let (challenge_id, public_key) = sign_in::passkey_begin(&state, &ctx, signed_in).await?;
     Ok(axum::Json(
         json!({ "challengeId": challenge_id, "publicKey": public_key }),
     ))
@@ -168,12 +185,22 @@ async fn passkey_finish(
     Ok(answer(&state, &result?))
 }
 
+/// Ends the session; like every state-changing request of a session, it needs the session's CSRF token (a page
+/// elsewhere cannot sign the user out). Without a session it only clears the cookie.
 async fn sign_out(
     State(state): State<AppState>,
     ctx: RequestContext,
+    headers: HeaderMap,
     MaybeSession(existing): MaybeSession,
 ) -> Result<Response, ApiError> {
     if let Some((session, user)) = existing {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if sent != Some(session.csrf_token.as_str()) {
+            return Err(ApiError::new(
+                Code::CsrfTokenInvalid,
+                format!("send the session's CSRF token in {CSRF_HEADER} to sign out"),
+            ));
+        }
         sign_in::sign_out(&state, &ctx, &session, &user).await?;
     }
     let mut response = axum::http::StatusCode::NO_CONTENT.into_response();

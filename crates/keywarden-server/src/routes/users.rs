@@ -1,58 +1,103 @@
 //! `/v1/users`: the directory, and each user's authentication methods as an administrator sees them
 //! (Graph's `/users/{id | userPrincipalName}/authentication/...`).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use keywarden_domain::access::{self, Action, TargetKind};
 use keywarden_domain::access_pass::IssueRequest;
-use keywarden_domain::directory::{Permission, User};
+use keywarden_domain::directory::User;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::me::{BeginRequest, ClientErrorRequest, begun_json, parse_attempt, parse_method_id, verdict_json};
+use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::{Actor, Admin};
 use crate::context::RequestContext;
 use crate::json::{Json, Path, Query};
-use crate::ops::directory::UserRow;
+use crate::ops::directory::{UserFields, UserRow};
 use crate::ops::{self, access_pass, passkeys, registration};
 use crate::routes::collection;
 use crate::state::AppState;
 use crate::telemetry::ceremony;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/users", get(list_users).post(create_user))
-        .route("/v1/users/{user}", get(get_user))
-        .route("/v1/users/{user}/registrationAttempts", get(attempts))
-        .route(
-            "/v1/users/{user}/authentication/fido2Methods",
-            get(list_passkeys).post(register_passkey),
-        )
-        .route(
+/// A `PATCH` of a user may change attributes, the password or the roles; each field is checked against the
+/// caller's roles on the user by the operation.
+const CHANGE_USER: &[Action] = &[Action::UpdateUser, Action::ResetPassword, Action::AssignRoles];
+
+pub(super) fn routes() -> Vec<Route> {
+    use Access::{Admin, AdminAnyOf};
+    use Action::{CreateUser, DeleteUser, ManageMethods, Read, RevokeSessions};
+    let methods = "/v1/users/{user}/authentication/fido2Methods";
+    let passes = "/v1/users/{user}/authentication/temporaryAccessPassMethods";
+    vec![
+        route(Method::GET, "/v1/users", Admin(Read), list_users),
+        route(Method::POST, "/v1/users", Admin(CreateUser), create_user),
+        route(Method::GET, "/v1/users/{user}", Admin(Read), get_user),
+        route(Method::PATCH, "/v1/users/{user}", AdminAnyOf(CHANGE_USER), update_user),
+        route(Method::DELETE, "/v1/users/{user}", Admin(DeleteUser), delete_user),
+        route(
+            Method::POST,
+            "/v1/users/{user}/revokeSignInSessions",
+            Admin(RevokeSessions),
+            revoke_sessions,
+        ),
+        route(
+            Method::GET,
+            "/v1/users/{user}/registrationAttempts",
+            Admin(Read),
+            attempts,
+        ),
+        route(Method::GET, methods, Admin(Read), list_passkeys),
+        route(Method::POST, methods, Admin(ManageMethods), register_passkey),
+        route(
+            Method::GET,
             "/v1/users/{user}/authentication/fido2Methods/creationOptions",
-            get(creation_options).post(creation_options),
-        )
-        .route(
+            Admin(ManageMethods),
+            creation_options,
+        ),
+        route(
+            Method::POST,
+            "/v1/users/{user}/authentication/fido2Methods/creationOptions",
+            Admin(ManageMethods),
+            creation_options,
+        ),
+        route(
+            Method::POST,
             "/v1/users/{user}/authentication/fido2Methods/registration/clientError",
-            post(client_error),
-        )
-        .route(
+            Admin(ManageMethods),
+            client_error,
+        ),
+        route(
+            Method::GET,
             "/v1/users/{user}/authentication/fido2Methods/{id}",
-            get(get_passkey).delete(delete_passkey),
-        )
-        .route(
-            "/v1/users/{user}/authentication/temporaryAccessPassMethods",
-            get(list_passes).post(issue_pass),
-        )
-        .route(
+            Admin(Read),
+            get_passkey,
+        ),
+        route(
+            Method::DELETE,
+            "/v1/users/{user}/authentication/fido2Methods/{id}",
+            Admin(ManageMethods),
+            delete_passkey,
+        ),
+        route(Method::GET, passes, Admin(Read), list_passes),
+        route(Method::POST, passes, Admin(ManageMethods), issue_pass),
+        route(
+            Method::GET,
             "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}",
-            get(get_pass).delete(delete_pass),
-        )
+            Admin(Read),
+            get_pass,
+        ),
+        route(
+            Method::DELETE,
+            "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}",
+            Admin(ManageMethods),
+            delete_pass,
+        ),
+    ]
 }
 
 pub(crate) fn user_json(user: &User) -> Value {
@@ -67,7 +112,7 @@ pub(crate) fn user_json(user: &User) -> Value {
 }
 
 async fn target(state: &AppState, actor: &Actor, key: &str) -> Result<User, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     ops::find_user(state, key).await
 }
 
@@ -84,7 +129,7 @@ async fn list_users(
     Admin(actor): Admin,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    actor.require(Permission::ReadDirectory)?;
+    actor.require(Action::Read)?;
     let top = query.top.unwrap_or(100);
     if !(1..=1000).contains(&top) {
         return Err(ApiError::invalid("top must be between 1 and 1000"));
@@ -124,7 +169,78 @@ async fn get_user(
     let groups = state.store.groups_of(user.id).await?;
     let mut body = user_json(&user);
     body["memberOf"] = json!(groups.iter().map(ToString::to_string).collect::<Vec<_>>());
+    // What the caller's roles allow on this user, so that the console offers only what the API would accept.
+    let kind = TargetKind::of(actor.user().map(|u| u.id), &user);
+    let roles = actor.roles();
+    body["allowedActions"] = json!(
+        Action::ALL
+            .into_iter()
+            .filter(|&action| access::decide(&roles, action, kind).is_ok())
+            .map(Action::as_str)
+            .collect::<Vec<_>>()
+    );
     Ok(axum::Json(body))
+}
+
+/// Graph's `passwordProfile`, reduced to the password: keywarden has no "change at next sign-in".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordProfile {
+    password: String,
+}
+
+/// `PATCH /v1/users/{user}`: only the fields sent change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UserPatch {
+    display_name: Option<String>,
+    user_type: Option<String>,
+    account_enabled: Option<bool>,
+    roles: Option<Vec<String>>,
+    password_profile: Option<PasswordProfile>,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+    Json(patch): Json<UserPatch>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let user = target(&state, &actor, &key).await?;
+    let fields = UserFields::parse(
+        patch.display_name.as_deref(),
+        patch.user_type.as_deref(),
+        patch.account_enabled.map(Value::Bool).as_ref(),
+        patch.roles.map(|r| json!(r)).as_ref(),
+        patch.password_profile.as_ref().map(|p| p.password.as_str()),
+    )
+    .map_err(ApiError::invalid)?;
+    let updated = ops::directory::update_user(&state, &ctx, &actor, &user, fields).await?;
+    Ok(axum::Json(user_json(&updated)))
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let user = target(&state, &actor, &key).await?;
+    ops::directory::delete_user(&state, &ctx, &actor, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Graph's `revokeSignInSessions`: ends every session of the user. Answers `{"value": true}` as Graph does.
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(actor): Admin,
+    Path(key): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let user = target(&state, &actor, &key).await?;
+    let ended = ops::sign_in::revoke_sessions(&state, &ctx, &actor, &user).await?;
+    Ok(axum::Json(json!({ "value": true, "endedSessions": ended })))
 }
 
 async fn attempts(
@@ -194,6 +310,8 @@ async fn creation_options(
         ));
     }
     let user = target(&state, &actor, &key).await?;
+    // On someone else's behalf only: one's own passkeys are added in Security info.
+    actor.require_on(Action::ManageMethods, &user)?;
     let request = body.map(|Json(r)| r).unwrap_or_default();
     let result = registration::begin(&state, &ctx, &actor, &user, request.path).await;
     ceremony("registration_begin", result.as_ref().map(|_| ()).map_err(|e| e.code));
@@ -216,6 +334,7 @@ async fn register_passkey(
     Json(request): Json<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let user = target(&state, &actor, &key).await?;
+    actor.require_on(Action::ManageMethods, &user)?;
     let attempt = parse_attempt(&request.attempt_id)?;
     let result = registration::finish(
         &state,
@@ -243,6 +362,7 @@ async fn client_error(
     Json(request): Json<ClientErrorRequest>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let user = target(&state, &actor, &key).await?;
+    actor.require_on(Action::ManageMethods, &user)?;
     let attempt = parse_attempt(&request.attempt_id)?;
     let verdict = registration::client_error(&state, &ctx, &actor, &user, attempt, request.report).await?;
     Ok(axum::Json(verdict_json(&verdict)))

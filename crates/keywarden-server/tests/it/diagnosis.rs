@@ -153,11 +153,7 @@ pub(crate) async fn a_browser_failure_is_matched_against_the_knowledge_base(app:
         )
         .await
         .expect(200);
-    let reader = app.browser();
-    reader
-        .sign_in_password("reader@contoso.com", "reader-password")
-        .await
-        .expect(200);
+    let reader = app.signed_in_with_pass("reader@contoso.com", false).await;
     let attempt = begun["attemptId"].as_str().expect("attempt id");
     let body = diagnosis(&reader, "alice@contoso.com", Some(attempt)).await;
     let q3 = &body["questions"][2];

@@ -13,6 +13,7 @@ mod policy;
 mod registration;
 mod reports;
 mod rollout;
+mod security;
 mod sign_in;
 
 pub(crate) use support::{Backend, TestApp};
@@ -60,8 +61,8 @@ both!(ceremony as ceremony_tests:
     replayed_response_is_refused,
     expired_challenge_is_refused,
     concurrent_finishes_commit_exactly_once,
-    one_time_pass_is_consumed_exactly_once_across_sessions,
-    failed_ceremony_does_not_burn_a_one_time_pass,
+    one_time_pass_signs_in_exactly_once,
+    a_one_time_pass_session_retries_within_its_window,
 );
 both!(access_pass as access_pass_tests:
     pass_is_shown_once_and_stored_hashed,
@@ -115,6 +116,42 @@ both!(pages as pages_tests:
     assets_revalidate_with_their_etag,
     session_cookie_is_http_only_same_site_and_secure_over_https,
     state_changing_requests_need_the_session_csrf_token,
+);
+both!(security as security_tests:
+    user_administrator_cannot_create_a_privileged_user,
+    user_administrator_cannot_give_itself_roles,
+    user_administrator_cannot_reset_an_admins_password,
+    user_administrator_cannot_change_an_admin,
+    user_administrator_manages_members_field_by_field,
+    import_cannot_climb_roles,
+    an_import_row_leaves_absent_fields_alone,
+    only_role_administrators_assign_roles,
+    authentication_administrator_cannot_take_over_an_admin,
+    privileged_authentication_administrator_cannot_touch_a_global_admin,
+    readers_and_policy_admins_change_nothing_else,
+    a_password_alone_never_administers,
+    a_pending_second_factor_administers_nothing,
+    sensitive_admin_actions_need_recent_strong_authentication,
+    api_tokens_are_made_by_global_administrators_only,
+    a_one_time_pass_signs_in_once,
+    a_pass_session_lives_no_longer_than_the_pass,
+    revoking_or_replacing_a_pass_ends_its_sessions,
+    resetting_a_password_ends_password_sessions,
+    deleting_a_passkey_ends_its_sessions,
+    revoke_sign_in_sessions_ends_them_all,
+    disabling_or_deleting_an_account_ends_its_sessions,
+    a_session_token_is_renewed_when_a_second_factor_completes_it,
+    a_session_token_is_renewed_when_a_pass_raises_it,
+    sign_out_needs_the_csrf_token,
+    unknown_and_known_names_fail_alike,
+    a_burst_of_guesses_is_not_checked_whole,
+    passkey_begin_lists_no_ones_credentials,
+    sign_in_endpoints_are_limited_per_address,
+    csv_exports_neutralise_formulas,
+    concurrent_sign_ins_keep_the_highest_counter,
+    metrics_are_served_off_the_public_listener,
+    sign_in_seals_come_from_the_configured_secret,
+    every_admin_route_checks_every_role,
 );
 both!(operations as operations_tests:
     health_readiness_metrics_and_openapi,

@@ -61,30 +61,25 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
             assert_ne!(status, 405, "{method} {path}");
         }
     }
-    // Every routed path is documented.
-    let dir = format!("{}/src/routes", env!("CARGO_MANIFEST_DIR"));
-    let mut sources: Vec<String> = std::fs::read_dir(&dir)
-        .expect("routes directory")
-        .filter_map(|entry| {
-            entry
-                .ok()?
-                .file_name()
-                .into_string()
-                .ok()?
-                .strip_suffix(".rs")
-                .map(String::from)
-        })
-        .filter(|name| name != "mod")
-        .collect();
-    sources.sort();
-    for source in sources {
-        let text = std::fs::read_to_string(format!("{}/src/routes/{source}.rs", env!("CARGO_MANIFEST_DIR")))
-            .expect("route source");
-        for line in text.lines().filter(|l| l.contains(".route(\"")) {
-            let path = line.split('"').nth(1).expect("quoted path");
+    // Every route the router serves (its route table) is documented with its method, and every documented
+    // operation is a route.
+    let table = keywarden_server::routes::table();
+    for route in &table {
+        let method = route.method.to_ascii_lowercase();
+        assert!(
+            paths.get(route.path).is_some_and(|ops| ops.get(&method).is_some()),
+            "{} {} is routed but not in openapi.json",
+            route.method,
+            route.path
+        );
+    }
+    for (path, operations) in paths {
+        for method in operations.as_object().expect("operations").keys() {
             assert!(
-                paths.contains_key(path),
-                "{path} is routed in {source}.rs but not in openapi.json"
+                table
+                    .iter()
+                    .any(|r| r.path == path && r.method.eq_ignore_ascii_case(method)),
+                "{method} {path} is documented but not in the route table"
             );
         }
     }

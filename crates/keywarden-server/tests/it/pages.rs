@@ -282,12 +282,14 @@ pub(crate) async fn session_cookie_is_http_only_same_site_and_secure_over_https(
     assert!(!cookie.contains("Secure"), "{cookie}");
 
     // Served over https, in process, with the same store: the cookie is Secure as well.
-    let config = Config {
+    let mut config = Config {
         database_url: app.state.config.database_url.clone(),
         rp_id: "login.example.com".into(),
         origins: vec!["https://login.example.com".into()],
         ..Config::default()
     };
+    // In process there is no client address to rate-limit by.
+    config.rate_limit.sign_in_per_minute = 0;
     config.validate().expect("https configuration is valid");
     let https = AppState::new(config, app.state.store.clone(), Catalog::default(), Clock::system()).expect("state");
     let pass = app.issue_pass("alice@contoso.com", false).await;
@@ -300,9 +302,14 @@ pub(crate) async fn session_cookie_is_http_only_same_site_and_secure_over_https(
     let response = keywarden_server::app(https).oneshot(request).await.expect("response");
     assert_eq!(response.status().as_u16(), 200);
     let cookie = response.headers()[header::SET_COOKIE].to_str().expect("cookie");
-    for attribute in ["HttpOnly", "SameSite=Lax", "Secure"] {
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
+    assert!(
+        cookie.starts_with("__Host-kw_session="),
+        "over https the cookie is __Host- prefixed, so a subdomain cannot plant one: {cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "{cookie}");
 }
 
 pub(crate) async fn state_changing_requests_need_the_session_csrf_token(app: TestApp) {

@@ -22,6 +22,7 @@ pub(crate) enum Backend {
 }
 
 pub(crate) struct TestApp {
+    pub(crate) backend: Backend,
     pub(crate) base: String,
     pub(crate) origin: String,
     pub(crate) state: AppState,
@@ -32,6 +33,7 @@ pub(crate) struct TestApp {
 /// One browser: a cookie jar and the session's CSRF token.
 pub(crate) struct Browser {
     pub(crate) client: reqwest::Client,
+    pub(crate) jar: Arc<reqwest::cookie::Jar>,
     pub(crate) base: String,
     pub(crate) csrf: std::sync::Mutex<Option<String>>,
 }
@@ -140,6 +142,11 @@ pub(crate) fn aaguid(s: &str) -> Aaguid {
 impl TestApp {
     /// A server on `backend` with the test directory and the base policy; `None` when PostgreSQL is unavailable.
     pub(crate) async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with a configuration changed by `edit` first.
+    pub(crate) async fn spawn_with(backend: Backend, edit: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let catalog = Catalog::default();
         if std::env::var_os("TEST_LOG").is_some() {
             keywarden_server::telemetry::init_logging(keywarden_server::config::LogFormat::Text);
@@ -157,12 +164,17 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let port = listener.local_addr().expect("bound address").port();
         let origin = format!("http://localhost:{port}");
-        let config = Config {
+        let mut config = Config {
             database_url: url.clone(),
             origins: vec![origin.clone()],
             listen: format!("127.0.0.1:{port}"),
+            secret_key: Some(keywarden_server::secrets::new_secret()),
             ..Config::default()
         };
+        // Every test signs in from 127.0.0.1, many times: the per-address limit is tested on its own.
+        config.rate_limit.sign_in_per_minute = 60_000;
+        config.rate_limit.sign_in_burst = 10_000;
+        edit(&mut config);
         config.validate().expect("test configuration is valid");
         let store = Store::connect(&url).await.expect("store");
         let state = AppState::new(config, store, catalog, Clock::system()).expect("state");
@@ -171,6 +183,7 @@ impl TestApp {
             let _ = rx.await;
         }));
         let app = TestApp {
+            backend,
             base: format!("http://127.0.0.1:{port}"),
             origin,
             state,
@@ -236,11 +249,13 @@ impl TestApp {
     }
 
     pub(crate) fn browser(&self) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         Browser {
             client: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .build()
                 .expect("http client"),
+            jar,
             base: self.base.clone(),
             csrf: std::sync::Mutex::new(None),
         }
@@ -255,6 +270,92 @@ impl TestApp {
             .await
             .expect(200);
         browser
+    }
+
+    /// Adds a user (password `<local part>-password`) holding `roles`, as the local operator.
+    pub(crate) async fn add_user(&self, upn: &str, roles: &[keywarden_domain::directory::Role]) {
+        let local = upn.split('@').next().unwrap_or(upn);
+        let slugs: Vec<&str> = roles.iter().map(|r| r.slug()).collect();
+        let row = format!(
+            "userPrincipalName,displayName,roles,password\n{upn},{local},{},{local}-password\n",
+            slugs.join(";")
+        );
+        directory::import_users(
+            &self.state,
+            &self.ctx(),
+            &Self::operator(),
+            &row,
+            directory::Format::Csv,
+        )
+        .await
+        .expect("user added");
+    }
+
+    /// Sets up an authenticator app for `upn` (as the local operator) and returns its base32 secret.
+    pub(crate) async fn totp_for(&self, upn: &str) -> String {
+        let user = self.store().find_user(upn).await.expect("query").expect("user");
+        keywarden_server::ops::sign_in::enroll_totp(
+            &self.state,
+            &self.ctx(),
+            keywarden_domain::audit::Initiator::LocalOperator { os_user: "test".into() },
+            &user,
+            keywarden_domain::audit::Activity::AdminRegisteredSecurityInfo,
+        )
+        .await
+        .expect("totp enrolled")
+        .secret_base32
+    }
+
+    /// An API token with `role`, made by the local operator.
+    pub(crate) async fn automation(&self, role: keywarden_domain::directory::Role) -> Automation {
+        let (_, secret) = keywarden_server::ops::tokens::create(
+            &self.state,
+            &self.ctx(),
+            &Self::operator(),
+            role.slug(),
+            role,
+            Some(1),
+        )
+        .await
+        .expect("token");
+        Automation::new(self, &secret)
+    }
+
+    /// What an attack must not change: every user (attributes, roles, password hash), their passes, passkeys and
+    /// authenticator apps, the policy version and the API tokens. (The audit log is not in it: refusals that are
+    /// security events are recorded.)
+    pub(crate) async fn fingerprint(&self) -> Value {
+        let store = self.store();
+        let mut users = Vec::new();
+        for user in store.list_users(None, None, 1000).await.expect("users").users {
+            let pass = store.access_pass_of(user.id).await.expect("pass");
+            let passkeys: Vec<Value> = store
+                .passkeys_of(user.id)
+                .await
+                .expect("passkeys")
+                .iter()
+                .map(|p| json!([p.id.to_string(), p.display_name, p.sign_count]))
+                .collect();
+            users.push(json!({
+                "user": user,
+                "password": store.password_hash(user.id).await.expect("password"),
+                "pass": pass.map(|p| json!([p.pass.id.to_string(), p.pass.used_date_time.is_some()])),
+                "passkeys": passkeys,
+                "totp": store.totp_of(user.id).await.expect("totp").map(|t| t.id.to_string()),
+            }));
+        }
+        let tokens: Vec<Value> = store
+            .list_tokens()
+            .await
+            .expect("tokens")
+            .iter()
+            .map(|t| json!([t.id.to_string(), t.role, t.revoked_at.is_some()]))
+            .collect();
+        json!({
+            "users": users,
+            "policy": store.current_policy().await.expect("policy").map(|p| p.version),
+            "tokens": tokens,
+        })
     }
 
     /// Every audit event, oldest first.

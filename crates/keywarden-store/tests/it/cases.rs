@@ -9,8 +9,8 @@ use keywarden_domain::policy::{Policy, State};
 use keywarden_domain::registration::Evidence;
 use keywarden_domain::session::Method;
 use keywarden_store::{
-    AssertionUpdate, AuditFilter, ImportedGroup, NewUser, RegistrationCommit, RegistrationFailure, SignInChallenge,
-    SignInStep, Store, StoredAccessPass, ThrottleLimits, Totp,
+    Admission, AssertionUpdate, AuditFilter, ImportedGroup, NewUser, RegistrationCommit, RegistrationFailure,
+    SignInChallenge, SignInConflict, SignInStep, Store, StoredAccessPass, ThrottleLimits, Totp, UserChange, UserWrite,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -38,33 +38,174 @@ pub(crate) async fn users_are_found_by_id_or_upn_case_insensitively(store: &Stor
     assert!(store.find_user("bob@contoso.com").await.expect("query").is_none());
 }
 
-pub(crate) async fn importing_a_user_twice_updates_it(store: &Store) {
+pub(crate) async fn a_user_change_writes_only_the_fields_given(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
-    let mut changed = user("ALICE@contoso.com");
-    changed.display_name = "Alice Liddell".into();
-    changed.roles = vec![Role::GlobalReader];
-    let (created, updated) = store
-        .import_users(
-            &[NewUser {
-                user: changed,
-                password_hash: Some("$argon2id$x".into()),
-            }],
+    let mut change = UserChange::of(&alice);
+    change.display_name = Some("Alice Liddell".into());
+    change.roles = Some(vec![Role::GlobalReader]);
+    store
+        .write_users(
+            &[(UserWrite::Update(change), vec![event(Activity::UpdateUser, "a")])],
             now(),
-            &|u, created| {
-                assert!(!created, "second import is an update");
-                event(Activity::UpdateUser, &u.id.to_string())
-            },
         )
         .await
-        .expect("import");
-    assert_eq!((created, updated), (0, 1));
+        .expect("change");
     let stored = store.user(alice.id).await.expect("query").expect("same id kept");
     assert_eq!(stored.display_name, "Alice Liddell");
     assert_eq!(stored.roles, vec![Role::GlobalReader]);
+    assert!(stored.account_enabled, "a field not given is left as it is");
+    // A change authorised against roles the user no longer holds is refused, and writes nothing.
+    let mut stale = UserChange::of(&alice);
+    stale.password_hash = Some("$argon2id$x".into());
+    let before = audit_count(store).await;
+    let refused = store
+        .write_users(
+            &[(UserWrite::Update(stale), vec![event(Activity::ResetUserPassword, "a")])],
+            now(),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(keywarden_store::Error::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.password_hash(alice.id).await.expect("query"), None);
+    assert_eq!(audit_count(store).await, before, "no event for a refused write");
+    let mut current = UserChange::of(&stored);
+    current.password_hash = Some("$argon2id$x".into());
+    store
+        .write_users(
+            &[(
+                UserWrite::Update(current),
+                vec![event(Activity::ResetUserPassword, "a")],
+            )],
+            now(),
+        )
+        .await
+        .expect("change");
     assert_eq!(
         store.password_hash(alice.id).await.expect("query").as_deref(),
         Some("$argon2id$x")
     );
+    let ghost = user("ghost@contoso.com");
+    let missing = store
+        .write_users(&[(UserWrite::Update(UserChange::of(&ghost)), vec![])], now())
+        .await;
+    assert!(matches!(missing, Err(keywarden_store::Error::NotFound)), "{missing:?}");
+    // A second user with a taken name is a conflict, and the write of both is refused.
+    let twin = user("ALICE@contoso.com");
+    let bob = user("bob@contoso.com");
+    let taken = store
+        .write_users(
+            &[
+                (
+                    UserWrite::Create(NewUser {
+                        user: bob.clone(),
+                        password_hash: None,
+                    }),
+                    vec![],
+                ),
+                (
+                    UserWrite::Create(NewUser {
+                        user: twin,
+                        password_hash: None,
+                    }),
+                    vec![],
+                ),
+            ],
+            now(),
+        )
+        .await;
+    assert!(matches!(taken, Err(keywarden_store::Error::Conflict(_))), "{taken:?}");
+    assert!(store.user(bob.id).await.expect("query").is_none(), "all or nothing");
+}
+
+/// The sessions a change depends on end with it, in the change's transaction: a pass revoked or replaced ends the
+/// sessions it opened, a password reset the password sessions, a passkey deleted the sessions it signed in, a
+/// disabled account every session.
+pub(crate) async fn sessions_end_with_what_they_depend_on(store: &Store) {
+    let alice = add_user(store, "alice@contoso.com").await;
+    let tap = pass(alice.id, false);
+    store
+        .replace_access_pass(&tap, &event(Activity::AdminRegisteredSecurityInfo, "a"))
+        .await
+        .expect("issue");
+    let key = crate::fixtures::register(store, &alice, |_| {}).await;
+    let open = |method: Method, id: Option<MethodId>, token: &'static [u8]| {
+        let mut s = session(alice.id, Method::Password);
+        s.authentication.methods.clear();
+        s.authentication.record(method, now(), id);
+        if method == Method::TemporaryAccessPass {
+            s.authentication.access_pass = Some(keywarden_domain::session::PassUse {
+                method_id: tap.pass.id,
+                is_usable_once: false,
+                signed_in_at: now(),
+            });
+        }
+        async move {
+            store
+                .record_sign_in(SignInStep {
+                    session: &s,
+                    token_hash: token,
+                    creates_session: true,
+                    throttle: ("subject", "password"),
+                    password: None,
+                    totp_step: None,
+                    access_pass: None,
+                    passkey: None,
+                    challenge: None,
+                    event: &event(Activity::UserSignedIn, "x"),
+                })
+                .await
+                .expect("sign-in runs")
+                .expect("signed in");
+        }
+    };
+    open(Method::Password, None, b"by-password").await;
+    open(Method::TemporaryAccessPass, Some(tap.pass.id), b"by-pass").await;
+    open(Method::Passkey, Some(key.id), b"by-passkey").await;
+    let alive = |token: &'static [u8]| async move { store.session_by_token(token).await.expect("query").is_some() };
+    assert!(alive(b"by-password").await && alive(b"by-pass").await && alive(b"by-passkey").await);
+
+    store
+        .delete_access_pass(alice.id, tap.pass.id, &event(Activity::AdminDeletedSecurityInfo, "a"))
+        .await
+        .expect("revoke");
+    assert!(!alive(b"by-pass").await, "revoking a pass ends the sessions it opened");
+    assert!(
+        alive(b"by-password").await && alive(b"by-passkey").await,
+        "and no other"
+    );
+
+    store
+        .set_password(alice.id, "$argon2id$new", &event(Activity::ResetUserPassword, "a"))
+        .await
+        .expect("reset");
+    assert!(
+        !alive(b"by-password").await,
+        "a password reset ends the password sessions"
+    );
+    assert!(alive(b"by-passkey").await);
+
+    store
+        .delete_passkey(alice.id, key.id, &event(Activity::AdminDeletedSecurityInfo, "a"))
+        .await
+        .expect("delete");
+    assert!(
+        !alive(b"by-passkey").await,
+        "deleting a passkey ends the sessions it signed in"
+    );
+
+    open(Method::Password, None, b"again").await;
+    let ended = store
+        .end_sessions(
+            alice.id,
+            keywarden_domain::session::Ending::All,
+            &event(Activity::InvalidateAllRefreshTokens, "a"),
+        )
+        .await
+        .expect("revoke all");
+    assert_eq!(ended, 1);
+    assert!(!alive(b"again").await);
 }
 
 pub(crate) async fn user_listing_searches_and_pages(store: &Store) {
@@ -298,7 +439,6 @@ pub(crate) async fn registration_commit_writes_passkey_attempt_and_event_togethe
             now: now(),
             passkey: &key,
             webauthn: "{}",
-            consume_access_pass: None,
             evidence: &Evidence::default(),
             event: &event(Activity::UserRegisteredSecurityInfo, &alice.id.to_string()),
         })
@@ -417,7 +557,6 @@ pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes
                     now: now(),
                     passkey: &key,
                     webauthn: "{}",
-                    consume_access_pass: None,
                     evidence: &Evidence::default(),
                     event: &event(Activity::UserRegisteredSecurityInfo, "x"),
                 })
@@ -436,34 +575,34 @@ pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes
     assert_eq!(store.passkeys_of(alice.id).await.expect("query").len(), 1);
 }
 
-pub(crate) async fn one_time_pass_is_consumed_exactly_once_under_concurrent_finishes(store: &Store) {
+/// A one-time pass is consumed by the first sign-in with it: of sign-ins sent at once, exactly one opens a session.
+pub(crate) async fn one_time_pass_signs_in_exactly_once_under_concurrent_sign_ins(store: &Store) {
     let alice = add_user(store, "alice@contoso.com").await;
     let tap = pass(alice.id, true);
     store
         .replace_access_pass(&tap, &event(Activity::AdminRegisteredSecurityInfo, "a"))
         .await
         .expect("issue");
-    let mut attempts = Vec::new();
-    for _ in 0..6 {
-        attempts.push(open_attempt(store, &alice).await);
-    }
     let pass_id = tap.pass.id;
-    let outcomes = at_once(store, attempts.len(), |store, i| {
-        let attempt = attempts[i];
-        let key = passkey(&alice, attempt, &[i as u8; 20]);
+    let outcomes = at_once(store, 6, |store, i| {
+        let mut s = session(alice.id, Method::TemporaryAccessPass);
+        s.authentication.methods[0].method_id = Some(pass_id);
         async move {
             store
-                .commit_registration(RegistrationCommit {
-                    attempt,
-                    now: now(),
-                    passkey: &key,
-                    webauthn: "{}",
-                    consume_access_pass: Some(pass_id),
-                    evidence: &Evidence::default(),
-                    event: &event(Activity::UserRegisteredSecurityInfo, "x"),
+                .record_sign_in(SignInStep {
+                    session: &s,
+                    token_hash: &[i as u8; 32],
+                    creates_session: true,
+                    throttle: ("alice", "temporaryAccessPass"),
+                    password: None,
+                    totp_step: None,
+                    access_pass: Some((pass_id, true)),
+                    passkey: None,
+                    challenge: None,
+                    event: &event(Activity::UserSignedIn, "x"),
                 })
                 .await
-                .expect("commit runs")
+                .expect("sign-in runs")
         }
     })
     .await;
@@ -472,15 +611,16 @@ pub(crate) async fn one_time_pass_is_consumed_exactly_once_under_concurrent_fini
         outcomes
             .iter()
             .filter(|o| o.is_err())
-            .all(|o| *o == Err(Code::AccessPassAlreadyUsed))
+            .all(|o| *o == Err(SignInConflict::AccessPassUsed)),
+        "{outcomes:?}"
     );
-    assert_eq!(
-        store.passkeys_of(alice.id).await.expect("query").len(),
-        1,
-        "one passkey for one pass"
-    );
+    let mut sessions = 0;
+    for i in 0..6u8 {
+        sessions += usize::from(store.session_by_token(&[i; 32]).await.expect("query").is_some());
+    }
+    assert_eq!(sessions, 1, "one session for one pass");
     let used = store.access_pass_of(alice.id).await.expect("query").expect("pass kept");
-    assert!(used.pass.used_date_time.is_some());
+    assert!(used.pass.used_date_time.is_some(), "the pass is consumed");
 }
 
 pub(crate) async fn duplicate_credential_changes_nothing(store: &Store) {
@@ -493,7 +633,6 @@ pub(crate) async fn duplicate_credential_changes_nothing(store: &Store) {
                 now: now(),
                 passkey: &key,
                 webauthn: "{}",
-                consume_access_pass: None,
                 evidence: &Evidence::default(),
                 event: &event(Activity::UserRegisteredSecurityInfo, "x"),
             })
@@ -574,131 +713,104 @@ pub(crate) async fn sign_in_challenge_is_used_once_and_purged_when_expired(store
     assert!(store.passkey_sign_in_reads(live.id, b"none").await.expect("read").0);
 }
 
-pub(crate) async fn server_key_is_made_once_and_shared(store: &Store) {
-    let first = store.server_key("seal", &[1; 32], now()).await.expect("key");
-    assert_eq!(first, vec![1; 32]);
-    let again = store.server_key("seal", &[2; 32], now()).await.expect("key");
-    assert_eq!(again, first, "the key made first stays");
-    assert_eq!(
-        store.server_key("other", &[3; 32], now()).await.expect("key"),
-        vec![3; 32]
-    );
-}
-
-pub(crate) async fn wrong_codes_lock_the_method(store: &Store) {
-    let alice = add_user(store, "alice@contoso.com").await;
+pub(crate) async fn attempts_are_admitted_up_to_the_limit_then_locked(store: &Store) {
     let limits = ThrottleLimits {
         max_failures: 3,
         window: Duration::minutes(15),
         lock: Duration::minutes(15),
     };
     let t = now();
+    let failed = || event(Activity::UserSignedIn, "x");
     for i in 0..2 {
+        assert_eq!(
+            store
+                .admit_sign_in_attempt("alice", "temporaryAccessPass", t, limits)
+                .await
+                .expect("admit"),
+            Admission::Admitted,
+            "attempt {i}"
+        );
         let locked = store
-            .record_sign_in_failure(
-                alice.id,
-                "temporaryAccessPass",
-                t,
-                limits,
-                &event(Activity::UserSignedIn, "x"),
-            )
+            .record_sign_in_failure("alice", "temporaryAccessPass", t, limits, &failed())
             .await
             .expect("record");
         assert!(locked.is_none(), "failure {i} does not lock yet");
     }
+    assert_eq!(
+        store
+            .admit_sign_in_attempt("alice", "temporaryAccessPass", t, limits)
+            .await
+            .expect("admit"),
+        Admission::Admitted
+    );
     let locked = store
-        .record_sign_in_failure(
-            alice.id,
-            "temporaryAccessPass",
-            t,
-            limits,
-            &event(Activity::UserSignedIn, "x"),
-        )
+        .record_sign_in_failure("alice", "temporaryAccessPass", t, limits, &failed())
         .await
         .expect("record")
-        .expect("third failure locks");
+        .expect("the third failure locks");
     assert_eq!(locked, t + Duration::minutes(15));
+    let later = t + Duration::seconds(1);
     assert_eq!(
         store
-            .locked_until(alice.id, "temporaryAccessPass", t)
+            .admit_sign_in_attempt("alice", "temporaryAccessPass", later, limits)
             .await
-            .expect("query"),
-        Some(locked)
+            .expect("admit"),
+        Admission::Locked(locked),
+        "no attempt is checked during the lock"
     );
     assert_eq!(
-        store.locked_until(alice.id, "password", t).await.expect("query"),
-        None,
+        store
+            .admit_sign_in_attempt("alice", "password", later, limits)
+            .await
+            .expect("admit"),
+        Admission::Admitted,
         "per method"
     );
-    // A wrong code that was already being checked when the lock came (it passed the lock check before) is counted
-    // while locked: it answers locked, and lifts nothing.
-    let during = store
-        .record_sign_in_failure(
-            alice.id,
-            "temporaryAccessPass",
-            t + Duration::seconds(1),
-            limits,
-            &event(Activity::UserSignedIn, "x"),
-        )
-        .await
-        .expect("record");
-    assert_eq!(during, Some(locked), "answered as locked");
     assert_eq!(
         store
-            .locked_until(alice.id, "temporaryAccessPass", t + Duration::seconds(2))
+            .admit_sign_in_attempt("nobody", "temporaryAccessPass", later, limits)
             .await
-            .expect("query"),
-        Some(locked),
-        "still locked"
-    );
-    assert_eq!(
-        store
-            .locked_until(alice.id, "temporaryAccessPass", locked)
-            .await
-            .expect("query"),
-        None,
-        "lock ends"
+            .expect("admit"),
+        Admission::Admitted,
+        "per name"
     );
     // After the lock, counting starts again.
-    let after = store
-        .record_sign_in_failure(
-            alice.id,
-            "temporaryAccessPass",
-            locked,
-            limits,
-            &event(Activity::UserSignedIn, "x"),
-        )
-        .await
-        .expect("record");
-    assert_eq!(after, None, "the first failure after the lock does not lock");
+    assert_eq!(
+        store
+            .admit_sign_in_attempt("alice", "temporaryAccessPass", locked, limits)
+            .await
+            .expect("admit"),
+        Admission::Admitted
+    );
+    assert_eq!(
+        store
+            .record_sign_in_failure("alice", "temporaryAccessPass", locked, limits, &failed())
+            .await
+            .expect("record"),
+        None,
+        "the first failure after the lock does not lock"
+    );
+    // Purging forgets counts whose window and lock are over.
+    assert!(store.purge_expired(locked + Duration::hours(1)).await.expect("purge") >= 1);
 }
 
-/// Wrong codes sent at once are all counted: none is lost to another's write, so they lock.
-pub(crate) async fn concurrent_wrong_codes_are_all_counted(store: &Store) {
-    let bob = add_user(store, "bob@contoso.com").await;
+/// Of many attempts sent at once, no more than the limit are admitted: a burst of guesses is not checked whole.
+pub(crate) async fn a_burst_is_admitted_no_more_than_the_limit(store: &Store) {
     let t = now();
     let limits = ThrottleLimits {
-        max_failures: 10,
+        max_failures: 5,
         window: Duration::minutes(15),
         lock: Duration::minutes(15),
     };
     let outcomes = at_once(store, 12, |store, _| async move {
         store
-            .record_sign_in_failure(bob.id, "password", t, limits, &event(Activity::UserSignedIn, "x"))
+            .admit_sign_in_attempt("bob", "password", t, limits)
             .await
-            .expect("record")
+            .expect("admit")
     })
     .await;
-    let locking = outcomes.iter().filter(|locked| locked.is_some()).count();
-    assert!(locking >= 1, "twelve failures against a limit of ten lock");
-    assert!(
-        store
-            .locked_until(bob.id, "password", t)
-            .await
-            .expect("query")
-            .is_some(),
-        "locked after concurrent failures"
-    );
+    let admitted = outcomes.iter().filter(|a| **a == Admission::Admitted).count();
+    assert_eq!(admitted, 5, "{outcomes:?}");
 }
 
 /// TOTP enrolments of one user at the same moment all succeed, and one of them is the user's method.
@@ -749,36 +861,50 @@ pub(crate) async fn totp_step_cannot_be_replayed(store: &Store) {
     store
         .record_sign_in(SignInStep {
             session: &s,
-            new_token_hash: Some(b"token-hash"),
-            method: "password",
+            token_hash: b"first-token",
+            creates_session: true,
+            throttle: ("alice", "password"),
+            password: None,
             totp_step: None,
+            access_pass: None,
             passkey: None,
             challenge: None,
             event: &event(Activity::UserSignedIn, "x"),
         })
         .await
-        .expect("session");
-    s.authentication.record(Method::Totp, now());
+        .expect("session")
+        .expect("signed in");
+    s.authentication.record(Method::Totp, now(), Some(totp.id));
+    s.csrf_token = "raised".into();
     let replayed = event(Activity::UserSignedIn, "x");
     let step = SignInStep {
         session: &s,
-        new_token_hash: None,
-        method: "softwareOath",
+        token_hash: b"token-hash",
+        creates_session: false,
+        throttle: ("alice", "softwareOath"),
+        password: None,
         totp_step: Some((totp.id, 100)),
+        access_pass: None,
         passkey: None,
         challenge: None,
         event: &replayed,
     };
-    assert!(store.record_sign_in(step).await.expect("step"));
-    assert!(
-        !store.record_sign_in(step).await.expect("replay"),
+    assert_eq!(store.record_sign_in(step).await.expect("step"), Ok(()));
+    assert_eq!(
+        store.record_sign_in(step).await.expect("replay"),
+        Err(SignInConflict::CodeReplayed),
         "the same step signs in once"
+    );
+    assert!(
+        store.session_by_token(b"first-token").await.expect("query").is_none(),
+        "a raised session's old token stops working"
     );
     let stored = store
         .session_by_token(b"token-hash")
         .await
         .expect("query")
         .expect("session");
+    assert_eq!(stored.csrf_token, "raised", "with a new CSRF token");
     assert!(stored.authentication.used(Method::Totp));
     let (joined, user) = store
         .session_with_user_by_token(b"token-hash")
@@ -807,7 +933,6 @@ pub(crate) async fn assertion_updates_counter_and_backup_state(store: &Store) {
             now: now(),
             passkey: &key,
             webauthn: "{}",
-            consume_access_pass: None,
             evidence: &Evidence::default(),
             event: &event(Activity::UserRegisteredSecurityInfo, "x"),
         })
@@ -823,25 +948,45 @@ pub(crate) async fn assertion_updates_counter_and_backup_state(store: &Store) {
         webauthn: "{\"updated\":true}".into(),
         used_at,
     };
-    let s = session(alice.id, Method::Password);
-    store
-        .record_sign_in(SignInStep {
-            session: &s,
-            new_token_hash: Some(b"t2"),
-            method: "fido2",
-            totp_step: None,
-            passkey: Some(&update),
-            challenge: None,
-            event: &event(Activity::UserSignedIn, "x"),
-        })
-        .await
-        .expect("sign-in");
+    let sign_in = |update: AssertionUpdate, token: &'static [u8]| async move {
+        let s = session(alice.id, Method::Passkey);
+        store
+            .record_sign_in(SignInStep {
+                session: &s,
+                token_hash: token,
+                creates_session: true,
+                throttle: ("alice", "fido2"),
+                password: None,
+                totp_step: None,
+                access_pass: None,
+                passkey: Some(&update),
+                challenge: None,
+                event: &event(Activity::UserSignedIn, "x"),
+            })
+            .await
+            .expect("sign-in runs")
+            .expect("signed in");
+    };
+    sign_in(update.clone(), b"t2").await;
     let stored = store.passkey(key.id).await.expect("query").expect("passkey");
     assert_eq!(stored.passkey.sign_count, 9);
     assert!(stored.passkey.backup_state);
     assert_eq!(stored.passkey.backup_state_changed_date_time, Some(used_at));
     assert_eq!(stored.passkey.last_used_date_time, Some(used_at));
     assert_eq!(stored.webauthn, "{\"updated\":true}");
+    // Two sign-ins at once with one passkey: whichever commits last, the higher counter stays.
+    let lower = AssertionUpdate {
+        sign_count: 8,
+        webauthn: "{\"lower\":true}".into(),
+        ..update.clone()
+    };
+    sign_in(lower, b"t3").await;
+    let stored = store.passkey(key.id).await.expect("query").expect("passkey");
+    assert_eq!(
+        stored.passkey.sign_count, 9,
+        "a lower counter never replaces a higher one"
+    );
+    assert_eq!(stored.webauthn, "{\"updated\":true}", "nor its state");
     store
         .record_counter_regression(key.id, &event(Activity::UserSignedIn, "x"))
         .await

@@ -10,7 +10,9 @@ use keywarden_domain::registration::{
     AttestationFormat, AttestationLevel, AttestationType, Evidence, Facts, Flags, Status, Trust,
 };
 use keywarden_domain::session::{Authentication, Method};
-use keywarden_store::{ImportedGroup, NewAttempt, NewUser, RegistrationCommit, Session, Store, StoredAccessPass, Totp};
+use keywarden_store::{
+    ImportedGroup, NewAttempt, NewUser, RegistrationCommit, Session, Store, StoredAccessPass, Totp, UserWrite,
+};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -49,16 +51,18 @@ pub(crate) fn event(activity: Activity, target: &str) -> Event {
 pub(crate) async fn add_user(store: &Store, upn: &str) -> User {
     let u = user(upn);
     store
-        .import_users(
-            &[NewUser {
-                user: u.clone(),
-                password_hash: None,
-            }],
+        .write_users(
+            &[(
+                UserWrite::Create(NewUser {
+                    user: u.clone(),
+                    password_hash: None,
+                }),
+                vec![event(Activity::AddUser, &u.id.to_string())],
+            )],
             now(),
-            &|u, _| event(Activity::AddUser, &u.id.to_string()),
         )
         .await
-        .expect("import user");
+        .expect("write user");
     u
 }
 
@@ -217,7 +221,6 @@ pub(crate) async fn register(store: &Store, user: &User, edit: impl FnOnce(&mut 
             now: key.created_date_time,
             passkey: &key,
             webauthn: "{}",
-            consume_access_pass: None,
             evidence: &Evidence::default(),
             event: &event(Activity::UserRegisteredSecurityInfo, &user.id.to_string()),
         })
@@ -252,7 +255,7 @@ pub(crate) async fn add_group(store: &Store, name: &str, members: &[&User]) -> G
 /// A session for `user`, signed in just now with `method`.
 pub(crate) fn session(user: UserId, method: Method) -> Session {
     let mut authentication = Authentication::default();
-    authentication.record(method, now());
+    authentication.record(method, now(), None);
     Session {
         id: Uuid::new_v4(),
         user_id: user,

@@ -5,17 +5,15 @@ use keywarden_domain::access_pass::AccessPass;
 use keywarden_domain::audit::{Activity, Initiator, Outcome};
 use keywarden_domain::ids::{Aaguid, MethodId};
 use keywarden_domain::policy::PasskeyType;
-use keywarden_domain::registration::{AttestationLevel, Evidence};
+use keywarden_domain::registration::AttestationLevel;
 use keywarden_domain::reports::findings::PolicyScope;
 use keywarden_domain::reports::methods::UserMethods;
 use keywarden_domain::session::Method;
-use keywarden_store::{AssertionUpdate, AuditFilter, RegistrationCommit, Scan, Selection, SignInStep, Store};
+use keywarden_store::{AssertionUpdate, AuditFilter, Scan, Selection, SignInStep, Store};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::fixtures::{
-    add_group, add_user, event, give_access_pass, give_password_and_totp, now, open_attempt, passkey, register, session,
-};
+use crate::fixtures::{add_group, add_user, event, give_access_pass, give_password_and_totp, now, register, session};
 
 const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
@@ -248,15 +246,19 @@ pub(crate) async fn finding_selections_read_backup_changes_and_counter_regressio
     store
         .record_sign_in(SignInStep {
             session: &s,
-            new_token_hash: Some(b"token"),
-            method: "fido2",
+            token_hash: b"token",
+            creates_session: true,
+            throttle: ("alice", "fido2"),
+            password: None,
             totp_step: None,
+            access_pass: None,
             passkey: Some(&update),
             challenge: None,
             event: &event(Activity::UserSignedIn, "a"),
         })
         .await
-        .expect("sign-in");
+        .expect("sign-in runs")
+        .expect("signed in");
     store
         .record_counter_regression(regressed.id, &event(Activity::UserSignedIn, "a"))
         .await
@@ -311,21 +313,24 @@ pub(crate) async fn access_pass_findings_select_unused_and_long_passes(store: &S
         };
         give_access_pass(store, &pass).await;
         if used {
-            let attempt = open_attempt(store, &user).await;
-            let key = passkey(&user, attempt, Uuid::new_v4().as_bytes());
+            // A one-time pass is consumed by its first sign-in.
+            let s = session(user.id, Method::TemporaryAccessPass);
             store
-                .commit_registration(RegistrationCommit {
-                    attempt,
-                    now: now(),
-                    passkey: &key,
-                    webauthn: "{}",
-                    consume_access_pass: Some(pass.id),
-                    evidence: &Evidence::default(),
-                    event: &event(Activity::UserRegisteredSecurityInfo, upn),
+                .record_sign_in(SignInStep {
+                    session: &s,
+                    token_hash: pass.id.0.as_bytes(),
+                    creates_session: true,
+                    throttle: (upn, "temporaryAccessPass"),
+                    password: None,
+                    totp_step: None,
+                    access_pass: Some((pass.id, true)),
+                    passkey: None,
+                    challenge: None,
+                    event: &event(Activity::UserSignedIn, upn),
                 })
                 .await
-                .expect("commit runs")
-                .expect("committed");
+                .expect("sign-in runs")
+                .expect("signed in");
         }
         if selected {
             expected.push(upn.to_string());

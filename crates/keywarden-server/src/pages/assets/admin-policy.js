@@ -1,6 +1,6 @@
 // The admin console's Policy page: the Fido2 and TemporaryAccessPass configurations as forms, a review of the change (diff and what-if), PATCH, and the server's problems shown next to their fields.
 
-import { $, $$, api, clear, errorOf, errorView, fill, formatTime, groupNames, h, may, me, template } from './kw.js';
+import { $, $$, adminApi, api, clear, errorOf, errorView, fill, formatTime, groupNames, h, may, me, template } from './kw.js';
 import { OPTIONAL, absent, genericView, notAvailable } from './admin.js';
 
 const form = $('#policy-form');
@@ -338,7 +338,7 @@ async function save() {
   const ids = [...new Set(list.map((c) => c.id))];
   for (const id of ids) {
     const config = list.find((c) => c.id === id).config;
-    const answer = await api('PATCH', '/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/' + id, config);
+    const answer = await adminApi('PATCH', '/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/' + id, config);
     if (answer.status !== 204) {
       review.hidden = true;
       form.hidden = false;
@@ -417,7 +417,7 @@ review.addEventListener('click', (event) => {
 });
 
 const viewer = await me();
-editable = may(viewer.roles, 'managePolicy');
+editable = may(viewer, 'managePolicy');
 $('#policy-readonly').hidden = editable;
 groups = await groupNames();
 fill($('#group-ids'), [...groups.entries()].map(([id, name]) => h('option', { value: id, text: name })));

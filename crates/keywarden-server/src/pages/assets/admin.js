@@ -1,7 +1,7 @@
 // The admin console's pages but Policy: user search, a user's page (the diagnosis as the four-question decision tree, the effective policy, methods, TAP, attempts with the four questions), the audit log with export, and the optional reports.
 
 import {
-  $, METHOD_NAMES, api, clear, download, errorOf, errorView, fill, formatTime, groupNames, h, mayManageMethodsOf, me,
+  $, METHOD_NAMES, adminApi, api, clear, download, errorOf, errorView, fill, formatTime, groupNames, h, mayOn, me,
   passExpiry, passkeyTypeLabel, relative, showError, toCsv,
 } from './kw.js';
 
@@ -119,7 +119,7 @@ async function userPage() {
   const memberOf = (target.memberOf || []).map((id) => groups.get(id) || id);
   fill($('#user-subtitle'), target.userPrincipalName + ' · ' + target.userType + (target.accountEnabled ? '' : ' · disabled') +
     ' · roles: ' + ((target.roles || []).join(', ') || 'none') + ' · groups: ' + (memberOf.join(', ') || 'none'));
-  const manage = mayManageMethodsOf(viewer, target);
+  const manage = mayOn(target, 'manageMethods');
   // `diagnosis`: whether this keywarden answers passkeyDiagnosis (null until the first answer).
   const context = { base, target, viewer, manage, names, attempts: [], diagnosis: null };
   context.attempts = await fetchAttempts(context);
@@ -747,7 +747,7 @@ async function deletePasskey(context, passkey, button) {
   fill(cell, confirm);
   $('button', confirm).focus();
   async function doDelete() {
-    const answer = await api('DELETE', context.base + '/authentication/fido2Methods/' + encodeURIComponent(passkey.id));
+    const answer = await adminApi('DELETE', context.base + '/authentication/fido2Methods/' + encodeURIComponent(passkey.id));
     if (answer.status === 204) notice('ok', 'Passkey "' + passkey.displayName + '" deleted. The change is in the audit log.');
     else notice('bad', errorView(errorOf(answer)));
     await loadPasskeys(context);
@@ -776,7 +776,7 @@ async function loadPass(context) {
 }
 
 async function revokePass(context, pass) {
-  const answer = await api('DELETE', context.base + '/authentication/temporaryAccessPassMethods/' + encodeURIComponent(pass.id));
+  const answer = await adminApi('DELETE', context.base + '/authentication/temporaryAccessPassMethods/' + encodeURIComponent(pass.id));
   if (answer.status === 204) notice('ok', 'Temporary Access Pass revoked. The change is in the audit log.');
   else notice('bad', errorView(errorOf(answer)));
   await loadPass(context);
@@ -795,7 +795,7 @@ function setUpIssue(context) {
     if (lifetime) request.lifetimeInMinutes = Number(lifetime);
     const start = form.elements.startDateTime.value;
     if (start) request.startDateTime = new Date(start).toISOString();
-    const answer = await api('POST', context.base + '/authentication/temporaryAccessPassMethods', request);
+    const answer = await adminApi('POST', context.base + '/authentication/temporaryAccessPassMethods', request);
     if (answer.status !== 201) {
       const error = errorOf(answer);
       const field = /start/i.test(error.message) ? 'startDateTime' : /lifetime/i.test(error.message) ? 'lifetimeInMinutes' : null;

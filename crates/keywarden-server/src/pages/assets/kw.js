@@ -201,24 +201,17 @@ export function passkeyTypeLabel(type) {
   return type === 'synced' ? 'Synced' : type === 'deviceBound' ? 'Device-bound' : type || 'Unknown type';
 }
 
-/* Roles: which actions to offer. The API decides; this only hides what it would refuse (see Role::allows). */
+/* Roles: which actions to offer. The API decides and says what the caller may do (`permissions` in /v1/me, and
+   `allowedActions` on a user); the pages only hide what it would refuse. */
 
-const ROLE_PERMISSIONS = {
-  'Privileged Authentication Administrator': ['read', 'manageMembers', 'manageAdmins'],
-  'Authentication Administrator': ['read', 'manageMembers'],
-  'Authentication Policy Administrator': ['read', 'managePolicy'],
-  'Global Reader': ['read'],
-  'User Administrator': ['read', 'manageDirectory', 'manageTokens'],
-};
-
-export function may(roles, permission) {
-  return (roles || []).some((role) => (ROLE_PERMISSIONS[role] || []).includes(permission));
+/** Whether the signed-in `viewer` (/v1/me) may take `action` (an access action such as `managePolicy`) on someone. */
+export function may(viewer, action) {
+  return (viewer.permissions || []).includes(action);
 }
 
-/** Whether `viewer` may manage the methods of `target` (not their own; admins' methods need the privileged role). */
-export function mayManageMethodsOf(viewer, target) {
-  if (viewer.id === target.id) return false;
-  return may(viewer.roles, (target.roles || []).length ? 'manageAdmins' : 'manageMembers');
+/** Whether the caller may take `action` on `target` (a user as `GET /v1/users/{user}` returns it). */
+export function mayOn(target, action) {
+  return (target.allowedActions || []).includes(action);
 }
 
 /* WebAuthn: JSON options in, JSON credentials out. Uses the browser's own conversions where it has them. */
@@ -315,12 +308,13 @@ export async function clientCapabilities() {
 }
 
 /**
- * Signs in with a passkey (begin, the browser's prompt, finish), username-less when `username` is empty, and
- * resolves to the API answer; a refused begin is marked `stage: 'begin'`. `mediation: 'conditional'` waits for the
+ * Signs in with a passkey (begin, the browser's prompt, finish) and resolves to the API answer; a refused begin is
+ * marked `stage: 'begin'`. The browser offers the user's discoverable passkeys (a signed-in user verifying again is
+ * offered their own only). `mediation: 'conditional'` waits for the
  * user to pick a passkey among the user name field's suggestions instead of opening a dialog; `signal` cancels it.
  */
-export async function passkeySignIn(username, { signal, mediation } = {}) {
-  const begun = await api('POST', '/v1/signin/passkey/begin', username ? { username } : {});
+export async function passkeySignIn({ signal, mediation } = {}) {
+  const begun = await api('POST', '/v1/signin/passkey/begin', {});
   if (!begun.ok) return { ...begun, stage: 'begin' };
   let credential;
   try {
@@ -347,7 +341,31 @@ const VERIFY_WHY = {
     'You have no method to verify with yet. Ask your help desk for a Temporary Access Pass and enter it here.',
   access_pass_already_used: () =>
     'The one-time Temporary Access Pass you signed in with has been used. Verify with the passkey you added, or ask your help desk for a new pass.',
+  recent_authentication_required: (v) =>
+    'You last verified ' + (v.lastStrongAuthentication ? relative(v.lastStrongAuthentication) : 'a while ago') +
+    '. This administrative action needs a verification within the last ' + (v.windowMinutes === 1 ? 'minute.' : v.windowMinutes + ' minutes.'),
+  strong_authentication_required: () =>
+    'You signed in with a password only. Administration needs a second step: your authenticator app, a passkey or a Temporary Access Pass.',
 };
+
+/**
+ * Calls the API for an administrative action; when the action needs a fresher verification
+ * (`recent_authentication_required`), asks for it in place, above the page's content, and retries once verified.
+ */
+export async function adminApi(method, path, body) {
+  const answer = await api(method, path, body);
+  if (answer.ok || errorOf(answer).code !== 'recent_authentication_required') return answer;
+  const error = errorOf(answer);
+  const user = await me();
+  error.details = error.details || {};
+  error.details.verification = { ...(error.details.verification || {}), usableMethods: user.usableStrongMethods || [] };
+  const host = h('div', { class: 'reverify-host' });
+  document.getElementById('main').prepend(host);
+  host.scrollIntoView({ block: 'start' });
+  await reverify(host, error, user);
+  host.remove();
+  return api(method, path, body);
+}
 
 /**
  * Renders the "verify again" panel into `container` for a question-2 refusal and resolves once the session has
@@ -385,7 +403,7 @@ export function reverify(container, error, user) {
       box.hidden = false;
       $('button', box).addEventListener('click', async () => {
         clear(errorBox);
-        done(await passkeySignIn(user.userPrincipalName));
+        done(await passkeySignIn());
       });
     }
     if (usable.has('temporaryAccessPass') || usable.size === 0) {
@@ -412,12 +430,20 @@ export function download(name, type, text) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** Rows of objects as CSV (RFC 4180 quoting); nested values are written as JSON. */
+/**
+ * A CSV cell as a spreadsheet will read it: a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return
+ * is prefixed with `'` so that it stays text and never runs as a formula (OWASP, CSV injection), the same rule as the
+ * server's exports.
+ */
+export function csvCell(value) {
+  let text = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+  return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+}
+
+/** Rows of objects as CSV (RFC 4180 quoting, formulas neutralised); nested values are written as JSON. */
 export function toCsv(rows, columns) {
-  const cell = (value) => {
-    const text = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  };
+  const cell = csvCell;
   return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
 }
 

@@ -94,7 +94,7 @@ async function offerAutofill() {
   if (!available) return;
   const controller = new AbortController();
   autofill = controller;
-  const answer = await passkeySignIn('', { signal: controller.signal, mediation: 'conditional' });
+  const answer = await passkeySignIn({ signal: controller.signal, mediation: 'conditional' });
   if (autofill === controller) autofill = null;
   // Not started, cancelled (by the button) or given up by the browser: the other ways to sign in stay, with nothing
   // to say. A passkey the user picked and the server refused is explained like the button's.
@@ -109,7 +109,7 @@ $('#passkey-signin').addEventListener('click', async (event) => {
   clear(errorBox);
   button.disabled = true;
   fill(status, 'Waiting for your passkey…');
-  const answer = await passkeySignIn($('#username').value.trim());
+  const answer = await passkeySignIn();
   button.disabled = false;
   fill(status, '');
   answered(answer);
