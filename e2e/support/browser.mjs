@@ -126,6 +126,17 @@ export async function signInWithPassword(page, upn, password, totpSecret) {
   }
 }
 
+/**
+ * Signs an administrator in as the console requires: the password, then a code from an authenticator app set up for
+ * them through the CLI (a password alone never administers).
+ */
+export async function signInAsAdmin(page, keywarden, upn, password) {
+  const secret = await keywarden.setUpTotp(upn);
+  await signInWithPassword(page, upn, password, secret);
+  await page.waitForURL('**/security-info');
+  return secret;
+}
+
 /** Signs in with a Temporary Access Pass on the sign-in page and waits for `landing`. */
 export async function signInWithPass(page, upn, code, next = '/security-info') {
   await page.goto(next === '/security-info' ? '/security-info/signin' : '/security-info/signin?next=' + encodeURIComponent(next));

@@ -1,6 +1,7 @@
 // Starts the real keywarden binary for one test: a temporary SQLite database seeded through the CLI (users, groups, policy), `keywarden serve` on a free port, and helpers for the CLI.
 
 import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -46,6 +47,8 @@ export async function startKeywarden({ env = {} } = {}) {
     KEYWARDEN_LISTEN: `127.0.0.1:${port}`,
     KEYWARDEN_ORIGINS: origin,
     KEYWARDEN_RP_ID: 'localhost',
+    // The secret the server derives its sign-in seal from (keywarden serve refuses to start without one).
+    KEYWARDEN_SECRET_KEY: crypto.randomBytes(32).toString('base64url'),
     RUST_LOG: process.env.RUST_LOG || 'warn',
     ...env,
   };

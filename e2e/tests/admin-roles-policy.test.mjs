@@ -1,9 +1,9 @@
-// Contract: the admin console offers only what a role allows (and the API refuses the rest anyway), a user without a role is kept out, the policy editor shows the server's validation problems next to the field and previews a change's effect on existing users and passkeys (what-if) before it is saved, and the rollout page shows each ring with the server's chart.
+// Contract: the admin console offers only what a role allows (and the API refuses the rest anyway), a user without a role is kept out, an administrator who signed in with a password alone is asked to finish signing in (and can, in place), the policy editor shows the server's validation problems next to the field and previews a change's effect on existing users and passkeys (what-if) before it is saved, and the rollout page shows each ring with the server's chart.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launch, newPage, phoneScreenshot, screenshot, signInWithPassword } from '../support/browser.mjs';
+import { launch, newPage, phoneScreenshot, screenshot, signInAsAdmin, signInWithPassword } from '../support/browser.mjs';
 import { startKeywarden } from '../support/server.mjs';
 
 let keywarden;
@@ -29,10 +29,33 @@ test('a user without a role is kept out of the admin console', async () => {
   await page.getByRole('heading', { name: 'The admin console is for administrators' }).waitFor();
 });
 
-test('a global reader sees no action and the API refuses one anyway', async () => {
+test('an administrator who signed in with a password alone is asked to finish signing in, in place', async () => {
   const page = await newPage(browser, keywarden.origin);
   await signInWithPassword(page, 'reader@contoso.com', 'reader-password');
   await page.waitForURL('**/security-info');
+  const response = await page.goto('/admin/users');
+  assert.equal(response.status(), 403);
+  await page.getByRole('heading', { name: 'Finish signing in to administer' }).waitFor();
+  await page.getByRole('link', { name: 'Set one up in Security info' }).waitFor();
+  await screenshot(page, 'admin-finish-sign-in');
+  // The API refuses the same: a password alone never administers.
+  const refused = await page.evaluate(async () => {
+    const answer = await fetch('/v1/users');
+    return [answer.status, (await answer.json()).error.code];
+  });
+  assert.deepEqual(refused, [403, 'strong_authentication_required']);
+  // A pass from another administrator finishes it, in place.
+  const code = await keywarden.issuePass('reader@contoso.com', { once: true });
+  const panel = page.locator('.reverify');
+  await panel.getByLabel('Temporary Access Pass').fill(code);
+  await panel.getByRole('button', { name: 'Verify with the pass' }).click();
+  await page.locator('#results a').first().waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
+test('a global reader sees no action and the API refuses one anyway', async () => {
+  const page = await newPage(browser, keywarden.origin);
+  await signInAsAdmin(page, keywarden, 'reader@contoso.com', 'reader-password');
   await page.goto('/admin/users?search=tara');
   await page.getByRole('link', { name: 'Tara Tap' }).click();
   await page.locator('#tap', { hasText: 'No Temporary Access Pass' }).waitFor();
@@ -56,8 +79,7 @@ test('a global reader sees no action and the API refuses one anyway', async () =
 
 test('the policy editor shows problems next to the field, then saves a valid change', async () => {
   const page = await newPage(browser, keywarden.origin);
-  await signInWithPassword(page, 'policy@contoso.com', 'policy-password');
-  await page.waitForURL('**/security-info');
+  await signInAsAdmin(page, keywarden, 'policy@contoso.com', 'policy-password');
   await page.goto('/admin/policy');
   const name = page.locator('[data-path="Fido2.passkeyProfiles[1].name"]');
   await name.waitFor();

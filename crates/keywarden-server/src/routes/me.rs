@@ -78,6 +78,17 @@ async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Va
     let window = ops::registration_window(&state, &policy);
     let usable = ops::usable_strong_methods(&state, &policy, user, &groups).await?;
     let last = session.authentication.last_strong();
+    // The registration window as question 2 applies it (a one-time pass's session keeps 10 minutes at most).
+    let recency = keywarden_domain::registration::recently_verified(
+        &keywarden_domain::registration::RecencyInput {
+            verified_party: &user.user_principal_name,
+            authentication: Some(&session.authentication),
+            window,
+            usable_methods: usable.clone(),
+        },
+        state.clock.now(),
+    )
+    .evidence;
     Ok(axum::Json(json!({
         "id": user.id.to_string(),
         "userPrincipalName": user.user_principal_name,
@@ -95,8 +106,8 @@ async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<Va
             "expiresDateTime": session.expires_at.format(&Rfc3339).unwrap_or_default(),
             "methods": session.authentication.methods,
             "lastStrongAuthenticationDateTime": last.map(|m| m.at.format(&Rfc3339).unwrap_or_default()),
-            "registrationWindowMinutes": window.whole_minutes(),
-            "recentlyVerifiedUntil": last.map(|m| (m.at + window).format(&Rfc3339).unwrap_or_default()),
+            "registrationWindowMinutes": recency.window_minutes,
+            "recentlyVerifiedUntil": recency.verified_until.map(|t| t.format(&Rfc3339).unwrap_or_default()),
             "signedInWithAccessPass": session.authentication.access_pass,
             "strongAuthentication": session.authentication.is_complete(),
             "adminReauthenticationMinutes": state.config.admin_reauthentication_minutes,

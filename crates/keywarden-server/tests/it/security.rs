@@ -753,6 +753,168 @@ pub(crate) async fn sign_out_needs_the_csrf_token(app: TestApp) {
     alice.get("/v1/me").await.refused(401, "unauthenticated");
 }
 
+/// A token acts with the role its maker chose and no more: an Authentication Administrator token cannot issue a
+/// pass to an administrator, nor change a user.
+pub(crate) async fn a_token_acts_within_its_role(app: TestApp) {
+    let token = app.automation(Role::AuthenticationAdministrator).await;
+    let before = app.fingerprint().await;
+    token
+        .send(
+            Method::POST,
+            "/v1/users/privileged@contoso.com/authentication/temporaryAccessPassMethods",
+            Some(json!({})),
+        )
+        .await
+        .refused(403, "forbidden");
+    token
+        .send(
+            Method::PATCH,
+            "/v1/users/alice@contoso.com",
+            Some(json!({"roles": ["global-reader"]})),
+        )
+        .await
+        .refused(403, "forbidden");
+    token
+        .send(Method::DELETE, "/v1/users/alice@contoso.com", None)
+        .await
+        .refused(403, "forbidden");
+    unchanged(&app, &before, "a token above its role").await;
+}
+
+/// Memberships decide which passkey rules apply: only a group manager changes them.
+pub(crate) async fn only_group_managers_change_memberships(app: TestApp) {
+    let helpdesk = app.signed_in_with_pass("helpdesk@contoso.com", false).await;
+    let before = app.fingerprint().await;
+    let events = app.audit().await.len();
+    helpdesk
+        .delete("/v1/groups/Contractors/members/erin@contoso.com")
+        .await
+        .refused(403, "forbidden");
+    helpdesk
+        .post("/v1/groups/Pilot/members", json!({"members": ["carol@contoso.com"]}))
+        .await
+        .refused(403, "forbidden");
+    helpdesk
+        .post("/v1/groups", json!({"displayName": "Shadow"}))
+        .await
+        .refused(403, "forbidden");
+    unchanged(&app, &before, "membership changes by a non-manager").await;
+    assert_eq!(app.audit().await.len(), events, "nothing was written");
+    let groups = app.store().groups_of(
+        app.store()
+            .find_user("erin@contoso.com")
+            .await
+            .expect("query")
+            .expect("erin")
+            .id,
+    );
+    assert_eq!(groups.await.expect("groups").len(), 2, "Erin is still a contractor");
+}
+
+/// A browser write without the session's CSRF token changes nothing, for an administrator too.
+pub(crate) async fn admin_writes_need_the_csrf_token(app: TestApp) {
+    let helpdesk = app.signed_in_with_pass("helpdesk@contoso.com", false).await;
+    let before = app.fingerprint().await;
+    let answer = helpdesk
+        .client
+        .post(format!(
+            "{}/v1/users/alice@contoso.com/authentication/temporaryAccessPassMethods",
+            app.base
+        ))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(answer.status().as_u16(), 403);
+    let body: Value = answer.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "csrf_token_invalid");
+    unchanged(&app, &before, "a cross-site write").await;
+}
+
+/// A forged or stale session cookie is no session at all.
+pub(crate) async fn a_forged_session_cookie_is_unauthenticated(app: TestApp) {
+    for cookie in ["kw_session=kws_forged", "kw_session=", "kw_session=../../etc/passwd"] {
+        let answer = reqwest::Client::new()
+            .get(format!("{}/v1/users", app.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status().as_u16(), 401, "{cookie}");
+    }
+}
+
+/// Assigning roles and changing the policy need a recent verification; renaming a user does not.
+pub(crate) async fn role_and_policy_changes_need_recent_strong_authentication(app: TestApp) {
+    more_admins(&app).await;
+    let secret = app.totp_for(GLOBAL).await;
+    let global = app.browser();
+    global.sign_in_password(GLOBAL, "global-password").await.expect(200);
+    let code = totp_code(&secret, app.clock().now()).expect("code");
+    global.post("/v1/signin/totp", json!({"code": code})).await.expect(200);
+    app.clock().advance(Duration::minutes(90));
+    let before = app.fingerprint().await;
+    global
+        .patch("/v1/users/alice@contoso.com", json!({"roles": ["global-reader"]}))
+        .await
+        .refused(403, "recent_authentication_required");
+    global
+        .patch(
+            "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+            json!({"state": "disabled"}),
+        )
+        .await
+        .refused(403, "recent_authentication_required");
+    global
+        .post("/v1/tokens", json!({"displayName": "x", "role": "global-reader"}))
+        .await
+        .refused(403, "recent_authentication_required");
+    unchanged(&app, &before, "stale sensitive changes").await;
+    global
+        .patch("/v1/users/alice@contoso.com", json!({"displayName": "Alice A."}))
+        .await
+        .expect(200);
+}
+
+/// Creating a user that exists is refused: an update is a PATCH, explicit about what it changes.
+pub(crate) async fn creating_an_existing_user_is_refused(app: TestApp) {
+    more_admins(&app).await;
+    let admin = app.signed_in_with_pass(USERADMIN, false).await;
+    let before = app.fingerprint().await;
+    admin
+        .post(
+            "/v1/users",
+            json!({"userPrincipalName": "alice@contoso.com", "password": "taken-over-password"}),
+        )
+        .await
+        .refused(409, "already_exists");
+    admin
+        .post(
+            "/v1/users",
+            json!({"userPrincipalName": "ALICE@contoso.com", "displayName": "Mallory"}),
+        )
+        .await
+        .refused(409, "already_exists");
+    unchanged(&app, &before, "a create over an existing user").await;
+}
+
+/// An administrator's pass session ends with the pass: no administration after it expires.
+pub(crate) async fn an_admin_pass_session_ends_with_the_pass(app: TestApp) {
+    let helpdesk = app.signed_in_with_pass("helpdesk@contoso.com", false).await;
+    helpdesk.get("/v1/users").await.expect(200);
+    app.clock().advance(Duration::minutes(61));
+    let before = app.fingerprint().await;
+    helpdesk.get("/v1/users").await.refused(401, "unauthenticated");
+    helpdesk
+        .post(
+            "/v1/users/alice@contoso.com/authentication/temporaryAccessPassMethods",
+            json!({}),
+        )
+        .await
+        .refused(401, "unauthenticated");
+    unchanged(&app, &before, "an expired pass session").await;
+}
+
 // Sign-in without leaks.
 
 /// Wrong passwords for a name that exists and one that does not get the same answers, lock included.

@@ -22,9 +22,7 @@ function renderSession() {
       used.length ? ' with ' + [...new Set(used)].join(' and ') + '.' : '.'),
   ];
   const until = session.recentlyVerifiedUntil;
-  if (passConsumed()) {
-    lines.push(h('p', { text: 'The one-time Temporary Access Pass you signed in with has been used. To add or remove another passkey, you will first verify with the passkey you added.' }));
-  } else if (until && toDate(until) > serverNow()) {
+  if (until && toDate(until) > serverNow()) {
     lines.push(h('p', { text: 'You can add or remove passkeys without verifying again until ' + formatTime(until) + ' (' + relative(until) + ').' }));
   } else if (session.lastStrongAuthenticationDateTime) {
     lines.push(h('p', { text: 'You last verified ' + relative(session.lastStrongAuthenticationDateTime) + '. You will be asked to verify again before adding or removing a passkey.' }));
@@ -32,24 +30,12 @@ function renderSession() {
     lines.push(h('p', { text: 'You signed in with a password only. Adding a passkey will first ask you to verify with an authenticator app code or a Temporary Access Pass.' }));
   }
   if (session.signedInWithAccessPass) {
-    lines.push(h('p', { text: 'This sign-in used a ' + (session.signedInWithAccessPass.isUsableOnce ? 'one-time ' : '') + 'Temporary Access Pass.' }));
+    lines.push(h('p', { text: session.signedInWithAccessPass.isUsableOnce
+      ? 'This sign-in used a one-time Temporary Access Pass: it is used up now, and this session has 10 minutes to add a passkey.'
+      : 'This sign-in used a Temporary Access Pass.' }));
   }
   fill($('#session-summary'), lines);
   $('#session-summary').classList.remove('muted');
-}
-
-/**
- * Whether this session's strong authentication was a one-time pass that has since been used (the API then asks
- * for a new verification; the registration window shown by /v1/me no longer helps).
- */
-function passConsumed() {
-  const session = user.session;
-  const used = session.signedInWithAccessPass;
-  const strong = (session.methods || []).filter((m) => m.method !== 'password');
-  const last = strong.sort((a, b) => toDate(a.at) - toDate(b.at))[strong.length - 1];
-  if (!used || !used.isUsableOnce || !last || last.method !== 'temporaryAccessPass') return false;
-  const pass = methods.find((m) => m['@odata.type'] === TAP && m.id === used.methodId);
-  return !pass || pass.methodUsabilityReason === 'OneTimeUsed';
 }
 
 /* Sign-in methods */
@@ -118,7 +104,7 @@ function tapItem(pass) {
 function usabilityText(reason, start) {
   switch (reason) {
     case 'Expired': return 'expired';
-    case 'OneTimeUsed': return 'already used';
+    case 'OneTimeUsed': return 'used to sign in (a one-time pass signs in once)';
     case 'NotYetValid': return 'valid from ' + formatTime(start);
     case 'DisabledByPolicy': return 'turned off by policy';
     default: return reason || 'not usable';
