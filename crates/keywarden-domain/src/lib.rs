@@ -14,6 +14,8 @@ pub mod metadata;
 pub mod passkey;
 pub mod platform;
 pub mod policy;
+#[cfg(test)]
+mod properties;
 pub mod registration;
 pub mod reports;
 pub mod rollout;
