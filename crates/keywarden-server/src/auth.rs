@@ -42,6 +42,8 @@ pub struct Freshness {
 }
 
 /// The identity behind a request or a command.
+// One per request, moved rarely: boxing the user and session would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Actor {
     User {

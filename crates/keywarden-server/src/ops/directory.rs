@@ -793,3 +793,179 @@ pub async fn set_password(
         None => Ok(()),
     }
 }
+
+/// Property tests of the import parsers, which read files from outside: no input panics, and every refusal names
+/// the row (line or item) it is about.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 64,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// A cell as a spreadsheet might hold it: text, quotes, separators, line breaks, role names, booleans.
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".*",
+            "[a-z]{1,8}@[a-z]{1,8}\\.com",
+            Just("global-administrator;user-administrator".to_string()),
+            Just("true".to_string()),
+            Just("\"quoted, with a comma\"".to_string()),
+            Just("=HYPERLINK(\"x\")".to_string()),
+            Just(String::new()),
+        ]
+    }
+
+    fn csv_text() -> impl Strategy<Value = String> {
+        let header = prop::sample::subsequence(
+            vec![
+                "id",
+                "userPrincipalName",
+                "displayName",
+                "userType",
+                "accountEnabled",
+                "roles",
+                "password",
+                "bogus",
+            ],
+            0..8,
+        );
+        (header, prop::collection::vec(prop::collection::vec(cell(), 0..9), 0..6)).prop_map(|(header, rows)| {
+            let mut text = header.join(",");
+            for row in rows {
+                text.push('\n');
+                text.push_str(&row.join(","));
+            }
+            text
+        })
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            cell().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("userPrincipalName".to_string()),
+                            Just("roles".to_string()),
+                            Just("accountEnabled".to_string()),
+                            Just("displayName".to_string()),
+                            Just("members".to_string()),
+                            "[a-z]{1,6}",
+                        ],
+                        inner
+                    ),
+                    0..6
+                )
+                .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Every error of a parse names where it is, or says the document as a whole is not what is expected.
+    fn errors_are_placed(errors: &[String]) -> bool {
+        !errors.is_empty()
+            && errors.iter().all(|e| {
+                e.starts_with("line ")
+                    || e.starts_with("item ")
+                    || e.starts_with("the JSON")
+                    || e.starts_with("not valid JSON")
+            })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn csv_user_rows_never_panic_and_refusals_name_the_line(text in csv_text()) {
+            match read_rows::<UserRow>(&text, Format::Csv) {
+                Ok(rows) => {
+                    for (place, row) in rows {
+                        prop_assert!(place.starts_with("line "));
+                        // Each row's own checks refuse with a message, never a panic.
+                        let _ = validate_upn(&row.user_principal_name);
+                        let _ = UserFields::of_row(&row);
+                    }
+                }
+                Err(errors) => prop_assert!(errors_are_placed(&errors), "{errors:?}"),
+            }
+        }
+
+        #[test]
+        fn json_user_rows_never_panic_and_refusals_name_the_item(value in json_value()) {
+            let text = value.to_string();
+            match read_rows::<UserRow>(&text, Format::Json) {
+                Ok(rows) => {
+                    for (place, row) in rows {
+                        prop_assert!(place.starts_with("item "));
+                        let _ = UserFields::of_row(&row);
+                    }
+                }
+                Err(errors) => prop_assert!(errors_are_placed(&errors), "{errors:?}"),
+            }
+        }
+
+        #[test]
+        fn group_rows_never_panic(text in csv_text(), value in json_value()) {
+            for (text, format) in [(text, Format::Csv), (value.to_string(), Format::Json)] {
+                if let Err(errors) = read_rows::<GroupRow>(&text, format) {
+                    prop_assert!(errors_are_placed(&errors), "{errors:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_is_refused_or_read(text in ".*") {
+            for format in [Format::Csv, Format::Json] {
+                if let Err(errors) = read_rows::<UserRow>(&text, format) {
+                    prop_assert!(errors_are_placed(&errors), "{errors:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn user_fields_accept_only_what_they_can_store(
+            name in proptest::option::of(".*"),
+            kind in proptest::option::of(".*"),
+            password in proptest::option::of(".*"),
+            roles in proptest::option::of(json_value()),
+            enabled in proptest::option::of(json_value()),
+        ) {
+            if let Ok(fields) = UserFields::parse(
+                name.as_deref(),
+                kind.as_deref(),
+                enabled.as_ref(),
+                roles.as_ref(),
+                password.as_deref(),
+            ) {
+                if let Some(name) = fields.display_name {
+                    prop_assert!(!name.is_empty() && name.chars().count() <= 256);
+                    prop_assert!(!name.chars().any(char::is_control));
+                }
+                if let Some(password) = fields.password {
+                    prop_assert!(password.chars().count() >= 8);
+                }
+                if let Some(roles) = fields.roles {
+                    let mut sorted = roles.clone();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    prop_assert_eq!(sorted, roles, "roles are kept sorted and once each");
+                }
+            }
+        }
+    }
+}

@@ -71,17 +71,21 @@ where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    let filter = MethodFilter::try_from(method.clone()).expect("the route table names standard methods");
-    let method = match method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PATCH => "PATCH",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
+    let name = match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PATCH" => "PATCH",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
         _ => "OTHER",
     };
+    let filter = MethodFilter::try_from(method).expect("the route table names standard methods");
     Route {
-        info: RouteInfo { method, path, access },
+        info: RouteInfo {
+            method: name,
+            path,
+            access,
+        },
         handler: on(filter, handler),
     }
 }
