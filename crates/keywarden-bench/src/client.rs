@@ -125,19 +125,14 @@ impl Api {
         })
     }
 
-    /// A complete passkey sign-in in a fresh browser (no session cookie sent): begin (with the user name when
-    /// given), `navigator.credentials.get()` on `authenticator`, finish.
+    /// A complete passkey sign-in in a fresh browser (no session cookie sent): begin (username-less, as every
+    /// keywarden passkey sign-in is), `navigator.credentials.get()` on `authenticator`, finish.
     pub async fn sign_in_with_passkey(
         &self,
-        username: Option<&str>,
         authenticator: &mut keywarden_testkit::SoftAuthenticator,
     ) -> Result<Timings, Failure> {
         let started = Instant::now();
-        let request = match username {
-            Some(name) => json!({ "username": name }),
-            None => json!({}),
-        };
-        let (begun, _) = self.post("/v1/signin/passkey/begin", None, &request).await?;
+        let (begun, _) = self.post("/v1/signin/passkey/begin", None, &json!({})).await?;
         let begin = started.elapsed();
         let assertion = authenticator
             .sign_in(&begun["publicKey"], &self.origin)

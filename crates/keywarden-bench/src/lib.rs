@@ -90,7 +90,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         options,
         &server,
         clients,
-        ("sign-in", Operation::SignIn(options.sign_in_mode), options.sign_ins),
+        ("sign-in", Operation::SignIn, options.sign_ins),
     )
     .await;
     phases.push(phase);
@@ -116,7 +116,6 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         server: binary.display().to_string(),
         clients: options.clients,
         users: options.users,
-        sign_in_mode: options.sign_in_mode,
         warmup_seconds: options.warmup,
         duration_seconds: options.duration,
         setup,

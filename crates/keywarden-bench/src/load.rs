@@ -12,7 +12,6 @@ use keywarden_domain::Aaguid;
 use keywarden_testkit::SoftAuthenticator;
 
 use crate::client::{Api, Failure, Session, Timings};
-use crate::options::SignInMode;
 
 /// The AAGUID of the benchmark's authenticators: the ASCII of "keywarden-bench!", a model no metadata lists.
 const BENCH_AAGUID: [u8; 16] = *b"keywarden-bench!";
@@ -26,9 +25,8 @@ pub struct ClientUser {
     pub session: Session,
 }
 
-/// A registered passkey: the authenticator that holds it and the index of its user in the client's list.
+/// A registered passkey: the authenticator that holds it (a sign-in is username-less: the passkey names its user).
 struct Credential {
-    user: usize,
     authenticator: SoftAuthenticator,
 }
 
@@ -45,7 +43,7 @@ pub struct Client {
 #[derive(Clone, Copy, Debug)]
 pub enum Operation {
     Register,
-    SignIn(SignInMode),
+    SignIn,
 }
 
 /// When a phase measures and ends, shared by its clients.
@@ -126,7 +124,7 @@ impl Client {
             }
             let result = match operation {
                 Operation::Register => self.register().await,
-                Operation::SignIn(mode) => self.sign_in(mode).await,
+                Operation::SignIn => self.sign_in().await,
             };
             let ended = Instant::now();
             match result {
@@ -151,25 +149,19 @@ impl Client {
         self.next_user += 1;
         let mut authenticator = SoftAuthenticator::new(Aaguid::from_bytes(BENCH_AAGUID));
         let timings = self.api.register(&self.users[user].session, &mut authenticator).await?;
-        self.credentials.push(Credential { user, authenticator });
+        self.credentials.push(Credential { authenticator });
         Ok(timings)
     }
 
     /// Signs in with the next passkey this client registered.
-    async fn sign_in(&mut self, mode: SignInMode) -> Result<Timings, Failure> {
+    async fn sign_in(&mut self) -> Result<Timings, Failure> {
         if self.credentials.is_empty() {
             return Err(Failure(NO_PASSKEY.into()));
         }
         let index = self.next_credential % self.credentials.len();
         self.next_credential += 1;
         let credential = &mut self.credentials[index];
-        let username = match mode {
-            SignInMode::Usernameless => None,
-            SignInMode::Username => Some(self.users[credential.user].user_principal_name.as_str()),
-        };
-        self.api
-            .sign_in_with_passkey(username, &mut credential.authenticator)
-            .await
+        self.api.sign_in_with_passkey(&mut credential.authenticator).await
     }
 }
 

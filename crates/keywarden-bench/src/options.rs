@@ -55,10 +55,6 @@ pub struct Options {
     /// Stop the sign-in phase after this many measured sign-ins (the duration stays an upper bound).
     #[arg(long)]
     pub sign_ins: Option<u64>,
-    /// How passkey sign-ins start: username-less (empty allowCredentials, discoverable credential) or with the
-    /// user name (the server lists the user's passkeys in allowCredentials).
-    #[arg(long, value_enum, default_value_t = SignInMode::Usernameless)]
-    pub sign_in_mode: SignInMode,
     /// The server's RUST_LOG. Default: the server's own default (`info,sqlx=warn`, one line per request).
     #[arg(long)]
     pub server_log: Option<String>,
@@ -75,13 +71,6 @@ pub struct Options {
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SignInMode {
-    Usernameless,
-    Username,
 }
 
 impl Options {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::options::{Backend, SignInMode};
+use crate::options::Backend;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -22,7 +22,6 @@ pub struct Report {
     pub server: String,
     pub clients: usize,
     pub users: usize,
-    pub sign_in_mode: SignInMode,
     pub warmup_seconds: u64,
     pub duration_seconds: u64,
     pub setup: Setup,
@@ -159,17 +158,8 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "keywarden-loadgen {}: {} clients, {} users, {:?} backend, {} sign-in, {} s warm-up + {} s per phase",
-            self.date,
-            self.clients,
-            self.users,
-            self.backend,
-            match self.sign_in_mode {
-                SignInMode::Usernameless => "username-less",
-                SignInMode::Username => "user-name (allowCredentials)",
-            },
-            self.warmup_seconds,
-            self.duration_seconds,
+            "keywarden-loadgen {}: {} clients, {} users, {:?} backend, username-less sign-in, {} s warm-up + {} s per phase",
+            self.date, self.clients, self.users, self.backend, self.warmup_seconds, self.duration_seconds,
         );
         let _ = writeln!(
             out,

@@ -50,6 +50,10 @@ impl Server {
             .env("KEYWARDEN_LISTEN", format!("127.0.0.1:{port}"))
             .env("KEYWARDEN_RP_ID", "localhost")
             .env("KEYWARDEN_ORIGINS", format!("http://localhost:{port}"))
+            // `serve` needs a secret to seal passkey sign-ins; a fresh one per run.
+            .env("KEYWARDEN_SECRET_KEY", keywarden_server::secrets::new_secret())
+            // Every simulated client connects from 127.0.0.1: the per-address sign-in limit would measure itself.
+            .env("KEYWARDEN_RATE_LIMIT_SIGN_IN_PER_MINUTE", "0")
             .stdin(Stdio::null())
             .stdout(log.try_clone().context("duplicating the log file handle")?)
             .stderr(log);
