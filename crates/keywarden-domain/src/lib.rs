@@ -21,6 +21,7 @@ pub mod reports;
 pub mod rollout;
 pub mod session;
 pub mod strength;
+pub mod verification;
 
 pub use codes::{Code, Question};
 pub use ids::{Aaguid, AttemptId, GroupId, MethodId, UserId};

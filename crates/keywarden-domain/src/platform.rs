@@ -132,6 +132,6 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(answer.question, Question::PlatformCanHost);
-        assert!(!answer.passed);
+        assert!(!answer.passed());
     }
 }

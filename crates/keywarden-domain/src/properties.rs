@@ -520,7 +520,7 @@ fn check_client_report(report: &ClientReport) -> Result<(), TestCaseError> {
     );
     let answer = answer_client_error(report.clone());
     prop_assert_eq!(answer.question, Question::PlatformCanHost);
-    prop_assert!(!answer.passed);
+    prop_assert!(!answer.passed());
     let observation = Observation {
         code: Some(code),
         client: Some(report),

@@ -1,6 +1,8 @@
 //! A registration attempt as the four questions see it: the authenticator facts a verified response yields,
 //! the answer to each question with its evidence, and the outcome.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -147,13 +149,64 @@ impl Facts {
     }
 }
 
-/// One question's answer: passed, or failed with a code; and what it was decided from.
+/// A question's verdict: passed, or failed with the code that says why. A value that cannot contradict itself (no
+/// "failed without a code", no "passed with one").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "VerdictWire", try_from = "VerdictWire")]
+pub enum Verdict {
+    Passed,
+    Failed(Code),
+}
+
+impl Verdict {
+    pub fn passed(self) -> bool {
+        self == Verdict::Passed
+    }
+
+    /// The failure's code.
+    pub fn code(self) -> Option<Code> {
+        match self {
+            Verdict::Passed => None,
+            Verdict::Failed(code) => Some(code),
+        }
+    }
+}
+
+/// A verdict as it is stored and answered: `{"passed": true, "code": null}` or `{"passed": false, "code": "..."}`
+/// (the shape the API and recorded attempts have always had).
+#[derive(Serialize, Deserialize)]
+struct VerdictWire {
+    passed: bool,
+    code: Option<Code>,
+}
+
+impl From<Verdict> for VerdictWire {
+    fn from(verdict: Verdict) -> VerdictWire {
+        VerdictWire {
+            passed: verdict.passed(),
+            code: verdict.code(),
+        }
+    }
+}
+
+impl TryFrom<VerdictWire> for Verdict {
+    type Error = String;
+    fn try_from(wire: VerdictWire) -> Result<Verdict, String> {
+        match (wire.passed, wire.code) {
+            (true, _) => Ok(Verdict::Passed),
+            (false, Some(code)) => Ok(Verdict::Failed(code)),
+            (false, None) => Err("a failed answer needs its code".into()),
+        }
+    }
+}
+
+/// One question's answer: its verdict, and what it was decided from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Answer<E> {
     pub question: Question,
-    pub passed: bool,
-    pub code: Option<Code>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
     pub evidence: E,
 }
 
@@ -161,8 +214,7 @@ impl<E> Answer<E> {
     pub fn pass(question: Question, evidence: E) -> Answer<E> {
         Answer {
             question,
-            passed: true,
-            code: None,
+            verdict: Verdict::Passed,
             evidence,
         }
     }
@@ -171,10 +223,18 @@ impl<E> Answer<E> {
         let question = code.question().unwrap_or(Question::AuthenticatorAccepted);
         Answer {
             question,
-            passed: false,
-            code: Some(code),
+            verdict: Verdict::Failed(code),
             evidence,
         }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.verdict.passed()
+    }
+
+    /// The code of a failed answer.
+    pub fn code(&self) -> Option<Code> {
+        self.verdict.code()
     }
 }
 
@@ -193,8 +253,9 @@ pub struct Recency {
     pub verified_until: Option<OffsetDateTime>,
     /// Whether the session's strong authentication came from a one-time pass (which narrows the window to 10 minutes).
     pub via_one_time_access_pass: bool,
-    /// The strong methods the user could use to verify again (`softwareOath`, `fido2`, `temporaryAccessPass`).
-    pub usable_methods: Vec<String>,
+    /// The strong methods the user could use to verify again (`softwareOath`, `fido2`, `temporaryAccessPass`), as
+    /// [`crate::verification::usable_strong_methods`] decides.
+    pub usable_methods: BTreeSet<Method>,
     /// An application (API token) is not interactive: it is trusted by its role, not by freshness.
     pub application: bool,
 }
@@ -205,7 +266,7 @@ pub struct RecencyInput<'a> {
     pub verified_party: &'a str,
     pub authentication: Option<&'a Authentication>,
     pub window: Duration,
-    pub usable_methods: Vec<String>,
+    pub usable_methods: BTreeSet<Method>,
 }
 
 /// Question 2: has the session satisfied strong authentication within the registration window?
@@ -264,17 +325,15 @@ pub struct Evidence {
 impl Evidence {
     /// The first question that failed, with its code.
     pub fn first_failure(&self) -> Option<(Question, Code)> {
-        let answers = [
-            self.eligible.as_ref().map(|a| (a.question, a.passed, a.code)),
-            self.recently_verified.as_ref().map(|a| (a.question, a.passed, a.code)),
-            self.platform.as_ref().map(|a| (a.question, a.passed, a.code)),
-            self.accepted.as_ref().map(|a| (a.question, a.passed, a.code)),
-        ];
-        answers
-            .into_iter()
-            .flatten()
-            .find(|(_, passed, _)| !passed)
-            .and_then(|(q, _, code)| code.map(|c| (q, c)))
+        [
+            self.eligible.as_ref().map(|a| (a.question, a.verdict)),
+            self.recently_verified.as_ref().map(|a| (a.question, a.verdict)),
+            self.platform.as_ref().map(|a| (a.question, a.verdict)),
+            self.accepted.as_ref().map(|a| (a.question, a.verdict)),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|(question, verdict)| verdict.code().map(|code| (question, code)))
     }
 }
 
@@ -322,32 +381,32 @@ mod tests {
         auth
     }
 
-    fn input(auth: &Authentication, usable: &[&str]) -> RecencyInput<'static> {
+    fn input(auth: &Authentication, usable: &[Method]) -> RecencyInput<'static> {
         RecencyInput {
             verified_party: "alice@contoso.com",
             authentication: Some(Box::leak(Box::new(auth.clone()))),
             window: Duration::minutes(10),
-            usable_methods: usable.iter().map(|s| s.to_string()).collect(),
+            usable_methods: usable.iter().copied().collect(),
         }
     }
 
     #[test]
     fn strong_authentication_inside_the_window_passes() {
-        let answer = recently_verified(&input(&session(Method::Totp, 9), &["softwareOath"]), NOW);
-        assert!(answer.passed);
+        let answer = recently_verified(&input(&session(Method::Totp, 9), &[Method::Totp]), NOW);
+        assert!(answer.passed());
         assert_eq!(answer.evidence.verified_until, Some(NOW + Duration::minutes(1)));
     }
 
     #[test]
     fn stale_strong_authentication_asks_to_verify_again() {
-        let answer = recently_verified(&input(&session(Method::Totp, 11), &["softwareOath"]), NOW);
-        assert_eq!(answer.code, Some(Code::ReauthenticationRequired));
+        let answer = recently_verified(&input(&session(Method::Totp, 11), &[Method::Totp]), NOW);
+        assert_eq!(answer.code(), Some(Code::ReauthenticationRequired));
     }
 
     #[test]
     fn password_only_session_without_methods_needs_a_pass() {
         let answer = recently_verified(&input(&session(Method::Password, 1), &[]), NOW);
-        assert_eq!(answer.code, Some(Code::NoUsableMfaMethod));
+        assert_eq!(answer.code(), Some(Code::NoUsableMfaMethod));
         assert_eq!(answer.question, Question::RecentlyVerified);
     }
 
@@ -359,10 +418,10 @@ mod tests {
             is_usable_once: true,
             signed_in_at: NOW - Duration::minutes(11),
         });
-        let mut long = input(&auth, &["temporaryAccessPass"]);
+        let mut long = input(&auth, &[Method::TemporaryAccessPass]);
         long.window = Duration::minutes(30);
         let answer = recently_verified(&long, NOW);
-        assert_eq!(answer.code, Some(Code::ReauthenticationRequired));
+        assert_eq!(answer.code(), Some(Code::ReauthenticationRequired));
         assert!(answer.evidence.via_one_time_access_pass);
         assert_eq!(answer.evidence.window_minutes, 10);
     }
@@ -377,7 +436,7 @@ mod tests {
         });
         let answer = recently_verified(&input(&auth, &[]), NOW);
         assert!(
-            answer.passed,
+            answer.passed(),
             "the pass was consumed at sign-in; its session keeps the window"
         );
         assert!(answer.evidence.via_one_time_access_pass);
@@ -389,10 +448,10 @@ mod tests {
             verified_party: "automation",
             authentication: None,
             window: Duration::minutes(10),
-            usable_methods: vec![],
+            usable_methods: BTreeSet::new(),
         };
         let answer = recently_verified(&app, NOW);
-        assert!(answer.passed);
+        assert!(answer.passed());
         assert!(answer.evidence.application);
     }
 }

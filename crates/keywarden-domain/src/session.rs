@@ -5,8 +5,9 @@ use time::OffsetDateTime;
 
 use crate::ids::MethodId;
 
-/// A sign-in method. Names follow Graph's `authenticationMethodModes` where one exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A sign-in method. Names follow Graph's `authenticationMethodModes` where one exists. Ordered as keywarden lists
+/// them: the password, then the strong methods by how a user is asked to verify (app, passkey, pass).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Method {
     /// First factor only.
@@ -14,11 +15,11 @@ pub enum Method {
     /// RFC 6238 code from an authenticator app (Graph: `softwareOath`), the MFA step after a password.
     #[serde(rename = "softwareOath")]
     Totp,
-    /// A Temporary Access Pass (Graph: `temporaryAccessPassOneTime` / `temporaryAccessPassMultiUse`).
-    TemporaryAccessPass,
     /// A passkey assertion with user verification (Graph: `fido2`).
     #[serde(rename = "fido2")]
     Passkey,
+    /// A Temporary Access Pass (Graph: `temporaryAccessPassOneTime` / `temporaryAccessPassMultiUse`).
+    TemporaryAccessPass,
 }
 
 impl Method {

@@ -159,20 +159,13 @@ impl From<keywarden_store::Error> for ApiError {
         match e {
             keywarden_store::Error::NotFound => ApiError::code(Code::NotFound),
             keywarden_store::Error::Conflict(what) => ApiError::new(Code::AlreadyExists, format!("conflict: {what}")),
-            keywarden_store::Error::Database(sqlx_error) if is_unavailable(&sqlx_error) => ApiError {
-                source: Some(sqlx_error.into()),
+            unavailable if unavailable.is_unavailable() => ApiError {
+                source: Some(unavailable.into()),
                 ..ApiError::code(Code::ServiceUnavailable)
             },
             other => ApiError::internal(other),
         }
     }
-}
-
-fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-    )
 }
 
 impl From<keywarden_webauthn::Rejection> for ApiError {

@@ -64,7 +64,20 @@ pub struct Attempt {
     pub user_agent: Option<String>,
 }
 
-/// A registration that passed every question: the passkey to store and what to consume.
+/// Why a registration's commit wrote nothing: the single-use rule that refused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitRefusal {
+    /// The attempt was closed (its challenge used) by another finish, a refusal or a browser report meanwhile.
+    AttemptClosed,
+    /// The credential is registered already (to this user or another).
+    CredentialAlreadyRegistered,
+}
+
+/// An attempt that was closed already (its challenge used), so that a later outcome for it writes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttemptClosed;
+
+/// A registration that passed every question: the passkey to store, with its outcome and event.
 #[derive(Clone, Debug)]
 pub struct RegistrationCommit<'a> {
     pub attempt: AttemptId,
@@ -244,9 +257,8 @@ impl Store {
     }
 
     /// Commits a successful registration: uses up the challenge, stores the passkey, records the outcome and the
-    /// audit event, all or nothing. The inner error says which single-use rule refused it (`challenge_used`,
-    /// `credential_already_registered`); then nothing was written.
-    pub async fn commit_registration(&self, commit: RegistrationCommit<'_>) -> Result<Result<(), Code>> {
+    /// audit event, all or nothing. The refusal says which single-use rule refused it; then nothing was written.
+    pub async fn commit_registration(&self, commit: RegistrationCommit<'_>) -> Result<Result<(), CommitRefusal>> {
         let closing = Closing {
             status: Status::Succeeded,
             outcome: None,
@@ -264,13 +276,13 @@ impl Store {
         self.on_writer(async move {
             let affected = tx.run().await?;
             if affected.first() != Some(&1) {
-                return Ok(Err(Code::ChallengeUsed));
+                return Ok(Err(CommitRefusal::AttemptClosed));
             }
             tx.append(rest);
             match tx.commit().await {
                 Ok(_) => Ok(Ok(())),
                 Err(Error::Database(e)) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
-                    Ok(Err(Code::CredentialAlreadyRegistered))
+                    Ok(Err(CommitRefusal::CredentialAlreadyRegistered))
                 }
                 Err(e) => Err(e),
             }
@@ -278,9 +290,9 @@ impl Store {
         .await
     }
 
-    /// Records a refusal after the ceremony. The inner error is `challenge_used` when the attempt was already
-    /// closed (then nothing was written).
-    pub async fn fail_registration(&self, failure: RegistrationFailure<'_>) -> Result<Result<(), Code>> {
+    /// Records a refusal after the ceremony; [`AttemptClosed`] when the attempt was closed already (then nothing was
+    /// written).
+    pub async fn fail_registration(&self, failure: RegistrationFailure<'_>) -> Result<Result<(), AttemptClosed>> {
         let closing = Closing {
             status: Status::Failed,
             outcome: Some(failure.code),
@@ -295,7 +307,7 @@ impl Store {
     }
 
     /// Records a ceremony the browser reported as failed: question 3's evidence. Closes the attempt.
-    pub async fn record_client_error(&self, record: ClientErrorRecord<'_>) -> Result<Result<(), Code>> {
+    pub async fn record_client_error(&self, record: ClientErrorRecord<'_>) -> Result<Result<(), AttemptClosed>> {
         let closing = Closing {
             status: Status::Failed,
             outcome: Some(record.code),
@@ -314,12 +326,12 @@ impl Store {
         self.commit_closing(tx).await
     }
 
-    /// Commits `tx`, whose first statement closes an attempt, on the writer: `challenge_used`, with nothing
+    /// Commits `tx`, whose first statement closes an attempt, on the writer: [`AttemptClosed`], with nothing
     /// written, when the attempt was closed already.
-    async fn commit_closing(&self, mut tx: WriteTx<'static>) -> Result<Result<(), Code>> {
+    async fn commit_closing(&self, mut tx: WriteTx<'static>) -> Result<Result<(), AttemptClosed>> {
         self.on_writer(async move {
             if tx.run().await?.first() != Some(&1) {
-                return Ok(Err(Code::ChallengeUsed));
+                return Ok(Err(AttemptClosed));
             }
             tx.commit().await?;
             Ok(Ok(()))

@@ -100,6 +100,10 @@ pub(crate) fn user_from_row_named(row: &AnyRow, id_column: &str, display_name_co
     })
 }
 
+/// Whether a user has a password (`$1`: the user id): `has_password` 0 or 1.
+pub(crate) const HAS_PASSWORD: &str =
+    "SELECT CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password FROM users WHERE id = $1";
+
 /// A user's group memberships and the policy version in force, a row per group (`$1`: the user id).
 pub(crate) const GROUPS_AND_POLICY_VERSION: &str = "SELECT v.version, g.group_id \
      FROM (SELECT MAX(version) AS version FROM policy_versions) v LEFT JOIN group_members g ON g.user_id = $1";
@@ -413,6 +417,19 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// Whether the user has a password (without reading its hash).
+    pub async fn has_password(&self, user: UserId) -> Result<bool> {
+        let row = sqlx::query(HAS_PASSWORD)
+            .bind(user.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row
+            .as_ref()
+            .map(|row| flag(row, "has_password"))
+            .transpose()?
+            .unwrap_or(false))
     }
 
     pub async fn password_hash(&self, user: UserId) -> Result<Option<String>> {

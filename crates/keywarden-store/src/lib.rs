@@ -27,7 +27,9 @@ use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 
 pub use access_passes::StoredAccessPass;
-pub use attempts::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure};
+pub use attempts::{
+    Attempt, AttemptClosed, ClientErrorRecord, CommitRefusal, NewAttempt, RegistrationCommit, RegistrationFailure,
+};
 pub use audit::{AuditFilter, AuditPage};
 pub use directory::{ImportedGroup, NewUser, UserChange, UserPage, UserWrite};
 pub use passkeys::{AssertionUpdate, HeldPasskey, PasskeyRecord, SignInSubject};
@@ -74,6 +76,17 @@ pub enum Error {
     Writer(String),
     #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
+}
+
+impl Error {
+    /// Whether the database could not be reached (the pool timed out or closed, or the connection failed), as
+    /// opposed to refusing or failing the statement: the caller answers "try again shortly", not "internal error".
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+        )
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

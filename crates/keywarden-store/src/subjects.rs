@@ -6,10 +6,10 @@ use keywarden_domain::ids::{AttemptId, GroupId, UserId};
 
 use crate::access_passes::{ACCESS_PASS_OF, pass_from_row};
 use crate::attempts::{ATTEMPT, attempt_from_row};
-use crate::directory::{GROUPS_AND_POLICY_VERSION, groups_and_policy_version_from_rows};
+use crate::directory::{GROUPS_AND_POLICY_VERSION, HAS_PASSWORD, groups_and_policy_version_from_rows};
 use crate::passkeys::{HELD_PASSKEYS, HeldPasskey, SIGN_IN_SUBJECT, held_from_row, sign_in_subject_from_row};
 use crate::sessions::{SIGN_IN_CHALLENGE_USED, TOTP_OF, totp_from_row};
-use crate::{Attempt, Result, SignInSubject, Store, StoredAccessPass, Totp};
+use crate::{Attempt, Result, SignInSubject, Store, StoredAccessPass, Totp, flag};
 
 /// What beginning a registration reads about its target: what question 1 needs (groups and the policy version in
 /// force) and what question 2 and the creation options need (the methods the user holds).
@@ -20,16 +20,23 @@ pub struct RegistrationSubject {
     pub passkeys: Vec<HeldPasskey>,
     pub totp: Option<Totp>,
     pub access_pass: Option<StoredAccessPass>,
+    pub has_password: bool,
 }
 
 impl Store {
-    /// The user's groups, the policy version in force, and the user's passkeys, TOTP method and Temporary Access
-    /// Pass, in one round trip.
+    /// The user's groups, the policy version in force, and the user's passkeys, TOTP method, Temporary Access Pass
+    /// and whether they have a password, in one round trip.
     pub async fn registration_subject(&self, user: UserId) -> Result<RegistrationSubject> {
-        let [groups, passkeys, totp, pass] = self
+        let [groups, passkeys, totp, pass, password] = self
             .read_batch(
-                [GROUPS_AND_POLICY_VERSION, HELD_PASSKEYS, TOTP_OF, ACCESS_PASS_OF]
-                    .map(|query| sqlx::query(query).bind(user.to_string())),
+                [
+                    GROUPS_AND_POLICY_VERSION,
+                    HELD_PASSKEYS,
+                    TOTP_OF,
+                    ACCESS_PASS_OF,
+                    HAS_PASSWORD,
+                ]
+                .map(|query| sqlx::query(query).bind(user.to_string())),
             )
             .await?;
         let (groups, policy_version) = groups_and_policy_version_from_rows(&groups)?;
@@ -39,6 +46,11 @@ impl Store {
             passkeys: passkeys.iter().map(held_from_row).collect::<Result<_>>()?,
             totp: totp.first().map(totp_from_row).transpose()?,
             access_pass: pass.first().map(pass_from_row).transpose()?,
+            has_password: password
+                .first()
+                .map(|row| flag(row, "has_password"))
+                .transpose()?
+                .unwrap_or(false),
         })
     }
 

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::access_pass::{AccessPass, UsabilityReason, usability};
+use crate::access_pass::{AccessPass, UsabilityReason};
 use crate::codes::{Code, Question};
 use crate::directory::{User, UserType};
 use crate::ids::{Aaguid, AttemptId, GroupId};
@@ -26,7 +26,7 @@ use crate::passkey::Passkey;
 use crate::platform::{CeremonyPath, ClientReport, Platform};
 use crate::policy::evaluate::{
     Acceptance, Eligibility, Member, ProfileVerdict, RegistrationPath, acceptance, access_pass_scope,
-    applicable_profiles, eligibility, sign_in_check,
+    applicable_profiles, eligibility,
 };
 use crate::policy::{
     ALL_USERS, AttestationEnforcement, EnforcementType, ExcludeTarget, PasskeyProfile, PasskeyType, PasskeyTypes,
@@ -36,6 +36,7 @@ use crate::registration::{
     Answer, AttestationFormat, AttestationLevel, Evidence, Facts, Recency, Status as AttemptStatus,
 };
 use crate::session::Method;
+use crate::verification::{Held, usable_strong_methods};
 
 pub use knowledge::{FailureMode, Observation};
 
@@ -330,8 +331,9 @@ pub struct VerificationView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub verified_until: Option<OffsetDateTime>,
     pub via_one_time_access_pass: bool,
-    /// The strong methods the user can verify with (`softwareOath`, `fido2`, `temporaryAccessPass`).
-    pub usable_methods: Vec<String>,
+    /// The strong methods the user can verify with (`softwareOath`, `fido2`, `temporaryAccessPass`), as
+    /// [`crate::verification::usable_strong_methods`] decides for registration too.
+    pub usable_methods: BTreeSet<Method>,
     /// "Now": whether an authenticator app is set up, and passkeys registered / usable under today's policy.
     pub authenticator_app: Option<bool>,
     pub passkeys: Option<(usize, usize)>,
@@ -766,7 +768,7 @@ fn eligibility_step(
 ) -> Step {
     let view = eligibility_view(directory, policy, &answer.evidence, member_of);
     let upn = &directory.user.user_principal_name;
-    let (status, finding, fixes) = match answer.code {
+    let (status, finding, fixes) = match answer.code() {
         None => {
             let how = match view.path {
                 RegistrationPath::SelfService => "self-service set up is on",
@@ -790,7 +792,7 @@ fn eligibility_step(
     let mut step = Step::new(
         Question::Eligible,
         status,
-        answer.code,
+        answer.code(),
         finding,
         StepEvidence::Eligibility(view),
     );
@@ -833,13 +835,18 @@ fn access_pass_fix(upn: &str, pass: Option<&AccessPassView>) -> Fix {
     Fix::new(Action::IssueAccessPass, text)
 }
 
+/// Methods in Graph's spellings, joined.
+pub fn method_list(methods: &BTreeSet<Method>, separator: &str) -> String {
+    methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(separator)
+}
+
 fn verification_fixes(code: Code, upn: &str, view: &VerificationView) -> Vec<Fix> {
     match code {
         Code::ReauthenticationRequired => {
             let with = if view.usable_methods.is_empty() {
                 "a second factor, an existing passkey or a Temporary Access Pass".to_string()
             } else {
-                view.usable_methods.join(" or ")
+                method_list(&view.usable_methods, " or ")
             };
             vec![Fix::new(
                 Action::VerifyAgain,
@@ -867,7 +874,7 @@ fn recorded_verification_step(upn: &str, answer: &Answer<Recency>) -> Step {
         passkeys: None,
         access_pass: None,
     };
-    let (status, finding, fixes) = match answer.code {
+    let (status, finding, fixes) = match answer.code() {
         None if e.application => (
             Status::Passed,
             format!(
@@ -896,7 +903,7 @@ fn recorded_verification_step(upn: &str, answer: &Answer<Recency>) -> Step {
     let mut step = Step::new(
         Question::RecentlyVerified,
         status,
-        answer.code,
+        answer.code(),
         finding,
         StepEvidence::Verification(view),
     );
@@ -913,36 +920,30 @@ fn verification_now(
     now: OffsetDateTime,
 ) -> Step {
     let member = directory.member();
-    let fido2 = &policy.policy.fido2;
     let tap = &policy.policy.temporary_access_pass;
-    let mut usable = Vec::new();
-    if methods.totp && methods.has_password {
-        usable.push("softwareOath".to_string());
-    }
-    let usable_passkeys = methods
-        .passkeys
-        .iter()
-        .filter(|p| sign_in_check(fido2, member, p.aa_guid, p.passkey_type, catalog.entry(&p.aa_guid)).is_ok())
-        .count();
-    if usable_passkeys > 0 {
-        usable.push("fido2".to_string());
-    }
-    let in_scope = access_pass_scope(tap, member);
-    let access_pass = methods.access_pass.map(|pass| {
-        let (is_usable, reason) = usability(pass, tap, in_scope, now);
-        AccessPassView {
-            is_usable,
-            method_usability_reason: reason,
+    let passkeys: Vec<_> = methods.passkeys.iter().map(|p| (p.aa_guid, p.passkey_type)).collect();
+    let held = Held {
+        has_password: methods.has_password,
+        has_totp: methods.totp,
+        passkeys: &passkeys,
+        access_pass: methods.access_pass,
+    };
+    // The same rule registration's question 2 asks.
+    let decided = usable_strong_methods(policy.policy, member, held, catalog, now);
+    let usable = decided.methods;
+    let usable_passkeys = decided.usable_passkeys;
+    let access_pass = methods
+        .access_pass
+        .zip(decided.access_pass)
+        .map(|(pass, state)| AccessPassView {
+            is_usable: state.usable,
+            method_usability_reason: state.reason,
             is_usable_once: pass.is_usable_once,
             start_date_time: pass.start_date_time,
             expires_date_time: pass.expires_at(),
-            in_policy_scope: in_scope,
+            in_policy_scope: state.in_scope,
             method_state: tap.state,
-        }
-    });
-    if access_pass.as_ref().is_some_and(|p| p.is_usable) {
-        usable.push("temporaryAccessPass".to_string());
-    }
+        });
     let last = attempts
         .iter()
         .filter_map(|a| a.evidence.recently_verified.as_ref())
@@ -992,12 +993,12 @@ fn verification_now(
     let finding = if window > once {
         format!(
             "{upn} can verify with {}, then has {window} minutes to register ({once} after a one-time pass).",
-            usable.join(" or ")
+            method_list(&usable, " or ")
         )
     } else {
         format!(
             "{upn} can verify with {}, then has {window} minutes to register.",
-            usable.join(" or ")
+            method_list(&usable, " or ")
         )
     };
     Step::new(
@@ -1087,7 +1088,7 @@ fn matched_modes(attempt: &AttemptRecord, code: Code) -> Vec<MatchedMode> {
 
 fn recorded_platform_step(attempt: &AttemptRecord, answer: &Answer<Platform>) -> Step {
     let view = platform_view(attempt, Some(answer));
-    let (status, finding) = match answer.code {
+    let (status, finding) = match answer.code() {
         None => (
             Status::Passed,
             format!(
@@ -1101,11 +1102,11 @@ fn recorded_platform_step(attempt: &AttemptRecord, answer: &Answer<Platform>) ->
     let mut step = Step::new(
         Question::PlatformCanHost,
         status,
-        answer.code,
+        answer.code(),
         finding,
         StepEvidence::Platform(view),
     );
-    if let Some(code) = answer.code {
+    if let Some(code) = answer.code() {
         step.failure_modes = matched_modes(attempt, code);
         step.fixes = platform_fixes(code);
     }
@@ -1260,7 +1261,7 @@ fn acceptance_step(
             .label()
         },
     );
-    let (status, finding) = match answer.code {
+    let (status, finding) = match answer.code() {
         None => {
             let by = view
                 .verdicts
@@ -1286,11 +1287,11 @@ fn acceptance_step(
     let mut step = Step::new(
         Question::AuthenticatorAccepted,
         status,
-        answer.code,
+        answer.code(),
         finding,
         StepEvidence::Acceptance(view.clone()),
     );
-    if let Some(code) = answer.code {
+    if let Some(code) = answer.code() {
         step.fixes = acceptance_fixes(code, &view, profiles);
         if let Some(attempt) = attempt {
             step.failure_modes = matched_modes(attempt, code);
@@ -1433,7 +1434,7 @@ pub fn diagnose_now(
         summary,
         first_failure,
         questions,
-        profiles: if q1.passed { profiles } else { vec![] },
+        profiles: if q1.passed() { profiles } else { vec![] },
         today: None,
         notes: vec![],
     }
@@ -1573,7 +1574,7 @@ fn reevaluate(
     let q1 = eligibility(&today.policy.fido2, member, attempt.path());
     let eligible = eligibility_step(directory, today.policy, &q1, Some(member_of(directory)));
     let profiles = profiles_for(today.policy, member, catalog);
-    let accepted = match (&attempt.facts, q1.passed) {
+    let accepted = match (&attempt.facts, q1.passed()) {
         (Some(facts), true) => {
             let applicable = applicable_profiles(&today.policy.fido2, member);
             let answer = acceptance(&applicable, facts, catalog.entry(&facts.aaguid));
@@ -1763,7 +1764,7 @@ pub fn explain(directory: &Directory<'_>, policy: &PolicyInForce<'_>, catalog: &
             access_pass.maximum_lifetime_in_minutes
         ),
     });
-    if let Some(code) = q1.code {
+    if let Some(code) = q1.code() {
         statements.push(format!(
             "So {upn} cannot register a passkey: {code} ({})",
             code.summary()
@@ -1772,7 +1773,7 @@ pub fn explain(directory: &Directory<'_>, policy: &PolicyInForce<'_>, catalog: &
     Explanation {
         user: directory.user.into(),
         policy_version: policy.version,
-        eligibility: q1.code,
+        eligibility: q1.code(),
         registration_window_minutes: policy.window.whole_minutes(),
         eligibility_evidence: view,
         profiles,

@@ -183,7 +183,7 @@ fn verification_lines(out: &mut String, view: &VerificationView) {
         if view.usable_methods.is_empty() {
             "none".to_string()
         } else {
-            view.usable_methods.join(", ")
+            super::method_list(&view.usable_methods, ", ")
         }
     );
     if let Some(app) = view.authenticator_app {

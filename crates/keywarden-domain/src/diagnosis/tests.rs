@@ -198,7 +198,7 @@ struct Scenario {
     /// The session's strong authentication: method and how many minutes ago.
     session: Option<(Method, i64)>,
     one_time_pass: bool,
-    usable_methods: Vec<&'static str>,
+    usable_methods: Vec<Method>,
     client: Option<ClientReport>,
     /// A rejection of the response that `keywarden-webauthn` attributes to question 3.
     rejection: Option<Code>,
@@ -217,7 +217,7 @@ impl Scenario {
             catalog: catalog(),
             session: Some((Method::TemporaryAccessPass, 1)),
             one_time_pass: false,
-            usable_methods: vec!["temporaryAccessPass"],
+            usable_methods: vec![Method::TemporaryAccessPass],
             client: None,
             rejection: None,
             facts: Some(facts(YUBIKEY)),
@@ -249,7 +249,7 @@ impl Scenario {
             user_agent: Some(self.user_agent.into()),
         };
         let q1 = eligibility(&self.policy.fido2, self.member(), RegistrationPath::SelfService);
-        let q1_passed = q1.passed;
+        let q1_passed = q1.passed();
         evidence.eligible = Some(q1);
         if q1_passed {
             let mut authentication = Authentication::default();
@@ -270,7 +270,7 @@ impl Scenario {
                 verified_party: &self.user.user_principal_name,
                 authentication: Some(&authentication),
                 window: Duration::minutes(10),
-                usable_methods: self.usable_methods.iter().map(|m| m.to_string()).collect(),
+                usable_methods: self.usable_methods.iter().copied().collect(),
             };
             evidence.recently_verified = Some(recently_verified(&input, NOW));
         }
@@ -285,7 +285,7 @@ impl Scenario {
         } else if begun && let Some(facts) = &self.facts {
             record.facts = Some(facts.clone());
             let q3 = answer_from_facts(facts);
-            let q3_passed = q3.passed;
+            let q3_passed = q3.passed();
             evidence.platform = Some(q3);
             if q3_passed {
                 let profiles = applicable_profiles(&self.policy.fido2, self.member());
@@ -425,7 +425,7 @@ const CODE_CASES: &[Case] = &[
         name: "stale strong authentication",
         arrange: |s| {
             s.session = Some((Method::Totp, 11));
-            s.usable_methods = vec!["softwareOath"];
+            s.usable_methods = vec![Method::Totp];
         },
         question: 2,
         code: Code::ReauthenticationRequired,

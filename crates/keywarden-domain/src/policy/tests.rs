@@ -121,8 +121,8 @@ fn check_eligibility(
         },
         path,
     );
-    assert_eq!(answer.code, want, "evidence: {:?}", answer.evidence);
-    assert_eq!(answer.passed, want.is_none());
+    assert_eq!(answer.code(), want, "evidence: {:?}", answer.evidence);
+    assert_eq!(answer.passed(), want.is_none());
 }
 
 #[track_caller]
@@ -138,11 +138,15 @@ fn check_acceptance(groups: &[u128], facts: &Facts, metadata: Option<&Entry>, wa
     let answer = acceptance(&profiles, facts, metadata);
     match want {
         Ok(profile) => {
-            assert!(answer.passed, "expected acceptance, got {:?}", answer.evidence.verdicts);
+            assert!(
+                answer.passed(),
+                "expected acceptance, got {:?}",
+                answer.evidence.verdicts
+            );
             assert_eq!(answer.evidence.admitted_by.as_deref(), Some(profile));
         }
         Err(code) => {
-            assert_eq!(answer.code, Some(code), "verdicts: {:?}", answer.evidence.verdicts);
+            assert_eq!(answer.code(), Some(code), "verdicts: {:?}", answer.evidence.verdicts);
             assert!(answer.evidence.admitted_by.is_none());
         }
     }
@@ -235,7 +239,7 @@ fn disabled_account_is_not_eligible() {
         },
         RegistrationPath::SelfService,
     );
-    assert_eq!(answer.code, Some(Code::AccountDisabled));
+    assert_eq!(answer.code(), Some(Code::AccountDisabled));
 }
 
 #[test]
@@ -306,7 +310,7 @@ fn aaguid_not_on_allowlist_denies_registration() {
         },
     );
     let answer = acceptance(&profiles, &facts(ICLOUD, false, Trust::Absent), None);
-    assert_eq!(answer.code, Some(Code::AaguidNotAllowed));
+    assert_eq!(answer.code(), Some(Code::AaguidNotAllowed));
     assert!(answer.evidence.verdicts[0].denials[0].detail.contains("allow list"));
 }
 
@@ -359,7 +363,10 @@ fn sha1_tpm_attestation_is_accepted_unless_the_profile_refuses_it() {
             groups: &groups,
         },
     );
-    assert_eq!(acceptance(&profiles, &tpm, None).code, Some(Code::AttestationUntrusted));
+    assert_eq!(
+        acceptance(&profiles, &tpm, None).code(),
+        Some(Code::AttestationUntrusted)
+    );
 }
 
 #[test]
@@ -673,16 +680,16 @@ fn an_allow_list_of_groups_admits_models_by_their_metadata_at_registration_and_s
     let profiles = evaluate::applicable_profiles(&p.fido2, member);
     let l2 = entry_with(YUBIKEY, &[Status::FidoCertifiedL2], &["hardware"]);
     let l1 = entry_with(YUBIKEY, &[Status::FidoCertifiedL1], &["hardware"]);
-    assert!(acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), Some(&l2)).passed);
+    assert!(acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), Some(&l2)).passed());
     let refused = acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), Some(&l1));
-    assert_eq!(refused.code, Some(Code::AaguidNotAllowed));
+    assert_eq!(refused.code(), Some(Code::AaguidNotAllowed));
     assert!(
         refused.evidence.verdicts[0].denials[0]
             .detail
             .contains("level 2 or higher")
     );
     assert_eq!(
-        acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), None).code,
+        acceptance(&profiles, &facts(YUBIKEY, false, Trust::Absent), None).code(),
         Some(Code::AaguidNotAllowed),
         "no metadata, no group"
     );

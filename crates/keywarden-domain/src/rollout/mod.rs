@@ -171,7 +171,7 @@ fn accepts_something(profile: &PasskeyProfile) -> bool {
 /// in the policy does (questions 2 and 3 are about the moment of registering, not about the policy).
 pub fn registration_refusal(fido2: &Fido2Configuration, member: Member<'_>) -> Option<Refusal> {
     let eligible = eligibility(fido2, member, RegistrationPath::SelfService);
-    if let Some(code) = eligible.code {
+    if let Some(code) = eligible.code() {
         return Some(Refusal {
             code,
             reason: code.summary().to_string(),

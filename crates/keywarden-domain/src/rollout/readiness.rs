@@ -12,14 +12,13 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Capped, DEFAULT_MAX_LISTED, PasskeyRef, Refusal, Subject, registration_refusal};
-use crate::access_pass::usability;
 use crate::codes::Code;
 use crate::metadata::Catalog;
 use crate::policy::Policy;
-use crate::policy::evaluate::access_pass_scope;
 use crate::reports::UserRef;
 use crate::session::Method;
 use crate::strength::Strength;
+use crate::verification::{Held, usable_strong_methods};
 
 /// Why a user would be locked out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -154,22 +153,23 @@ impl<'a> Readiness<'a> {
         Readiness::new(strength, policy, catalog, now, DEFAULT_MAX_LISTED)
     }
 
-    /// The methods `subject` could sign in with now.
-    fn usable(&self, subject: &Subject, passkey: bool) -> Vec<Method> {
-        let tap = &self.policy.temporary_access_pass;
-        let pass = subject.access_pass.as_ref().is_some_and(|pass| {
-            let in_scope = access_pass_scope(tap, subject.member());
-            usability(pass, tap, in_scope, self.now).0
-        });
-        [
-            (passkey, Method::Passkey),
-            (subject.software_oath, Method::Totp),
-            (pass, Method::TemporaryAccessPass),
-            (subject.password, Method::Password),
-        ]
-        .into_iter()
-        .filter_map(|(held, method)| held.then_some(method))
-        .collect()
+    /// The methods `subject` could sign in with now: the strong ones as verification decides them for everyone
+    /// (`crate::verification`), and the password.
+    fn usable(&self, subject: &Subject) -> Vec<Method> {
+        let passkeys: Vec<_> = subject.passkeys.iter().map(|p| (p.aaguid, p.passkey_type)).collect();
+        let held = Held {
+            has_password: subject.password,
+            has_totp: subject.software_oath,
+            passkeys: &passkeys,
+            access_pass: subject.access_pass.as_ref(),
+        };
+        let strong = usable_strong_methods(self.policy, subject.member(), held, self.catalog, self.now).methods;
+        // Strongest first, as the report lists them.
+        [Method::Passkey, Method::Totp, Method::TemporaryAccessPass]
+            .into_iter()
+            .filter(|m| strong.contains(m))
+            .chain(subject.password.then_some(Method::Password))
+            .collect()
     }
 
     /// Whether the pass the user holds is one-time (a strength may accept only one kind).
@@ -180,15 +180,11 @@ impl<'a> Readiness<'a> {
     pub fn user(&mut self, subject: &Subject) {
         self.users += 1;
         let fido2 = &self.policy.fido2;
-        let mut refused = Vec::new();
-        let mut accepted = false;
-        for (passkey, check) in subject.rechecks(fido2, self.catalog) {
-            match check {
-                Ok(_) => accepted = true,
-                Err(refusal) => refused.push((passkey, refusal)),
-            }
-        }
-        let usable = self.usable(subject, accepted);
+        let refused: Vec<_> = subject
+            .rechecks(fido2, self.catalog)
+            .filter_map(|(passkey, check)| check.err().map(|refusal| (passkey, refusal)))
+            .collect();
+        let usable = self.usable(subject);
         if subject.user.account_enabled && self.strength.satisfied_by(&usable, Self::one_time_pass(subject)) {
             return;
         }

@@ -19,9 +19,10 @@ use keywarden_domain::Code;
 use keywarden_domain::audit::{Activity, Event, KeyValue, Outcome, TargetResource};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::GroupId;
-use keywarden_domain::passkey::Passkey;
-use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
-use keywarden_store::{HeldPasskey, StoredAccessPass, StoredPolicy};
+use keywarden_domain::policy::evaluate::Member;
+use keywarden_domain::session::Method;
+use keywarden_domain::verification::{self, Held};
+use keywarden_store::StoredPolicy;
 use time::Duration;
 
 use crate::api_error::ApiError;
@@ -119,78 +120,40 @@ pub async fn groups_of(state: &AppState, user: &User) -> Result<BTreeSet<GroupId
     Ok(state.store.groups_of(user.id).await?)
 }
 
-/// The strong methods a user could use to verify themselves now (`softwareOath`, `fido2`, `temporaryAccessPass`).
+/// The strong methods `user` can verify with now, as the domain's one rule decides
+/// (`keywarden_domain::verification`): reads what the user holds.
 pub async fn usable_strong_methods(
     state: &AppState,
     policy: &StoredPolicy,
     user: &User,
     groups: &BTreeSet<GroupId>,
-) -> Result<Vec<String>, ApiError> {
-    let passkeys = state.store.passkeys_of(user.id).await?;
-    usable_strong_methods_with(state, policy, user, groups, &passkeys).await
-}
-
-/// [`usable_strong_methods`] for a caller that has already read the user's passkeys.
-pub async fn usable_strong_methods_with(
-    state: &AppState,
-    policy: &StoredPolicy,
-    user: &User,
-    groups: &BTreeSet<GroupId>,
-    passkeys: &[Passkey],
-) -> Result<Vec<String>, ApiError> {
+) -> Result<BTreeSet<Method>, ApiError> {
+    let passkeys: Vec<_> = state
+        .store
+        .passkeys_of(user.id)
+        .await?
+        .iter()
+        .map(|p| (p.aa_guid, p.passkey_type))
+        .collect();
     let has_totp = state.store.totp_of(user.id).await?.is_some();
     let access_pass = state.store.access_pass_of(user.id).await?;
-    let passkeys: Vec<HeldPasskey> = passkeys.iter().map(HeldPasskey::from).collect();
-    let held = HeldMethods {
-        passkeys: &passkeys,
+    let held = Held {
+        has_password: state.store.has_password(user.id).await?,
         has_totp,
-        access_pass: access_pass.as_ref(),
+        passkeys: &passkeys,
+        access_pass: access_pass.as_ref().map(|stored| &stored.pass),
     };
     Ok(strong_methods_of(state, policy, Member { user, groups }, held))
 }
 
-/// The strong methods a user holds, as read by the caller.
-#[derive(Clone, Copy)]
-pub struct HeldMethods<'a> {
-    pub passkeys: &'a [HeldPasskey],
-    pub has_totp: bool,
-    pub access_pass: Option<&'a StoredAccessPass>,
-}
-
-/// [`usable_strong_methods`] for a caller that has already read every method the user holds.
+/// [`usable_strong_methods`] for a caller that has already read what the user holds.
 pub fn strong_methods_of(
     state: &AppState,
     policy: &StoredPolicy,
     member: Member<'_>,
-    held: HeldMethods<'_>,
-) -> Vec<String> {
-    let now = state.clock.now();
-    let mut methods = Vec::new();
-    if held.has_totp {
-        methods.push("softwareOath".to_string());
-    }
-    let catalog = state.catalog();
-    if held.passkeys.iter().any(|p| {
-        sign_in_check(
-            &policy.policy.fido2,
-            member,
-            p.aa_guid,
-            p.passkey_type,
-            catalog.entry(&p.aa_guid),
-        )
-        .is_ok()
-    }) {
-        methods.push("fido2".to_string());
-    }
-    if let Some(stored) = held.access_pass {
-        let in_scope = access_pass_scope(&policy.policy.temporary_access_pass, member);
-        let (usable, _) =
-            keywarden_domain::access_pass::usability(&stored.pass, &policy.policy.temporary_access_pass, in_scope, now);
-        if usable {
-            methods.push("temporaryAccessPass".to_string());
-        }
-    }
-    methods
+    held: Held<'_>,
+) -> BTreeSet<Method> {
+    verification::usable_strong_methods(&policy.policy, member, held, &state.catalog(), state.clock.now()).methods
 }
 
 /// Finds a user by id or UPN, or answers `not_found` naming what was asked for.

@@ -133,7 +133,7 @@ pub async fn delete(
             usable_methods: super::usable_strong_methods(state, &policy, user, &groups).await?,
         };
         let answer = recently_verified(&input, ctx.now);
-        if let Some(code) = answer.code {
+        if let Some(code) = answer.code() {
             return Err(ApiError::new(
                 code,
                 format!(

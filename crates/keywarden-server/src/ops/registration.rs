@@ -14,7 +14,10 @@ use keywarden_domain::policy::evaluate::{Member, RegistrationPath, acceptance, a
 use keywarden_domain::policy::{AttestationEnforcement, PasskeyProfile, PasskeyType};
 use keywarden_domain::registration::{Evidence, Facts, RecencyInput, Status, recently_verified};
 use keywarden_domain::{Code, Question};
-use keywarden_store::{Attempt, ClientErrorRecord, NewAttempt, RegistrationCommit, RegistrationFailure, StoredPolicy};
+use keywarden_store::{
+    Attempt, AttemptClosed, ClientErrorRecord, CommitRefusal, NewAttempt, RegistrationCommit, RegistrationFailure,
+    StoredPolicy,
+};
 use keywarden_webauthn::{Conveyance, PendingCeremony, RegistrationRequest};
 use serde_json::{Value, json};
 use time::Duration;
@@ -59,7 +62,7 @@ fn conveyance(profiles: &[&PasskeyProfile]) -> Conveyance {
 struct Target<'a> {
     user: &'a User,
     groups: &'a std::collections::BTreeSet<keywarden_domain::ids::GroupId>,
-    held: super::HeldMethods<'a>,
+    held: keywarden_domain::verification::Held<'a>,
 }
 
 /// Question 2 for whoever acts: the user themselves, or the administrator acting for them.
@@ -89,8 +92,8 @@ async fn answer_recency(
                 super::usable_strong_methods(state, policy, user, &admin_groups).await?,
             )
         }
-        Actor::App { token } => (token.name.clone(), vec![]),
-        Actor::LocalOperator { os_user } => (format!("keywarden CLI ({os_user})"), vec![]),
+        Actor::App { token } => (token.name.clone(), Default::default()),
+        Actor::LocalOperator { os_user } => (format!("keywarden CLI ({os_user})"), Default::default()),
     };
     let input = RecencyInput {
         verified_party: &party,
@@ -139,17 +142,19 @@ pub async fn begin(
     };
     let mut evidence = Evidence::default();
     let q1 = eligibility(&policy.policy.fido2, member, path);
-    let q1_failure = q1.code;
+    let q1_failure = q1.code();
     evidence.eligible = Some(q1);
     // Question 2 looks at the user's passkeys, and the creation options exclude them.
     let passkeys = if q1_failure.is_none() {
+        let kinds: Vec<_> = subject.passkeys.iter().map(|p| (p.aa_guid, p.passkey_type)).collect();
         let of_target = Target {
             user: target,
             groups: &groups,
-            held: super::HeldMethods {
-                passkeys: &subject.passkeys,
+            held: keywarden_domain::verification::Held {
+                has_password: subject.has_password,
                 has_totp: subject.totp.is_some(),
-                access_pass: subject.access_pass.as_ref(),
+                passkeys: &kinds,
+                access_pass: subject.access_pass.as_ref().map(|stored| &stored.pass),
             },
         };
         evidence.recently_verified = Some(answer_recency(state, actor, of_target, &policy, ctx.now).await?);
@@ -239,7 +244,7 @@ fn refusal(code: Code, question: Question, evidence: &Evidence) -> ApiError {
         Question::AuthenticatorAccepted => json!({ "acceptance": evidence.accepted.as_ref().map(|a| &a.evidence) }),
     };
     let mut message = code.summary().to_string();
-    if let Some(acceptance) = evidence.accepted.as_ref().filter(|a| !a.passed) {
+    if let Some(acceptance) = evidence.accepted.as_ref().filter(|a| !a.passed()) {
         let reasons: Vec<String> = acceptance
             .evidence
             .verdicts
@@ -338,7 +343,7 @@ async fn fail(
     };
     match state.store.fail_registration(failure).await? {
         Ok(()) => Ok(refusal(code, question, evidence).with_attempt(attempt.id)),
-        Err(used) => Ok(ApiError::code(used)),
+        Err(AttemptClosed) => Ok(ApiError::code(Code::ChallengeUsed)),
     }
 }
 
@@ -446,7 +451,7 @@ pub async fn finish(
     let facts = verified.facts.clone();
     let mut evidence = attempt.evidence.clone();
     let q3 = answer_from_facts(&facts);
-    let q3_code = q3.code;
+    let q3_code = q3.code();
     evidence.platform = Some(q3);
     if let Some(code) = q3_code {
         return Err(fail(
@@ -475,7 +480,7 @@ pub async fn finish(
         RegistrationPath::SelfService
     };
     let q1 = eligibility(&policy.policy.fido2, member, path);
-    if let Some(code) = q1.code {
+    if let Some(code) = q1.code() {
         evidence.eligible = Some(q1);
         return Err(fail(
             state,
@@ -494,7 +499,7 @@ pub async fn finish(
     let profiles = applicable_profiles(&policy.policy.fido2, member);
     let q4 = acceptance(&profiles, &facts, catalog.entry(&facts.aaguid));
     let admitted_by = q4.evidence.admitted_by.clone();
-    let q4_code = q4.code;
+    let q4_code = q4.code();
     evidence.accepted = Some(q4);
     if let Some(code) = q4_code {
         let mut refused = fail(
@@ -558,8 +563,9 @@ pub async fn finish(
     };
     match state.store.commit_registration(commit).await? {
         Ok(()) => Ok(passkey),
-        Err(Code::ChallengeUsed) => Err(ApiError::code(Code::ChallengeUsed)),
-        Err(code) => {
+        Err(CommitRefusal::AttemptClosed) => Err(ApiError::code(Code::ChallengeUsed)),
+        Err(CommitRefusal::CredentialAlreadyRegistered) => {
+            let code = Code::CredentialAlreadyRegistered;
             let question = code.question().unwrap_or(Question::AuthenticatorAccepted);
             Err(fail(
                 state,
@@ -629,7 +635,7 @@ pub async fn client_error(
     let attempt = open_attempt(state, actor, target, attempt_id).await?;
     let mut evidence = attempt.evidence.clone();
     let answer = answer_client_error(report.clone());
-    let code = answer.code.unwrap_or(Code::AuthenticatorError);
+    let code = answer.code().unwrap_or(Code::AuthenticatorError);
     evidence.platform = Some(answer);
     let activity = if matches!(report.name.as_str(), "NotAllowedError" | "AbortError") {
         Activity::UserCanceledSecurityInfoRegistration
@@ -669,7 +675,7 @@ pub async fn client_error(
             code,
             message: code.summary().to_string(),
         }),
-        Err(used) => Err(ApiError::code(used)),
+        Err(AttemptClosed) => Err(ApiError::code(Code::ChallengeUsed)),
     }
 }
 

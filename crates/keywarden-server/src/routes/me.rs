@@ -330,7 +330,7 @@ async fn enroll_totp(State(state): State<AppState>, ctx: RequestContext, actor: 
             usable_methods: usable,
         };
         let answer = keywarden_domain::registration::recently_verified(&input, ctx.now);
-        if let Some(code) = answer.code {
+        if let Some(code) = answer.code() {
             return Err(ApiError::code(code).with_details(json!({ "verification": answer.evidence })));
         }
     }

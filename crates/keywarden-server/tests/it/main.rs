@@ -55,6 +55,7 @@ both!(registration as registration_tests:
     admin_registers_on_behalf_of_a_user,
     browser_failure_is_recorded_as_question_three,
     own_registration_admits_only_a_complete_live_session,
+    an_app_without_a_password_is_no_method_for_registration_or_diagnosis,
 );
 both!(ceremony as ceremony_tests:
     malformed_and_forged_responses_are_refused_and_change_nothing,

@@ -470,3 +470,48 @@ pub(crate) async fn own_registration_admits_only_a_complete_live_session(app: Te
     carol.post(begin, json!({})).await.refused(401, "unauthenticated");
     carol.post(finish, finish_body).await.refused(401, "unauthenticated");
 }
+
+/// One rule decides the strong methods a user can verify with, and registration and the help desk's diagnosis
+/// answer alike. The case they used to disagree on: an authenticator app without a password. Entra counts an app
+/// code only as `password, softwareOath` (and keywarden's code step follows a password), so it is no method.
+pub(crate) async fn an_app_without_a_password_is_no_method_for_registration_or_diagnosis(app: TestApp) {
+    let operator = TestApp::operator();
+    // A user with no password, in the Pilot ring, with an authenticator app.
+    import_users(
+        &app.state,
+        &app.ctx(),
+        &operator,
+        "userPrincipalName\nnopass@contoso.com\n",
+        Format::Csv,
+    )
+    .await
+    .expect("user");
+    keywarden_server::ops::directory::import_groups(
+        &app.state,
+        &app.ctx(),
+        &operator,
+        "displayName,members\nPilot,nopass@contoso.com\n",
+        Format::Csv,
+    )
+    .await
+    .expect("membership");
+    app.totp_for("nopass@contoso.com").await;
+    let browser = app.signed_in_with_pass("nopass@contoso.com", false).await;
+    app.clock().advance(Duration::minutes(11));
+    let refusal = browser
+        .post("/v1/me/authentication/fido2Methods/registration/begin", json!({}))
+        .await
+        .refused(403, "reauthentication_required");
+    let registration = &refusal["error"]["details"]["verification"]["usableMethods"];
+    assert_eq!(registration, &json!(["temporaryAccessPass"]), "{refusal}");
+    let helpdesk = app.signed_in_with_pass("helpdesk@contoso.com", false).await;
+    let diagnosis = helpdesk
+        .get("/v1/users/nopass@contoso.com/passkeyDiagnosis")
+        .await
+        .expect(200);
+    let now = &diagnosis["questions"][1]["evidence"]["usableMethods"];
+    assert_eq!(
+        now, registration,
+        "the diagnosis answers as registration does: {diagnosis}"
+    );
+}

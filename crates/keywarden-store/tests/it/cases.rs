@@ -9,8 +9,9 @@ use keywarden_domain::policy::{Policy, State};
 use keywarden_domain::registration::Evidence;
 use keywarden_domain::session::Method;
 use keywarden_store::{
-    Admission, AssertionUpdate, AuditFilter, ImportedGroup, NewUser, RegistrationCommit, RegistrationFailure,
-    SignInChallenge, SignInConflict, SignInStep, Store, StoredAccessPass, ThrottleLimits, Totp, UserChange, UserWrite,
+    Admission, AssertionUpdate, AttemptClosed, AuditFilter, CommitRefusal, ImportedGroup, NewUser, RegistrationCommit,
+    RegistrationFailure, SignInChallenge, SignInConflict, SignInStep, Store, StoredAccessPass, ThrottleLimits, Totp,
+    UserChange, UserWrite,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -570,7 +571,7 @@ pub(crate) async fn challenge_is_consumed_exactly_once_under_concurrent_finishes
         outcomes
             .iter()
             .filter(|o| o.is_err())
-            .all(|o| *o == Err(Code::ChallengeUsed))
+            .all(|o| *o == Err(CommitRefusal::AttemptClosed))
     );
     assert_eq!(store.passkeys_of(alice.id).await.expect("query").len(), 1);
 }
@@ -644,7 +645,7 @@ pub(crate) async fn duplicate_credential_changes_nothing(store: &Store) {
     let before = audit_count(store).await;
     assert_eq!(
         commit(second, passkey(&alice, second, b"same")).await,
-        Err(Code::CredentialAlreadyRegistered)
+        Err(CommitRefusal::CredentialAlreadyRegistered)
     );
     assert_eq!(audit_count(store).await, before, "no event for a rolled-back commit");
     let attempt = store.attempt(second).await.expect("query").expect("attempt");
@@ -672,7 +673,7 @@ pub(crate) async fn refusal_closes_the_attempt_once(store: &Store) {
             .expect("fail runs")
     };
     assert_eq!(fail().await, Ok(()));
-    assert_eq!(fail().await, Err(Code::ChallengeUsed));
+    assert_eq!(fail().await, Err(AttemptClosed));
     let stored = store.attempt(attempt).await.expect("query").expect("attempt");
     assert_eq!(stored.outcome, Some(Code::AaguidNotAllowed));
     let attempts = store.attempts_of(alice.id, 10).await.expect("query");
