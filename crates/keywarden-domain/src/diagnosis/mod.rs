@@ -168,13 +168,50 @@ impl Action {
             Action::ReplaceAuthenticator => "replace_authenticator",
         }
     }
+
+    /// The action in the playbook's words, for a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::UpdateTargeting => "Update policy targeting",
+            Action::EnablePasskeyMethod => "Enable the passkey method",
+            Action::EnableAccount => "Enable the account",
+            Action::UseMemberAccount => "Use a member account",
+            Action::AllowSelfService => "Turn on self-service set up",
+            Action::RegisterOnBehalf => "Register on the user's behalf",
+            Action::VerifyAgain => "Verify again",
+            Action::IssueAccessPass => "Issue a Temporary Access Pass",
+            Action::Retry => "Retry",
+            Action::SwitchPlatformPath => "Switch platform path",
+            Action::PreparePlatform => "Prepare the platform",
+            Action::UseConfiguredOrigin => "Use the configured site address",
+            Action::UseExistingPasskey => "Use the existing passkey",
+            Action::AddAaguid => "Add the AAGUID to the allow list",
+            Action::UnblockAaguid => "Remove the AAGUID from the block list",
+            Action::SteerToAllowedAuthenticator => "Steer the user to an allowed authenticator",
+            Action::RelaxAttestation => "Relax the attestation requirement",
+            Action::AllowPasskeyType => "Allow the passkey type",
+            Action::ReplaceAuthenticator => "Replace the authenticator",
+        }
+    }
 }
 
-/// One fix: its kind and what to do, naming the user, group, profile or AAGUID concerned.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One fix: its kind and what to do, naming the user, group, profile or AAGUID concerned. Serialized with the
+/// action's label too (`{action, label, text}`), so that a client shows the playbook's words without a copy of them.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Fix {
     pub action: Action,
     pub text: String,
+}
+
+impl Serialize for Fix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fix = serializer.serialize_struct("Fix", 3)?;
+        fix.serialize_field("action", &self.action)?;
+        fix.serialize_field("label", self.action.label())?;
+        fix.serialize_field("text", &self.text)?;
+        fix.end()
+    }
 }
 
 impl Fix {
@@ -401,6 +438,8 @@ pub enum StepEvidence {
 pub struct MatchedMode {
     pub id: String,
     pub platform: knowledge::Platform,
+    /// The platform in words (`Windows Hello`, `iOS`...).
+    pub platform_label: &'static str,
     pub title: String,
     pub explanation: String,
     pub fix: Fix,
@@ -412,6 +451,7 @@ impl From<&FailureMode> for MatchedMode {
         MatchedMode {
             id: mode.id.clone(),
             platform: mode.platform,
+            platform_label: mode.platform.label(),
             title: mode.title.clone(),
             explanation: mode.explanation.clone(),
             fix: mode.fix.clone(),
