@@ -299,10 +299,85 @@ impl TargetResource {
     }
 }
 
+macro_rules! detail_keys {
+    ($( $(#[$doc:meta])* $variant:ident => $key:literal, )+) => {
+        /// The keys keywarden writes in an event's `additionalDetails`: one list, so that writers and readers (the
+        /// findings) agree without matching strings. An event recorded with a key not in the list (an older
+        /// keywarden, or a generated population) reads back as [`DetailKey::Other`].
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum DetailKey {
+            $( $(#[$doc])* $variant, )+
+            Other(String),
+        }
+
+        impl DetailKey {
+            /// The key as Graph's `keyValue.key` carries it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( DetailKey::$variant => $key, )+
+                    DetailKey::Other(key) => key,
+                }
+            }
+
+            /// The key of this spelling.
+            pub fn parse(key: &str) -> DetailKey {
+                match key {
+                    $( $key => DetailKey::$variant, )+
+                    other => DetailKey::Other(other.to_string()),
+                }
+            }
+        }
+    };
+}
+
+detail_keys! {
+    /// The method concerned, as Entra's reason strings name it (`Passkey (device-bound)`, `TemporaryAccessPass`...).
+    Method => "method",
+    /// The method object's id (a passkey, pass or authenticator app).
+    MethodId => "methodId",
+    /// The registration attempt.
+    AttemptId => "attemptId",
+    /// The number of the question that failed.
+    Question => "question",
+    Aaguid => "aaguid",
+    Model => "model",
+    AttestationFormat => "attestationFormat",
+    AttestationLevel => "attestationLevel",
+    /// The attestation conveyance asked for in creation options.
+    Attestation => "attestation",
+    AdmittingProfile => "admittingProfile",
+    /// A refusal's detail, from the verifier.
+    Detail => "detail",
+    /// The DOMException the browser reported.
+    DomException => "domException",
+    IsUsableOnce => "isUsableOnce",
+    LifetimeInMinutes => "lifetimeInMinutes",
+    SignCount => "signCount",
+    BackupStateChanged => "backupStateChanged",
+    Role => "role",
+    UserType => "userType",
+    AccountEnabled => "accountEnabled",
+    UserId => "userId",
+    GroupId => "groupId",
+    PolicyVersion => "policyVersion",
+}
+
+impl Serialize for DetailKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DetailKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(DetailKey::parse(&String::deserialize(deserializer)?))
+    }
+}
+
 /// `keyValue`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyValue {
-    pub key: String,
+    pub key: DetailKey,
     pub value: String,
 }
 
@@ -327,10 +402,36 @@ impl Event {
     pub fn target_id(&self) -> Option<&str> {
         self.target_resources.first().map(|t| t.id.as_str())
     }
+
+    /// The value of the detail `key`, if the event has it.
+    pub fn detail(&self, key: &DetailKey) -> Option<&str> {
+        self.additional_details
+            .iter()
+            .find(|d| d.key == *key)
+            .map(|d| d.value.as_str())
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn detail_keys_read_back_and_unknown_keys_are_kept() {
+        use super::{DetailKey, KeyValue};
+        for key in [
+            DetailKey::MethodId,
+            DetailKey::BackupStateChanged,
+            DetailKey::DomException,
+        ] {
+            assert_eq!(DetailKey::parse(key.as_str()), key);
+        }
+        let read: KeyValue = serde_json::from_str(r#"{"key":"someOldKey","value":"x"}"#).expect("reads");
+        assert_eq!(read.key, DetailKey::Other("someOldKey".into()));
+        assert_eq!(
+            serde_json::to_string(&read).expect("writes"),
+            r#"{"key":"someOldKey","value":"x"}"#
+        );
+    }
+
     use super::*;
 
     #[test]

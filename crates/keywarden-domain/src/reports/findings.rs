@@ -16,7 +16,7 @@ use super::methods::UserMethods;
 use super::{UserRef, rfc3339};
 use crate::Code;
 use crate::access_pass::AccessPass;
-use crate::audit::{Activity, Event, Outcome};
+use crate::audit::{Activity, DetailKey, Event, Outcome};
 use crate::directory::{User, UserType};
 use crate::ids::{Aaguid, GroupId, MethodId, UserId};
 use crate::metadata::{Catalog, Status, StatusReport};
@@ -527,13 +527,7 @@ impl<'a> Review<'a> {
             self.initiated.initiator_id = initiator_id;
             self.initiated.initiator_name = event.initiated_by.name();
         }
-        let detail = |key: &str| {
-            event
-                .additional_details
-                .iter()
-                .find(|d| d.key == key)
-                .map(|d| d.value.clone())
-        };
+        let detail = |key: DetailKey| event.detail(&key).map(str::to_string);
         let target = event.target_resources.first().and_then(|t| {
             Some(UserRef {
                 id: t.id.parse().ok()?,
@@ -544,8 +538,8 @@ impl<'a> Review<'a> {
         self.initiated.events.push(AdminRegistration {
             at: event.activity_date_time,
             target,
-            method: detail("method").unwrap_or_else(|| "unknown".into()),
-            method_id: detail("methodId").and_then(|id| id.parse().ok()),
+            method: detail(DetailKey::Method).unwrap_or_else(|| "unknown".into()),
+            method_id: detail(DetailKey::MethodId).and_then(|id| id.parse().ok()),
         });
     }
 

@@ -592,11 +592,11 @@ fn admin_event(admin: &str, minute: i64, target: &UserRef, method: &str) -> Even
         )],
         additional_details: vec![
             KeyValue {
-                key: "method".into(),
+                key: crate::audit::DetailKey::Method,
                 value: method.into(),
             },
             KeyValue {
-                key: "methodId".into(),
+                key: crate::audit::DetailKey::MethodId,
                 value: Uuid::new_v4().to_string(),
             },
         ],

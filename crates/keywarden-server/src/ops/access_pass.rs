@@ -3,7 +3,7 @@
 use keywarden_domain::Code;
 use keywarden_domain::access::Action;
 use keywarden_domain::access_pass::{AccessPass, IssueRequest, plan_issue, usability};
-use keywarden_domain::audit::{Activity, ModifiedProperty};
+use keywarden_domain::audit::{Activity, DetailKey, ModifiedProperty};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope};
@@ -93,10 +93,10 @@ pub async fn issue(
             new_value: Some(description),
         }])],
         vec![
-            ("method", "TemporaryAccessPass".into()),
-            ("methodId", pass.id.to_string()),
-            ("isUsableOnce", pass.is_usable_once.to_string()),
-            ("lifetimeInMinutes", pass.lifetime_in_minutes.to_string()),
+            (DetailKey::Method, "TemporaryAccessPass".into()),
+            (DetailKey::MethodId, pass.id.to_string()),
+            (DetailKey::IsUsableOnce, pass.is_usable_once.to_string()),
+            (DetailKey::LifetimeInMinutes, pass.lifetime_in_minutes.to_string()),
         ],
     );
     let created_by = actor.initiator(ctx.ip.clone()).name();
@@ -146,7 +146,10 @@ pub async fn revoke(
         Activity::AdminDeletedSecurityInfo,
         Ok("Admin deleted temporary access pass method for user"),
         vec![user_target(user)],
-        vec![("method", "TemporaryAccessPass".into()), ("methodId", id.to_string())],
+        vec![
+            (DetailKey::Method, "TemporaryAccessPass".into()),
+            (DetailKey::MethodId, id.to_string()),
+        ],
     );
     if state.store.delete_access_pass(user.id, id, &audit).await? {
         Ok(())

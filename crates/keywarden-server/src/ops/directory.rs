@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use keywarden_domain::Code;
 use keywarden_domain::access::{Action, TargetKind};
-use keywarden_domain::audit::{Activity, Event, ModifiedProperty, TargetResource};
+use keywarden_domain::audit::{Activity, DetailKey, Event, ModifiedProperty, TargetResource};
 use keywarden_domain::directory::{Group, Role, User, UserType, validate_upn};
 use keywarden_domain::ids::{GroupId, UserId};
 use keywarden_domain::session::Ending;
@@ -256,7 +256,7 @@ fn role_events(ctx: &RequestContext, actor: &Actor, user: &User, before: &[Role]
                     user_target(user).with_changes(vec![change]),
                     TargetResource::other("Role", &role.slug(), role.display_name()),
                 ],
-                vec![("role", role.display_name().into())],
+                vec![(DetailKey::Role, role.display_name().into())],
             )
         })
         .collect()
@@ -293,8 +293,8 @@ fn plan_create(
         Ok("User added"),
         vec![user_target(&user)],
         vec![
-            ("userType", user.user_type.as_str().into()),
-            ("accountEnabled", user.account_enabled.to_string()),
+            (DetailKey::UserType, user.user_type.as_str().into()),
+            (DetailKey::AccountEnabled, user.account_enabled.to_string()),
         ],
     )];
     events.extend(role_events(ctx, actor, &user, &[], &roles));
@@ -684,7 +684,10 @@ fn membership_event(
             ]),
             TargetResource::other("Group", &group.id, &group.display_name),
         ],
-        vec![("userId", user.to_string()), ("groupId", group.id.to_string())],
+        vec![
+            (DetailKey::UserId, user.to_string()),
+            (DetailKey::GroupId, group.id.to_string()),
+        ],
     )
 }
 

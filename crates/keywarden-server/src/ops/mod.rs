@@ -16,7 +16,7 @@ pub mod tokens;
 use std::collections::BTreeSet;
 
 use keywarden_domain::Code;
-use keywarden_domain::audit::{Activity, Event, KeyValue, Outcome, TargetResource};
+use keywarden_domain::audit::{Activity, DetailKey, Event, KeyValue, Outcome, TargetResource};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::GroupId;
 use keywarden_domain::policy::evaluate::Member;
@@ -37,7 +37,7 @@ pub fn event(
     activity: Activity,
     result: Result<&str, Code>,
     targets: Vec<TargetResource>,
-    details: Vec<(&str, String)>,
+    details: Vec<(DetailKey, String)>,
 ) -> Event {
     event_by(ctx, actor.initiator(ctx.ip.clone()), activity, result, targets, details)
 }
@@ -48,7 +48,7 @@ pub fn event_by(
     activity: Activity,
     result: Result<&str, Code>,
     targets: Vec<TargetResource>,
-    details: Vec<(&str, String)>,
+    details: Vec<(DetailKey, String)>,
 ) -> Event {
     let (outcome, reason) = match result {
         Ok(phrase) => (Outcome::Success, phrase.to_string()),
@@ -65,10 +65,7 @@ pub fn event_by(
         target_resources: targets,
         additional_details: details
             .into_iter()
-            .map(|(k, v)| KeyValue {
-                key: k.to_string(),
-                value: v,
-            })
+            .map(|(key, value)| KeyValue { key, value })
             .collect(),
     }
 }

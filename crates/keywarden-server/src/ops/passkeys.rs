@@ -2,7 +2,7 @@
 //! authentication) or by an administrator.
 
 use keywarden_domain::access::Action;
-use keywarden_domain::audit::Activity;
+use keywarden_domain::audit::{Activity, DetailKey};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::metadata::Catalog;
@@ -102,7 +102,10 @@ pub async fn rename(
                 new_value: Some(name.clone()),
             }]),
         ],
-        vec![("method", "Passkey".into()), ("methodId", id.to_string())],
+        vec![
+            (DetailKey::Method, "Passkey".into()),
+            (DetailKey::MethodId, id.to_string()),
+        ],
     );
     state.store.rename_passkey(user.id, id, &name, &audit).await?;
     Ok(Passkey {
@@ -166,9 +169,9 @@ pub async fn delete(
             }]),
         ],
         vec![
-            ("method", phrase),
-            ("methodId", id.to_string()),
-            ("aaguid", passkey.aa_guid.to_string()),
+            (DetailKey::Method, phrase),
+            (DetailKey::MethodId, id.to_string()),
+            (DetailKey::Aaguid, passkey.aa_guid.to_string()),
         ],
     );
     match state.store.delete_passkey(user.id, id, &audit).await {

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use keywarden_domain::Code;
 use keywarden_domain::access::Action;
-use keywarden_domain::audit::{Activity, Initiator, TargetResource};
+use keywarden_domain::audit::{Activity, DetailKey, Initiator, TargetResource};
 use keywarden_domain::ids::{GroupId, UserId};
 use keywarden_domain::policy::{self, ConfigId, Policy, Problem, TargetCheck, TargetType, to_graph_document};
 use keywarden_store::StoredPolicy;
@@ -39,7 +39,7 @@ pub async fn ensure_policy(state: &AppState, ctx: &RequestContext) -> Result<Sto
             )
             .with_changes(changes),
         ],
-        vec![("policyVersion", "1".into())],
+        vec![(DetailKey::PolicyVersion, "1".into())],
     );
     match state
         .store
@@ -136,7 +136,7 @@ pub(crate) async fn save(
             )
             .with_changes(changes),
         ],
-        vec![("policyVersion", (current.version + 1).to_string())],
+        vec![(DetailKey::PolicyVersion, (current.version + 1).to_string())],
     );
     state
         .store

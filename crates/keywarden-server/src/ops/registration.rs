@@ -4,7 +4,7 @@
 //! it signed in; the session it opened keeps its registration window, in which a failed ceremony can be retried.)
 
 use keywarden_domain::access::Action;
-use keywarden_domain::audit::{Activity, Event};
+use keywarden_domain::audit::{Activity, DetailKey, Event};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::{AttemptId, MethodId};
 use keywarden_domain::metadata::Catalog;
@@ -180,8 +180,11 @@ pub async fn begin(
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent.clone(),
     };
-    let details = |extra: Vec<(&'static str, String)>| {
-        let mut d = vec![("method", "Passkey".to_string()), ("attemptId", attempt_id.to_string())];
+    let details = |extra: Vec<(DetailKey, String)>| {
+        let mut d = vec![
+            (DetailKey::Method, "Passkey".to_string()),
+            (DetailKey::AttemptId, attempt_id.to_string()),
+        ];
         d.extend(extra);
         d
     };
@@ -194,7 +197,7 @@ pub async fn begin(
             begin_activity(path),
             Err(code),
             vec![user_target(target)],
-            details(vec![("question", question.number().to_string())]),
+            details(vec![(DetailKey::Question, question.number().to_string())]),
         );
         state.store.insert_attempt(&attempt, &audit).await?;
         return Err(refusal(code, question, &evidence).with_attempt(attempt_id));
@@ -221,7 +224,7 @@ pub async fn begin(
         Ok("Passkey creation options issued"),
         vec![user_target(target)],
         details(vec![(
-            "attestation",
+            DetailKey::Attestation,
             public_key["attestation"].as_str().unwrap_or("none").to_string(),
         )]),
     );
@@ -316,14 +319,14 @@ async fn fail(
         facts,
     } = refused;
     let mut details = vec![
-        ("method", "Passkey".to_string()),
-        ("attemptId", attempt.id.to_string()),
-        ("question", question.number().to_string()),
+        (DetailKey::Method, "Passkey".to_string()),
+        (DetailKey::AttemptId, attempt.id.to_string()),
+        (DetailKey::Question, question.number().to_string()),
     ];
     if let Some(facts) = facts {
-        details.push(("aaguid", facts.aaguid.to_string()));
-        details.push(("model", facts.model.clone().unwrap_or_default()));
-        details.push(("attestationFormat", facts.format.as_str().to_string()));
+        details.push((DetailKey::Aaguid, facts.aaguid.to_string()));
+        details.push((DetailKey::Model, facts.model.clone().unwrap_or_default()));
+        details.push((DetailKey::AttestationFormat, facts.format.as_str().to_string()));
     }
     let audit = event(
         ctx,
@@ -439,8 +442,8 @@ pub async fn finish(
                     Err(rejection.code),
                     vec![user_target(target)],
                     vec![
-                        ("attemptId", attempt.id.to_string()),
-                        ("detail", rejection.detail.clone()),
+                        (DetailKey::AttemptId, attempt.id.to_string()),
+                        (DetailKey::Detail, rejection.detail.clone()),
                     ],
                 );
                 state.store.record_event(&audit).await?;
@@ -604,13 +607,13 @@ fn success_event(ctx: &RequestContext, actor: &Actor, target: &User, attempt: &A
             }]),
         ],
         vec![
-            ("method", phrase),
-            ("methodId", passkey.id.to_string()),
-            ("attemptId", attempt.id.to_string()),
-            ("aaguid", passkey.aa_guid.to_string()),
-            ("model", passkey.model.clone().unwrap_or_default()),
-            ("attestationLevel", passkey.attestation_level.as_str().into()),
-            ("admittingProfile", passkey.admitting_profile.clone()),
+            (DetailKey::Method, phrase),
+            (DetailKey::MethodId, passkey.id.to_string()),
+            (DetailKey::AttemptId, attempt.id.to_string()),
+            (DetailKey::Aaguid, passkey.aa_guid.to_string()),
+            (DetailKey::Model, passkey.model.clone().unwrap_or_default()),
+            (DetailKey::AttestationLevel, passkey.attestation_level.as_str().into()),
+            (DetailKey::AdmittingProfile, passkey.admitting_profile.clone()),
         ],
     );
     audit.correlation_id = attempt.correlation_id;
@@ -649,10 +652,10 @@ pub async fn client_error(
         Err(code),
         vec![user_target(target)],
         vec![
-            ("attemptId", attempt.id.to_string()),
-            ("question", "3".into()),
+            (DetailKey::AttemptId, attempt.id.to_string()),
+            (DetailKey::Question, "3".into()),
             (
-                "domException",
+                DetailKey::DomException,
                 format!(
                     "{}: {}",
                     report.name,

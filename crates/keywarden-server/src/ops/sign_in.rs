@@ -5,7 +5,7 @@
 
 use keywarden_domain::Code;
 use keywarden_domain::access_pass::{UsabilityReason, usability};
-use keywarden_domain::audit::{Activity, Initiator};
+use keywarden_domain::audit::{Activity, DetailKey, Initiator};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope, sign_in_check};
@@ -113,7 +113,7 @@ async fn wrong_code(
         Activity::UserSignedIn,
         Err(Code::InvalidCredentials),
         user.map(user_target).into_iter().collect(),
-        vec![("method", method.into())],
+        vec![(DetailKey::Method, method.into())],
     );
     match state
         .store
@@ -141,7 +141,7 @@ async fn refused(
         Activity::UserSignedIn,
         Err(error.code),
         targets,
-        vec![("method", method.into())],
+        vec![(DetailKey::Method, method.into())],
     );
     if let Err(e) = state.store.record_event(&audit).await {
         return e.into();
@@ -184,8 +184,8 @@ async fn commit(
         session.expires_at = session.expires_at.min(*expires_at);
         session.authentication.access_pass = Some(pass.clone());
     }
-    let mut details = vec![("method", step.method.as_str().to_string())];
-    details.extend(step.details.iter().map(|(k, v)| (*k, v.clone())));
+    let mut details = vec![(DetailKey::Method, step.method.as_str().to_string())];
+    details.extend(step.details.iter().cloned());
     let audit = event_by(
         ctx,
         user_initiator(ctx, &user),
@@ -271,7 +271,7 @@ struct Step<'a> {
     challenge: Option<SignInChallenge>,
     /// The pass the step signed in with, and when the pass expires.
     access_pass: Option<(PassUse, time::OffsetDateTime)>,
-    details: Vec<(&'static str, String)>,
+    details: Vec<(DetailKey, String)>,
 }
 
 impl Step<'_> {
@@ -438,8 +438,8 @@ pub async fn access_pass(
     step.method_id = Some(stored.pass.id);
     step.access_pass = Some((pass_use, stored.pass.expires_at()));
     step.details = vec![
-        ("isUsableOnce", stored.pass.is_usable_once.to_string()),
-        ("methodId", stored.pass.id.to_string()),
+        (DetailKey::IsUsableOnce, stored.pass.is_usable_once.to_string()),
+        (DetailKey::MethodId, stored.pass.id.to_string()),
     ];
     commit(state, ctx, user.clone(), existing, step).await
 }
@@ -550,7 +550,10 @@ async fn verify_passkey(
                 Activity::UserSignedIn,
                 Err(Code::SignCountRegressed),
                 vec![user_target(&user)],
-                vec![("method", "fido2".into()), ("methodId", record.passkey.id.to_string())],
+                vec![
+                    (DetailKey::Method, "fido2".into()),
+                    (DetailKey::MethodId, record.passkey.id.to_string()),
+                ],
             );
             state.store.record_counter_regression(record.passkey.id, &audit).await?;
             return Err(rejection.into());
@@ -585,12 +588,12 @@ async fn verify_passkey(
         used_at: ctx.now,
     };
     let mut details = vec![
-        ("methodId", record.passkey.id.to_string()),
-        ("signCount", verified.sign_count.to_string()),
+        (DetailKey::MethodId, record.passkey.id.to_string()),
+        (DetailKey::SignCount, verified.sign_count.to_string()),
     ];
     if backup_state_changed {
         details.push((
-            "backupStateChanged",
+            DetailKey::BackupStateChanged,
             format!("{} -> {}", record.passkey.backup_state, verified.backup_state),
         ));
     }
@@ -706,7 +709,10 @@ pub async fn enroll_totp(
         activity,
         Ok("Authenticator app (TOTP) registered"),
         vec![user_target(user)],
-        vec![("method", "softwareOath".into()), ("methodId", totp.id.to_string())],
+        vec![
+            (DetailKey::Method, "softwareOath".into()),
+            (DetailKey::MethodId, totp.id.to_string()),
+        ],
     );
     state.store.replace_totp(&totp, &audit).await?;
     Ok(Enrolled {

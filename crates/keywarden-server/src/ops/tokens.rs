@@ -1,7 +1,7 @@
 //! API tokens for automation: created with one role, shown once, stored as a hash, revocable.
 
 use keywarden_domain::access::Action;
-use keywarden_domain::audit::{Activity, TargetResource};
+use keywarden_domain::audit::{Activity, DetailKey, TargetResource};
 use keywarden_domain::directory::Role;
 use keywarden_store::ApiToken;
 use time::Duration;
@@ -43,7 +43,7 @@ pub async fn create(
         Activity::AddApiToken,
         Ok("API token created"),
         vec![TargetResource::other("ServicePrincipal", &token.id, &token.name)],
-        vec![("role", role.display_name().into())],
+        vec![(DetailKey::Role, role.display_name().into())],
     );
     state.store.insert_token(&token, &token_hash(&secret), &audit).await?;
     Ok((token, secret))

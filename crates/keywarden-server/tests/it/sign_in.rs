@@ -126,7 +126,7 @@ pub(crate) async fn passkey_sign_in_stores_counter_and_backup_state_change(app: 
     assert!(
         last.additional_details
             .iter()
-            .any(|d| d.key == "backupStateChanged" && d.value == "false -> true")
+            .any(|d| d.key == keywarden_domain::audit::DetailKey::BackupStateChanged && d.value == "false -> true")
     );
 }
 
@@ -173,7 +173,7 @@ pub(crate) async fn sign_in_challenge_is_used_once(app: TestApp) {
             .filter(|e| {
                 e.additional_details
                     .iter()
-                    .any(|d| d.key == "method" && d.value == "fido2")
+                    .any(|d| d.key == keywarden_domain::audit::DetailKey::Method && d.value == "fido2")
             })
             .count()
     };

@@ -334,7 +334,7 @@ fn details(pairs: &[(&str, String)]) -> Vec<KeyValue> {
     pairs
         .iter()
         .map(|(key, value)| KeyValue {
-            key: (*key).to_string(),
+            key: keywarden_domain::audit::DetailKey::parse(key),
             value: value.clone(),
         })
         .collect()
