@@ -10,6 +10,7 @@ pub mod codes;
 pub mod diagnosis;
 pub mod directory;
 pub mod ids;
+pub mod instant;
 pub mod metadata;
 pub mod passkey;
 pub mod platform;

@@ -67,6 +67,12 @@ pub fn classify_client_error(report: &ClientReport) -> Code {
     }
 }
 
+/// Whether a classified report means the ceremony was cancelled (by the user, or by the browser when it timed out or
+/// found no authenticator): audited as Entra's "User canceled security info registration", not as a failed one.
+pub fn is_cancellation(code: Code) -> bool {
+    matches!(code, Code::CeremonyNotAllowed | Code::CeremonyAborted)
+}
+
 /// Question 3 from a client report.
 pub fn answer_client_error(report: ClientReport) -> Answer<Platform> {
     let code = classify_client_error(&report);

@@ -29,6 +29,7 @@ use crate::strength::Strength;
 
 /// 64 cases a property, unless `PROPTEST_CASES` asks for another number; failures are not persisted, so no
 /// regression files are written into the repository.
+#[allow(clippy::disallowed_methods, reason = "the test run's own setting")]
 fn config() -> ProptestConfig {
     let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
         ProptestConfig::default().cases

@@ -1,11 +1,11 @@
 //! The single place where failures become HTTP responses: `{ "error": { code, message, question, fix } }` with the
 //! status that fits the code. Internal causes are logged here, once, and never sent to the client.
 
+use crate::wire::{ErrorBody, ErrorDetail, ErrorDetails};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use keywarden_domain::ids::AttemptId;
 use keywarden_domain::{Code, Question};
-use serde_json::{Value, json};
 
 /// An error answered to an API client.
 #[derive(Debug)]
@@ -15,7 +15,7 @@ pub struct ApiError {
     /// Overrides the code's own question (a code reported for another question's evidence).
     pub question: Option<Question>,
     /// Structured detail: the list of policy problems, the profiles' verdicts.
-    pub details: Option<Value>,
+    pub details: Option<Box<ErrorDetails>>,
     /// The registration attempt that recorded this refusal, so the help desk can find it.
     pub attempt_id: Option<AttemptId>,
     /// For internal errors: the cause, logged and withheld.
@@ -54,8 +54,8 @@ impl ApiError {
         ApiError::new(Code::NotFound, format!("{what} does not exist"))
     }
 
-    pub fn with_details(mut self, details: Value) -> ApiError {
-        self.details = Some(details);
+    pub fn with_details(mut self, details: ErrorDetails) -> ApiError {
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -115,23 +115,18 @@ pub fn status_of(code: Code) -> StatusCode {
 }
 
 impl ApiError {
-    /// The JSON body, also used by the CLI to print the same error.
-    pub fn body(&self) -> Value {
-        let mut error = json!({
-            "code": self.code.as_str(),
-            "message": self.message,
-            "fix": self.code.fix(),
-        });
-        if let Some(question) = self.question.or(self.code.question()) {
-            error["question"] = json!(question.number());
+    /// The body, also used by the CLI to print the same error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                question: self.question.or(self.code.question()).map(Question::number),
+                fix: self.code.fix(),
+                details: self.details.as_deref().cloned(),
+                attempt_id: self.attempt_id.map(|a| a.to_string()),
+            },
         }
-        if let Some(details) = &self.details {
-            error["details"] = details.clone();
-        }
-        if let Some(attempt) = self.attempt_id {
-            error["attemptId"] = json!(attempt.to_string());
-        }
-        json!({ "error": error })
     }
 }
 
@@ -191,7 +186,7 @@ mod tests {
 
     #[test]
     fn denials_carry_their_question_and_fix() {
-        let body = ApiError::code(Code::AaguidNotAllowed).body();
+        let body = serde_json::to_value(ApiError::code(Code::AaguidNotAllowed).body()).expect("json");
         assert_eq!(body["error"]["code"], "aaguid_not_allowed");
         assert_eq!(body["error"]["question"], 4);
         assert!(body["error"]["fix"].as_str().is_some_and(|f| f.contains("allow list")));

@@ -11,13 +11,24 @@ use keywarden_domain::access::{self, Action, Denial, SessionShortfall, TargetKin
 use keywarden_domain::audit::Initiator;
 use keywarden_domain::directory::{Role, User};
 use keywarden_store::{ApiToken, Session};
-use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use crate::api_error::ApiError;
 use crate::secrets::token_hash;
 use crate::state::AppState;
+use crate::wire::ErrorDetails;
+
+/// The strong authentication an administrative action found too old, and what it needs (the shape question 2's
+/// evidence has, so that the pages ask again the same way).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdminVerification {
+    #[serde(with = "time::serde::rfc3339")]
+    last_strong_authentication: OffsetDateTime,
+    window_minutes: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    verified_until: OffsetDateTime,
+}
 
 /// The session cookie's name over plain http (development on localhost).
 pub const SESSION_COOKIE: &str = "kw_session";
@@ -170,13 +181,14 @@ impl Actor {
                     max_age.whole_minutes()
                 ),
             )
-            .with_details(json!({
-                "verification": {
-                    "lastStrongAuthentication": last_strong.format(&Rfc3339).ok(),
-                    "windowMinutes": max_age.whole_minutes(),
-                    "verifiedUntil": (last_strong + max_age).format(&Rfc3339).ok(),
-                }
-            }))),
+            .with_details(ErrorDetails {
+                verification: Some(crate::wire::to_value(&AdminVerification {
+                    last_strong_authentication: last_strong,
+                    window_minutes: max_age.whole_minutes(),
+                    verified_until: last_strong + max_age,
+                })),
+                ..ErrorDetails::default()
+            })),
         }
     }
 

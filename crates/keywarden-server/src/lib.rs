@@ -18,6 +18,7 @@ pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -81,7 +82,6 @@ pub async fn refuse_nul(request: Request, next: Next) -> Response {
 pub fn app(state: AppState) -> Router {
     telemetry::metrics();
     routes::router(&state)
-        .layer(middleware::from_fn(routes::refuse_undocumented_parameters))
         .layer(middleware::from_fn(refuse_nul))
         .layer(middleware::from_fn(telemetry::track))
         .layer(middleware::from_fn(correlate))

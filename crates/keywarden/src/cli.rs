@@ -67,6 +67,13 @@ pub(crate) enum Command {
     /// their registration attempts (why did it fail?), or print the tree itself.
     #[command(after_help = DIAGNOSE_HELP)]
     Diagnose(DiagnoseArgs),
+    /// Print the API's OpenAPI document (what `/v1/openapi.json` serves), or write it to a file: the repository
+    /// keeps it in crates/keywarden-server/openapi.json, and a test fails when that copy is stale.
+    Openapi {
+        /// Write the document here instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,6 +11,7 @@ use keywarden_domain::metadata::Catalog;
 use keywarden_domain::policy::to_graph_document;
 use keywarden_server::auth::Actor;
 use keywarden_server::ops::{self, access_pass, audit, directory, policy, tokens};
+use keywarden_server::wire::{AccessPassView, DirectoryAudit};
 use keywarden_server::{AppState, Clock, Config, RequestContext};
 use keywarden_store::Store;
 use serde_json::json;
@@ -62,11 +63,9 @@ fn read(path: &Path) -> Result<String, Failure> {
         .map_err(Failure::Usage)
 }
 
-fn time(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
+use keywarden_domain::instant::rfc3339 as time;
 
-pub(crate) fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
@@ -186,7 +185,12 @@ pub(crate) async fn users(config: Config, command: UsersCommand) -> Outcome {
     Ok(())
 }
 
-pub(crate) fn output(format: Output, header: &[&str], rows: &[Vec<String>], json: impl FnOnce() -> serde_json::Value) {
+pub(crate) fn output<J: serde::Serialize>(
+    format: Output,
+    header: &[&str],
+    rows: &[Vec<String>],
+    json: impl FnOnce() -> J,
+) {
     match format {
         Output::Table => print!("{}", table::render(header, rows)),
         Output::Csv => print!("{}", table::csv(header, rows)),
@@ -291,7 +295,7 @@ pub(crate) async fn tap(config: Config, command: TapCommand) -> Outcome {
             };
             let issued = access_pass::issue(&state, &ctx, &actor, &user, &request).await?;
             if format == Output::Json {
-                print_json(&access_pass::to_json(&issued.pass, issued.usable, Some(&issued.code)));
+                print_json(&AccessPassView::new(&issued.pass, issued.usable, Some(&issued.code)));
             } else {
                 println!(
                     "Temporary Access Pass for {} (shown once): {}",
@@ -308,14 +312,14 @@ pub(crate) async fn tap(config: Config, command: TapCommand) -> Outcome {
                     time(issued.pass.start_date_time),
                     time(issued.pass.expires_at()),
                     issued.usable.0,
-                    issued.usable.1
+                    issued.usable.1.as_str()
                 );
             }
         }
         TapCommand::Show { user } => {
             let user = ops::find_user(&state, &user).await?;
             match access_pass::get(&state, &actor, &user).await? {
-                Some((pass, usable)) => print_json(&access_pass::to_json(&pass, usable, None)),
+                Some((pass, usable)) => print_json(&AccessPassView::new(&pass, usable, None)),
                 None => println!("{} has no Temporary Access Pass", user.user_principal_name),
             }
         }
@@ -448,7 +452,7 @@ pub(crate) async fn audit(config: Config, command: AuditCommand) -> Outcome {
             "CorrelationId",
         ],
         &rows,
-        || json!({ "value": page.events.iter().map(audit::to_json).collect::<Vec<_>>(), "cursor": page.next }),
+        || json!({ "value": page.events.iter().map(DirectoryAudit::from).collect::<Vec<_>>(), "cursor": page.next }),
     );
     if let (Some(next), Output::Table) = (page.next, format) {
         println!("more: --cursor {next}");
@@ -606,6 +610,19 @@ pub(crate) async fn aaguid(mut config: Config, command: AaguidCommand) -> Outcom
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// `keywarden openapi`: the API's OpenAPI document, printed or written to `output`.
+pub(crate) fn openapi(output: Option<&std::path::Path>) -> Outcome {
+    let document = keywarden_server::routes::openapi_json();
+    match output {
+        Some(path) => {
+            std::fs::write(path, document).map_err(|e| Failure::Usage(anyhow::anyhow!("{}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{document}"),
     }
     Ok(())
 }

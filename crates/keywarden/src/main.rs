@@ -113,5 +113,6 @@ async fn run(cli: Cli) -> Outcome {
         Command::Aaguid(command) => commands::aaguid(config, command).await,
         Command::Rollout(command) => rollout::run(config, command).await,
         Command::Diagnose(args) => diagnose::run(config, args).await,
+        Command::Openapi { output } => commands::openapi(output.as_deref()),
     }
 }

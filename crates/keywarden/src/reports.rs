@@ -235,7 +235,10 @@ pub(crate) async fn findings(config: Config, args: FindingsArgs) -> Outcome {
     let options = ops::findings_options(&query)?;
     let found = ops::findings(&state, &operator(), &options).await?;
     match args.format {
-        Output::Json => println!("{:#}", ops::findings_json(&found, &options)),
+        Output::Json => crate::commands::print_json(&keywarden_server::wire::FindingsView {
+            options: keywarden_server::wire::FindingsOptionsView::from(&options),
+            value: found.clone(),
+        }),
         Output::Csv => {
             let header = [
                 "Severity",

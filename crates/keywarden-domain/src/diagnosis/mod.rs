@@ -1382,10 +1382,7 @@ fn attestation_phrase(format: Option<AttestationFormat>) -> String {
     }
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+use crate::instant::rfc3339;
 
 /// Can this user register a passkey now, and with what? Question 1 from today's policy and groups, question 2
 /// from the methods the user could verify with, question 3 from the last attempt that reached the platform (and

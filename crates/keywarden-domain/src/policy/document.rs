@@ -3,7 +3,6 @@
 
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::schema::{self, FIDO2_ODATA_TYPE, POLICY_ODATA_TYPE, TAP_ODATA_TYPE};
 use super::validate::{self, Problem, TargetCheck};
@@ -81,7 +80,7 @@ pub fn to_graph_document(policy: &Policy, version: i64, last_modified: OffsetDat
         "id": "authenticationMethodsPolicy",
         "displayName": "Authentication Methods Policy",
         "policyVersion": version,
-        "lastModifiedDateTime": last_modified.format(&Rfc3339).unwrap_or_default(),
+        "lastModifiedDateTime": crate::instant::rfc3339(last_modified),
         "authenticationMethodConfigurations": [
             config_to_json(policy, ConfigId::Fido2),
             config_to_json(policy, ConfigId::TemporaryAccessPass),

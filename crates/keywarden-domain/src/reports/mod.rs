@@ -14,12 +14,5 @@ pub mod methods;
 #[cfg(test)]
 mod tests;
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
 pub use crate::directory::UserRef;
-
-/// An instant as reports write it: RFC 3339 in UTC (`2026-11-25T18:51:27Z`, with a fraction when there is one).
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
+pub use crate::instant::rfc3339;

@@ -571,12 +571,18 @@ fn unused_one_time_passes_and_long_multi_use_passes_are_found() {
     assert_eq!(found[0].credentials[0].method, "temporaryAccessPass");
 }
 
+/// A new id for each call: fixed and distinct (the domain makes no random ids, in tests either).
+fn next_id() -> Uuid {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    Uuid::from_u128(u128::from(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)))
+}
+
 fn admin_event(admin: &str, minute: i64, target: &UserRef, method: &str) -> Event {
     Event {
-        id: Uuid::new_v4(),
+        id: next_id(),
         activity_date_time: NOW + Duration::minutes(minute),
         activity: Activity::AdminRegisteredSecurityInfo,
-        correlation_id: Uuid::new_v4(),
+        correlation_id: next_id(),
         initiated_by: Initiator::User {
             id: format!("id-{admin}"),
             user_principal_name: admin.into(),
@@ -597,7 +603,7 @@ fn admin_event(admin: &str, minute: i64, target: &UserRef, method: &str) -> Even
             },
             KeyValue {
                 key: crate::audit::DetailKey::MethodId,
-                value: Uuid::new_v4().to_string(),
+                value: next_id().to_string(),
             },
         ],
     }

@@ -2,14 +2,12 @@
 
 use keywarden_domain::Code;
 use keywarden_domain::access::Action;
-use keywarden_domain::access_pass::{AccessPass, IssueRequest, plan_issue, usability};
+use keywarden_domain::access_pass::{AccessPass, IssueRequest, UsabilityReason, plan_issue, usability};
 use keywarden_domain::audit::{Activity, DetailKey, ModifiedProperty};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::policy::evaluate::{Member, access_pass_scope};
 use keywarden_store::{StoredAccessPass, StoredPolicy};
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
 
 use super::{event, user_target};
 use crate::api_error::ApiError;
@@ -18,39 +16,28 @@ use crate::context::RequestContext;
 use crate::secrets::{hash_secret_off_runtime, new_pass_code};
 use crate::state::AppState;
 
-/// A pass as Graph's `temporaryAccessPassAuthenticationMethod`. `code` is given only right after issuing.
-pub fn to_json(pass: &AccessPass, usable: (bool, &str), code: Option<&str>) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
-        "id": pass.id.to_string(),
-        "temporaryAccessPass": code,
-        "createdDateTime": pass.created_date_time.format(&Rfc3339).unwrap_or_default(),
-        "startDateTime": pass.start_date_time.format(&Rfc3339).unwrap_or_default(),
-        "lifetimeInMinutes": pass.lifetime_in_minutes,
-        "isUsableOnce": pass.is_usable_once,
-        "isUsable": usable.0,
-        "methodUsabilityReason": usable.1,
-    })
-}
-
 /// Whether a pass is usable now, and why not.
 pub async fn usability_of(
     state: &AppState,
     policy: &StoredPolicy,
     user: &User,
     pass: &AccessPass,
-) -> Result<(bool, &'static str), ApiError> {
+) -> Result<(bool, UsabilityReason), ApiError> {
     let groups = super::groups_of(state, user).await?;
     let in_scope = access_pass_scope(&policy.policy.temporary_access_pass, Member { user, groups: &groups });
-    let (usable, reason) = usability(pass, &policy.policy.temporary_access_pass, in_scope, state.clock.now());
-    Ok((usable, reason.as_str()))
+    Ok(usability(
+        pass,
+        &policy.policy.temporary_access_pass,
+        in_scope,
+        state.clock.now(),
+    ))
 }
 
 /// An issued pass and its code, which is never available again.
 pub struct Issued {
     pub pass: AccessPass,
     pub code: String,
-    pub usable: (bool, &'static str),
+    pub usable: (bool, UsabilityReason),
 }
 
 /// Issues a pass to `user`, replacing the previous one (whose sessions end with it).
@@ -80,7 +67,7 @@ pub async fn issue(
         "{} pass, {} minutes from {}",
         if pass.is_usable_once { "one-time" } else { "multi-use" },
         pass.lifetime_in_minutes,
-        pass.start_date_time.format(&Rfc3339).unwrap_or_default()
+        keywarden_domain::instant::rfc3339(pass.start_date_time)
     );
     let audit = event(
         ctx,
@@ -121,7 +108,7 @@ pub async fn get(
     state: &AppState,
     actor: &Actor,
     user: &User,
-) -> Result<Option<(AccessPass, (bool, &'static str))>, ApiError> {
+) -> Result<Option<(AccessPass, (bool, UsabilityReason))>, ApiError> {
     actor.require(Action::Read)?;
     let Some(stored) = state.store.access_pass_of(user.id).await? else {
         return Ok(None);

@@ -1,9 +1,8 @@
 //! Reading the audit log, and its Graph `directoryAudit` shape.
 
 use keywarden_domain::access::Action;
-use keywarden_domain::audit::{Activity, Event, Initiator, Outcome};
+use keywarden_domain::audit::{Activity, Outcome};
 use keywarden_store::{AuditFilter, AuditPage};
-use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -12,21 +11,27 @@ use crate::auth::Actor;
 use crate::state::AppState;
 
 /// Filters as given by a person or a client; parsed into the store's filter with clear errors.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
     /// RFC 3339 instant, or a duration back from now such as `90d`, `12h`, `30m`.
     pub since: Option<String>,
+    /// As `since`.
     pub until: Option<String>,
+    /// An activity's display name (`Add user`, `Update authentication methods policy`...).
     pub activity: Option<String>,
     /// A user id or UPN, a token id, `local-operator`.
     pub initiator: Option<String>,
     /// A target id or UPN, matched against the event's first target (the user, for a user's security info, sign-ins
     /// and group memberships).
     pub target: Option<String>,
+    /// `success` or `failure`.
     pub result: Option<String>,
     pub correlation_id: Option<String>,
+    /// From `@odata.nextLink`.
     pub cursor: Option<String>,
+    /// The page size, 1 to 1000 (100).
     pub top: Option<u32>,
 }
 
@@ -104,52 +109,4 @@ pub async fn list(state: &AppState, actor: &Actor, query: &Query) -> Result<Audi
     actor.require(Action::Read)?;
     let (filter, top) = filter_of(state, query, state.clock.now()).await?;
     Ok(state.store.list_audit(&filter, top).await?)
-}
-
-fn initiator_json(initiator: &Initiator) -> Value {
-    match initiator {
-        Initiator::User {
-            id,
-            user_principal_name,
-            display_name,
-            ip_address,
-        } => json!({
-            "user": { "id": id, "userPrincipalName": user_principal_name, "displayName": display_name, "ipAddress": ip_address },
-            "app": null,
-        }),
-        Initiator::App {
-            app_id,
-            display_name,
-            ip_address,
-        } => json!({
-            "user": null,
-            "app": { "appId": app_id, "displayName": display_name, "servicePrincipalId": app_id, "servicePrincipalName": display_name, "ipAddress": ip_address },
-        }),
-        Initiator::LocalOperator { os_user } => json!({
-            "user": null,
-            "app": { "appId": "local-operator", "displayName": format!("keywarden CLI ({os_user})"), "servicePrincipalId": null, "servicePrincipalName": null },
-        }),
-        Initiator::Anonymous { ip_address } => json!({
-            "user": { "id": null, "userPrincipalName": null, "displayName": "anonymous", "ipAddress": ip_address },
-            "app": null,
-        }),
-    }
-}
-
-/// An event as Graph's `directoryAudit`.
-pub fn to_json(event: &Event) -> Value {
-    json!({
-        "id": event.id.to_string(),
-        "activityDateTime": event.activity_date_time.format(&Rfc3339).unwrap_or_default(),
-        "activityDisplayName": event.activity.name(),
-        "category": event.activity.category(),
-        "correlationId": event.correlation_id.to_string(),
-        "initiatedBy": initiator_json(&event.initiated_by),
-        "loggedByService": event.activity.logged_by_service(),
-        "operationType": event.activity.operation_type(),
-        "result": event.result.as_str(),
-        "resultReason": event.result_reason,
-        "targetResources": event.target_resources,
-        "additionalDetails": event.additional_details,
-    })
 }

@@ -43,16 +43,22 @@ impl Format {
 /// One user row as written in a file, or a user as the API creates it. Roles are separated by `;` in CSV. A field
 /// left out (an empty cell in CSV) leaves an existing user's value as it is; a new user is a member, enabled, with
 /// no role and no password unless the row says otherwise.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserRow {
     pub id: Option<String>,
     pub user_principal_name: String,
     pub display_name: Option<String>,
+    /// `member` (the default) or `guest`.
     pub user_type: Option<String>,
+    /// `true` (the default) or `false`.
+    #[schema(value_type = Option<bool>)]
     pub account_enabled: Option<Value>,
+    /// Role slugs or display names.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
     pub roles: Option<Value>,
+    /// At least 8 characters; stored as an Argon2id hash.
     pub password: Option<String>,
 }
 
@@ -517,12 +523,24 @@ pub async fn import_groups(
 ) -> Result<(usize, usize), ApiError> {
     actor.require(Action::ManageGroups)?;
     let rows = read_rows::<GroupRow>(text, format).map_err(|e| import_error("groups", &e))?;
+    put_groups(state, ctx, actor, &rows).await
+}
+
+/// Creates or updates groups and adds memberships, each row named by its place ("line 3", "request"): what an
+/// import and the groups API write. Nothing is written when a row is wrong.
+pub async fn put_groups(
+    state: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    rows: &[(String, GroupRow)],
+) -> Result<(usize, usize), ApiError> {
+    actor.require(Action::ManageGroups)?;
     let mut groups = Vec::new();
     let mut errors = Vec::new();
     // The members found, so that each membership's audit event names its user.
     let mut found: HashMap<UserId, User> = HashMap::new();
     let mut seen_ids: HashMap<GroupId, (String, String)> = HashMap::new();
-    for (place, row) in &rows {
+    for (place, row) in rows {
         let name = row.display_name.trim();
         if name.is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
             errors.push(format!(
@@ -697,7 +715,10 @@ fn import_error(what: &str, errors: &[String]) -> ApiError {
         errors.len(),
         errors.join("; ")
     ))
-    .with_details(serde_json::json!({ "errors": errors }))
+    .with_details(crate::wire::ErrorDetails {
+        errors: Some(errors.to_vec()),
+        ..Default::default()
+    })
 }
 
 /// Creates one user (the API's `POST /v1/users`); `already_exists` when the userPrincipalName is taken.

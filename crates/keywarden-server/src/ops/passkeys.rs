@@ -5,50 +5,14 @@ use keywarden_domain::access::Action;
 use keywarden_domain::audit::{Activity, DetailKey};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
-use keywarden_domain::metadata::Catalog;
-use keywarden_domain::passkey::{Passkey, Registrar};
+use keywarden_domain::passkey::Passkey;
 use keywarden_domain::registration::{RecencyInput, recently_verified};
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
 
 use super::{event, user_target};
 use crate::api_error::ApiError;
 use crate::auth::Actor;
 use crate::context::RequestContext;
 use crate::state::AppState;
-
-fn time(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
-/// A passkey as Graph's `fido2AuthenticationMethod`, plus keywarden's governance fields and, when the FIDO
-/// metadata has one for its AAGUID, the authenticator's `icon` (a `data:` URI).
-pub fn to_json(passkey: &Passkey, catalog: &Catalog) -> Value {
-    let mut body = json!({
-        "@odata.type": "#microsoft.graph.fido2AuthenticationMethod",
-        "id": passkey.id.to_string(),
-        "displayName": passkey.display_name,
-        "createdDateTime": time(passkey.created_date_time),
-        "lastUsedDateTime": passkey.last_used_date_time.map(time),
-        "aaGuid": passkey.aa_guid.to_string(),
-        "model": passkey.model,
-        "attestationCertificates": passkey.attestation_certificates,
-        "attestationLevel": passkey.attestation_level.as_str(),
-        "passkeyType": passkey.passkey_type.as_str(),
-        "admittingProfile": passkey.admitting_profile,
-        "registeredBy": match &passkey.registered_by { Registrar::User => json!("self"), Registrar::Admin { name, .. } => json!(name) },
-        "signCount": passkey.sign_count,
-        "backupEligible": passkey.backup_eligible,
-        "backupState": passkey.backup_state,
-        "backupStateChangedDateTime": passkey.backup_state_changed_date_time.map(time),
-        "transports": passkey.transports,
-        "attestationFormat": passkey.facts.format.as_str(),
-    });
-    if let Some(icon) = catalog.entry(&passkey.aa_guid).and_then(|e| e.icon.as_deref()) {
-        body["icon"] = json!(icon);
-    }
-    body
-}
 
 async fn owned(state: &AppState, user: &User, id: MethodId) -> Result<Passkey, ApiError> {
     match state.store.passkey(id).await? {
@@ -144,7 +108,10 @@ pub async fn delete(
                     code.summary()
                 ),
             )
-            .with_details(json!({ "verification": answer.evidence })));
+            .with_details(crate::wire::ErrorDetails {
+                verification: Some(crate::wire::to_value(&answer.evidence)),
+                ..Default::default()
+            }));
         }
     }
     let phrase = format!("Passkey ({})", passkey.passkey_type.label());

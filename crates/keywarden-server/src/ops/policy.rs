@@ -8,7 +8,7 @@ use keywarden_domain::audit::{Activity, DetailKey, Initiator, TargetResource};
 use keywarden_domain::ids::{GroupId, UserId};
 use keywarden_domain::policy::{self, ConfigId, Policy, Problem, TargetCheck, TargetType, to_graph_document};
 use keywarden_store::StoredPolicy;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{event, event_by};
 use crate::api_error::ApiError;
@@ -106,7 +106,10 @@ fn invalid(problems: &[Problem]) -> ApiError {
         Code::InvalidPolicy,
         format!("the policy has {} problem(s): {}", problems.len(), listed.join("; ")),
     )
-    .with_details(json!({ "problems": problems }))
+    .with_details(crate::wire::ErrorDetails {
+        problems: Some(crate::wire::to_value(&problems)),
+        ..Default::default()
+    })
 }
 
 /// Saves `next` after `current` if it differs, with one audit event carrying the diff. Returns the version in

@@ -19,15 +19,15 @@ use keywarden_store::{
     StoredPolicy,
 };
 use keywarden_webauthn::{Conveyance, PendingCeremony, RegistrationRequest};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::Duration;
-use time::format_description::well_known::Rfc3339;
 
 use super::{event, user_target};
 use crate::api_error::ApiError;
 use crate::auth::Actor;
 use crate::context::RequestContext;
 use crate::state::AppState;
+use crate::wire::{AaguidModel, ErrorDetails, KeyRestrictionsView, ProfileAccepts, to_value};
 
 /// How long a registration challenge lives (Graph's fixed 5 minutes).
 pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
@@ -238,14 +238,17 @@ pub async fn begin(
 
 /// The error for a failed question, with the evidence a client can show.
 fn refusal(code: Code, question: Question, evidence: &Evidence) -> ApiError {
-    let details = match question {
-        Question::Eligible => json!({ "eligibility": evidence.eligible.as_ref().map(|a| &a.evidence) }),
+    let mut details = ErrorDetails::default();
+    match question {
+        Question::Eligible => details.eligibility = evidence.eligible.as_ref().map(|a| to_value(&a.evidence)),
         Question::RecentlyVerified => {
-            json!({ "verification": evidence.recently_verified.as_ref().map(|a| &a.evidence) })
+            details.verification = evidence.recently_verified.as_ref().map(|a| to_value(&a.evidence));
         }
-        Question::PlatformCanHost => json!({ "platform": evidence.platform.as_ref().map(|a| &a.evidence) }),
-        Question::AuthenticatorAccepted => json!({ "acceptance": evidence.accepted.as_ref().map(|a| &a.evidence) }),
-    };
+        Question::PlatformCanHost => details.platform = evidence.platform.as_ref().map(|a| to_value(&a.evidence)),
+        Question::AuthenticatorAccepted => {
+            details.acceptance = evidence.accepted.as_ref().map(|a| to_value(&a.evidence));
+        }
+    }
     let mut message = code.summary().to_string();
     if let Some(acceptance) = evidence.accepted.as_ref().filter(|a| !a.passed()) {
         let reasons: Vec<String> = acceptance
@@ -353,33 +356,36 @@ async fn fail(
 /// What each profile that applies to the user accepts, sent with a question-4 refusal so that the user is told
 /// what would work: passkey types, whether attestation is enforced, and the models a key restriction lists (named
 /// from the FIDO metadata where it knows them).
-fn what_profiles_accept(profiles: &[&PasskeyProfile], catalog: &Catalog) -> Value {
-    let accepts: Vec<Value> = profiles
+fn what_profiles_accept(profiles: &[&PasskeyProfile], catalog: &Catalog) -> Vec<ProfileAccepts> {
+    profiles
         .iter()
         .map(|profile| {
-            let types: Vec<&str> = [PasskeyType::DeviceBound, PasskeyType::Synced]
-                .into_iter()
-                .filter(|t| profile.passkey_types.allows(*t))
-                .map(PasskeyType::as_str)
-                .collect();
             let restrictions = &profile.key_restrictions;
-            json!({
-                "id": profile.id,
-                "name": profile.name,
-                "passkeyTypes": types,
-                "attestationRequired": profile.attestation_enforcement == AttestationEnforcement::RegistrationOnly,
-                "keyRestrictions": {
-                    "isEnforced": restrictions.is_enforced,
-                    "enforcementType": restrictions.enforcement_type,
-                    "authenticatorGroups": restrictions.authenticator_groups,
-                    "aaGuids": restrictions.aa_guids.iter()
-                        .map(|aaguid| json!({ "aaGuid": aaguid.to_string(), "model": catalog.name(aaguid) }))
-                        .collect::<Vec<_>>(),
+            ProfileAccepts {
+                id: profile.id.clone(),
+                name: profile.name.clone(),
+                passkey_types: [PasskeyType::DeviceBound, PasskeyType::Synced]
+                    .into_iter()
+                    .filter(|t| profile.passkey_types.allows(*t))
+                    .map(PasskeyType::as_str)
+                    .collect(),
+                attestation_required: profile.attestation_enforcement == AttestationEnforcement::RegistrationOnly,
+                key_restrictions: KeyRestrictionsView {
+                    is_enforced: restrictions.is_enforced,
+                    enforcement_type: to_value(&restrictions.enforcement_type),
+                    authenticator_groups: to_value(&restrictions.authenticator_groups),
+                    aa_guids: restrictions
+                        .aa_guids
+                        .iter()
+                        .map(|aaguid| AaguidModel {
+                            aa_guid: aaguid.to_string(),
+                            model: catalog.name(aaguid).map(str::to_string),
+                        })
+                        .collect(),
                 },
-            })
+            }
         })
-        .collect();
-    Value::Array(accepts)
+        .collect()
 }
 
 /// A passkey's display name: trimmed, 1 to 64 characters, no control characters.
@@ -518,8 +524,8 @@ pub async fn finish(
             (Question::AuthenticatorAccepted, code),
         )
         .await?;
-        if let Some(details) = refused.details.as_mut().and_then(Value::as_object_mut) {
-            details.insert("accepts".into(), what_profiles_accept(&profiles, &catalog));
+        if let Some(details) = refused.details.as_mut() {
+            details.accepts = Some(what_profiles_accept(&profiles, &catalog));
         }
         return Err(refused);
     }
@@ -640,7 +646,7 @@ pub async fn client_error(
     let answer = answer_client_error(report.clone());
     let code = answer.code().unwrap_or(Code::AuthenticatorError);
     evidence.platform = Some(answer);
-    let activity = if matches!(report.name.as_str(), "NotAllowedError" | "AbortError") {
+    let activity = if keywarden_domain::platform::is_cancellation(code) {
         Activity::UserCanceledSecurityInfoRegistration
     } else {
         finish_activity(attempt.on_behalf)
@@ -680,29 +686,4 @@ pub async fn client_error(
         }),
         Err(AttemptClosed) => Err(ApiError::code(Code::ChallengeUsed)),
     }
-}
-
-/// An attempt as JSON, for the API and the CLI.
-pub fn attempt_to_json(attempt: &Attempt) -> Value {
-    json!({
-        "id": attempt.id.to_string(),
-        "userId": attempt.user_id.to_string(),
-        "initiatedBy": attempt.initiator,
-        "onBehalf": attempt.on_behalf,
-        "startedDateTime": attempt.started_at.format(&Rfc3339).unwrap_or_default(),
-        "finishedDateTime": attempt.finished_at.and_then(|t| t.format(&Rfc3339).ok()),
-        "correlationId": attempt.correlation_id.to_string(),
-        "policyVersion": attempt.policy_version,
-        "status": attempt.status.as_str(),
-        "outcome": attempt.outcome.map(|c| c.as_str()),
-        "outcomeSummary": attempt.outcome.map(|c| c.summary()),
-        "fix": attempt.outcome.map(|c| c.fix()),
-        "failedQuestion": attempt.failed_question.map(|q| q.number()),
-        "questions": attempt.evidence,
-        "authenticator": attempt.facts,
-        "clientReport": attempt.client_report,
-        "passkeyId": attempt.passkey_id.map(|p| p.to_string()),
-        "ipAddress": attempt.ip,
-        "userAgent": attempt.user_agent,
-    })
 }

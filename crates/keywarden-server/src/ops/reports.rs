@@ -364,9 +364,11 @@ pub async fn audit_export(
 }
 
 /// Findings thresholds as a person or a client gives them; every field is optional.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
+    /// How many registrations by one administrator within the window make a burst.
     pub bulk_threshold: Option<u32>,
     /// A duration such as `10m`.
     pub bulk_window: Option<String>,
@@ -475,18 +477,4 @@ pub async fn findings(state: &AppState, actor: &Actor, options: &FindingsOptions
         feed(store, scan, |event| review.admin_registration(&event)).await?;
     }
     Ok(review.finish())
-}
-
-/// Findings as the API answers them: a collection, with the options used.
-pub fn findings_json(found: &[Finding], options: &FindingsOptions) -> serde_json::Value {
-    serde_json::json!({
-        "value": found,
-        "options": {
-            "bulkThreshold": options.bulk_threshold,
-            "bulkWindowMinutes": options.bulk_window.whole_minutes(),
-            "auditLookbackDays": options.audit_lookback.whole_days(),
-            "longPassLifetimeMinutes": options.long_access_pass_lifetime.whole_minutes(),
-            "top": options.max_listed,
-        },
-    })
 }

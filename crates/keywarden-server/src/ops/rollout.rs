@@ -50,8 +50,9 @@ fn max_listed(top: Option<usize>) -> Result<usize, ApiError> {
 }
 
 /// The rollout status's options as a person or a client gives them.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// Count only the registration attempts begun this recently, such as `30d` (default: all).
     pub since: Option<String>,
@@ -92,8 +93,9 @@ pub fn chart(status: &RolloutStatus) -> String {
 }
 
 /// Readiness's options.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReadinessQuery {
     /// A built-in strength by short name (`mfa`, `passwordless`, `phishing-resistant`), Entra id or display name;
     /// phishing-resistant when left out.
@@ -161,7 +163,7 @@ pub async fn readiness(state: &AppState, actor: &Actor, query: &ReadinessQuery) 
 }
 
 /// A request to tighten a profile.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TightenRequest {
     /// The profile's id or name.

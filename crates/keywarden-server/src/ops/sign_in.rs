@@ -15,7 +15,7 @@ use keywarden_store::{
     Totp,
 };
 use keywarden_webauthn::{PendingCeremony, StoredCredential, peek_assertion};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::Duration;
 use totp_rs::{Algorithm, TOTP};
@@ -26,6 +26,7 @@ use crate::auth::SESSION_PREFIX;
 use crate::context::RequestContext;
 use crate::secrets::{Unsealed, dummy_hash, new_token, random_bytes, token_hash, verify_secret_off_runtime};
 use crate::state::AppState;
+use crate::wire::ErrorDetails;
 
 /// The result of a sign-in step.
 pub struct SignedIn {
@@ -235,7 +236,10 @@ async fn commit(
                 "the Temporary Access Pass was used by another sign-in (a one-time pass signs in once), or was \
                  revoked or replaced meanwhile",
             )
-            .with_details(json!({ "methodUsabilityReason": UsabilityReason::OneTimeUsed.as_str() })),
+            .with_details(ErrorDetails {
+                method_usability_reason: Some(UsabilityReason::OneTimeUsed),
+                ..ErrorDetails::default()
+            }),
         )
         .await),
         Err(SignInConflict::PasswordChanged) => {
@@ -416,7 +420,10 @@ pub async fn access_pass(
                 format!("the Temporary Access Pass is not usable now ({})", other.as_str()),
             ),
         };
-        let error = ApiError::new(code, message).with_details(json!({ "methodUsabilityReason": reason.as_str() }));
+        let error = ApiError::new(code, message).with_details(ErrorDetails {
+            method_usability_reason: Some(reason),
+            ..ErrorDetails::default()
+        });
         return Err(refused(state, ctx, Some(user), "temporaryAccessPass", error).await);
     }
     if !user.account_enabled {
@@ -575,7 +582,10 @@ async fn verify_passkey(
         record.passkey.passkey_type,
         state.catalog().entry(&record.passkey.aa_guid),
     ) {
-        let error = ApiError::code(refusal.code).with_details(json!({ "verdicts": refusal.verdicts }));
+        let error = ApiError::code(refusal.code).with_details(ErrorDetails {
+            verdicts: Some(crate::wire::to_value(&refusal.verdicts)),
+            ..ErrorDetails::default()
+        });
         return Err(refused(state, ctx, Some(&user), "fido2", error).await);
     }
     let backup_state_changed = verified.backup_state != record.passkey.backup_state;

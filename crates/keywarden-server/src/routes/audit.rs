@@ -1,19 +1,17 @@
 //! `/v1/auditLogs/directoryAudits`: the audit log, filtered and paged with a cursor; and its export for a SIEM
 //! (`/export`), streamed as Entra `AuditLogs` records.
 
-use axum::extract::State;
-use axum::http::Method;
-use keywarden_domain::access::Action;
-use serde_json::Value;
-
 use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::json::Query;
 use crate::ops::audit::{self, Query as AuditQuery};
 use crate::ops::reports::{self, Format};
-use crate::routes::collection;
 use crate::state::AppState;
+use crate::wire::{Collection, DirectoryAudit, ErrorBody};
+use axum::extract::State;
+use axum::http::Method;
+use keywarden_domain::access::Action;
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -32,11 +30,14 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-async fn list(
+/// The audit log as Graph's `directoryAudits`, newest first, filtered, paged with a cursor.
+#[utoipa::path(get, path = "/v1/auditLogs/directoryAudits", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Collection<DirectoryAudit>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn list(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<AuditQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Collection<DirectoryAudit>>, ApiError> {
     let page = audit::list(&state, &actor, &query).await?;
     let next = page.next.map(|cursor| {
         let mut params: Vec<(&str, String)> = vec![("cursor", cursor.to_string())];
@@ -58,17 +59,20 @@ async fn list(
             .finish();
         format!("/v1/auditLogs/directoryAudits?{query}")
     });
-    Ok(axum::Json(collection(
-        page.events.iter().map(audit::to_json).collect(),
-        next,
-    )))
+    Ok(axum::Json(Collection {
+        value: page.events.iter().map(DirectoryAudit::from).collect(),
+        next_link: next,
+    }))
 }
 
 /// The export's parameters: the list's filters (no cursor, no page size) and a format.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ExportQuery {
+#[into_params(parameter_in = Query)]
+pub(super) struct ExportQuery {
+    /// `jsonl` (the default) or `csv`.
     format: Option<String>,
+    /// RFC 3339 instant, or a duration back from now such as `90d`.
     since: Option<String>,
     until: Option<String>,
     activity: Option<String>,
@@ -78,7 +82,11 @@ struct ExportQuery {
     correlation_id: Option<String>,
 }
 
-async fn export(
+/// The audit log for a SIEM, streamed as Entra `AuditLogs` records (JSON lines or CSV), oldest first.
+#[utoipa::path(get, path = "/v1/auditLogs/directoryAudits/export", tag = "audit", params(ExportQuery),
+    responses((status = 200, description = "JSON lines (application/x-ndjson) or CSV (text/csv)", content_type = "application/x-ndjson"),
+        (status = "4XX", body = ErrorBody)))]
+pub(super) async fn export(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<ExportQuery>,

@@ -9,7 +9,7 @@ use axum::http::{Method, header};
 use axum::response::IntoResponse;
 use keywarden_domain::access::Action;
 use serde::Deserialize;
-use serde_json::Value;
+use utoipa::IntoParams;
 
 use super::{Access, Route, route};
 use crate::api_error::ApiError;
@@ -17,6 +17,7 @@ use crate::auth::Admin;
 use crate::json::{Path, Query};
 use crate::ops::{self, diagnosis};
 use crate::state::AppState;
+use crate::wire::{DiagnosisView, EffectivePolicyView, ErrorBody};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -41,40 +42,53 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct DiagnosisQuery {
+#[into_params(parameter_in = Query)]
+pub(super) struct DiagnosisQuery {
     /// An attempt id, or `last`; absent for "can the user register now?".
     attempt: Option<String>,
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<axum::Json<Value>, ApiError> {
-    serde_json::to_value(value).map(axum::Json).map_err(ApiError::internal)
-}
-
-async fn passkey_diagnosis(
+/// Why can (or can't) this user add a passkey: the four questions walked for the user now, or for one of their
+/// registration attempts, each with its evidence, and the fixes in order.
+#[utoipa::path(get, path = "/v1/users/{user}/passkeyDiagnosis", tag = "help desk", params(DiagnosisQuery,
+        ("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = DiagnosisView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn passkey_diagnosis(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
     Query(query): Query<DiagnosisQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<DiagnosisView>, ApiError> {
     actor.require(Action::Read)?;
     let subject = diagnosis::Subject::parse(query.attempt.as_deref())?;
     let user = ops::find_user(&state, &key).await?;
-    to_json(&diagnosis::diagnose(&state, &actor, &user, subject).await?)
+    Ok(axum::Json(DiagnosisView(
+        diagnosis::diagnose(&state, &actor, &user, subject).await?,
+    )))
 }
 
-async fn effective_policy(
+/// The passkey policy that applies to the user: the targets that include them, the profiles, the pass settings.
+#[utoipa::path(get, path = "/v1/users/{user}/effectivePolicy", tag = "help desk",
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = EffectivePolicyView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn effective_policy(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<EffectivePolicyView>, ApiError> {
     actor.require(Action::Read)?;
     let user = ops::find_user(&state, &key).await?;
-    to_json(&diagnosis::effective_policy(&state, &actor, &user).await?)
+    Ok(axum::Json(EffectivePolicyView(
+        diagnosis::effective_policy(&state, &actor, &user).await?,
+    )))
 }
 
-async fn decision_tree(Admin(actor): Admin) -> Result<impl IntoResponse, ApiError> {
+/// The help desk's decision tree as text.
+#[utoipa::path(get, path = "/v1/diagnosis/decisionTree", tag = "help desk",
+    responses((status = 200, description = "the tree", content_type = "text/plain"), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn decision_tree(Admin(actor): Admin) -> Result<impl IntoResponse, ApiError> {
     actor.require(Action::Read)?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

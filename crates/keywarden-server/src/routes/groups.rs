@@ -2,22 +2,21 @@
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use keywarden_domain::access::Action;
 use keywarden_domain::directory::Group;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::users::user_json;
-use super::{Access, Route, route};
+use super::{Access, Created, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
 use crate::json::{Json, Path};
-use crate::ops::directory::{self, Format, import_groups};
+use crate::ops::directory::{self, GroupRow};
 use crate::ops::find_group;
-use crate::routes::collection;
 use crate::state::AppState;
+use crate::wire::{Collection, ErrorBody, GroupView, UserView};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -45,68 +44,102 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-fn group_json(group: &Group, members: Option<i64>) -> Value {
-    json!({ "id": group.id.to_string(), "displayName": group.display_name, "description": group.description, "memberCount": members })
+fn group_view(group: &Group, members: Option<i64>) -> GroupView {
+    GroupView {
+        id: group.id.to_string(),
+        display_name: group.display_name.clone(),
+        description: group.description.clone(),
+        member_count: members,
+    }
 }
 
-async fn list(State(state): State<AppState>, Admin(actor): Admin) -> Result<axum::Json<Value>, ApiError> {
+/// The directory's groups, with how many members each has.
+#[utoipa::path(get, path = "/v1/groups", tag = "directory",
+    responses((status = 200, body = Collection<GroupView>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+) -> Result<axum::Json<Collection<GroupView>>, ApiError> {
     actor.require(Action::Read)?;
     let groups = state.store.list_groups().await?;
-    Ok(axum::Json(collection(
-        groups.iter().map(|(g, n)| group_json(g, Some(*n))).collect(),
-        None,
+    Ok(axum::Json(Collection::of(
+        groups.iter().map(|(g, n)| group_view(g, Some(*n))).collect(),
     )))
 }
 
-async fn get_one(
+/// One group, by id or display name.
+#[utoipa::path(get, path = "/v1/groups/{group}", tag = "directory",
+    params(("group" = String, Path, description = "group id or display name")),
+    responses((status = 200, body = GroupView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn get_one(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<GroupView>, ApiError> {
     actor.require(Action::Read)?;
-    Ok(axum::Json(group_json(&find_group(&state, &key).await?, None)))
+    Ok(axum::Json(group_view(&find_group(&state, &key).await?, None)))
 }
 
-async fn members(
+/// A group's members.
+#[utoipa::path(get, path = "/v1/groups/{group}/members", tag = "directory",
+    params(("group" = String, Path, description = "group id or display name")),
+    responses((status = 200, body = Collection<UserView>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn members(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Collection<UserView>>, ApiError> {
     actor.require(Action::Read)?;
     let group = find_group(&state, &key).await?;
     let members = state.store.group_members(group.id).await?;
-    Ok(axum::Json(collection(members.iter().map(user_json).collect(), None)))
+    Ok(axum::Json(Collection::of(members.iter().map(UserView::from).collect())))
 }
 
-#[derive(Deserialize)]
+/// A new group.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CreateGroup {
+pub(super) struct CreateGroup {
+    /// 1 to 256 characters; a group is also found by its name.
     display_name: String,
     description: Option<String>,
+    /// userPrincipalNames of existing users.
     #[serde(default)]
     members: Vec<String>,
 }
 
-async fn create(
+/// Create a group (or add to the one with this name), with members.
+#[utoipa::path(post, path = "/v1/groups", tag = "directory", request_body = CreateGroup,
+    responses((status = 201, body = GroupView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Json(request): Json<CreateGroup>,
-) -> Result<Response, ApiError> {
-    let text = json!([{ "displayName": request.display_name, "description": request.description, "members": request.members }]).to_string();
-    import_groups(&state, &ctx, &actor, &text, Format::Json).await?;
+) -> Result<Created<GroupView>, ApiError> {
+    let row = GroupRow {
+        id: None,
+        display_name: request.display_name.clone(),
+        description: request.description,
+        members: Some(Value::from(request.members)),
+    };
+    directory::put_groups(&state, &ctx, &actor, &[("request".into(), row)]).await?;
     let group = find_group(&state, &request.display_name).await?;
-    Ok((StatusCode::CREATED, axum::Json(group_json(&group, None))).into_response())
+    Ok(Created(group_view(&group, None)))
 }
 
-#[derive(Deserialize)]
+/// Users to add to a group.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AddMembers {
+pub(super) struct AddMembers {
     /// User ids or userPrincipalNames.
     members: Vec<String>,
 }
 
-async fn add_members(
+/// Add members to a group (those already in it stay).
+#[utoipa::path(post, path = "/v1/groups/{group}/members", tag = "directory", request_body = AddMembers,
+    params(("group" = String, Path, description = "group id or display name")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn add_members(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
@@ -118,12 +151,22 @@ async fn add_members(
     for member in &request.members {
         upns.push(crate::ops::find_user(&state, member).await?.user_principal_name);
     }
-    let text = json!([{ "id": group.id.to_string(), "displayName": group.display_name, "members": upns }]).to_string();
-    import_groups(&state, &ctx, &actor, &text, Format::Json).await?;
+    let row = GroupRow {
+        id: Some(group.id.to_string()),
+        display_name: group.display_name,
+        description: None,
+        members: Some(Value::from(upns)),
+    };
+    directory::put_groups(&state, &ctx, &actor, &[("request".into(), row)]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn remove_member(
+/// Take a user out of a group; the passkey rules that applied through it stop applying from the user's next ceremony.
+#[utoipa::path(delete, path = "/v1/groups/{group}/members/{user}", tag = "directory",
+    params(("group" = String, Path, description = "group id or display name"),
+        ("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn remove_member(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,

@@ -9,7 +9,7 @@ mod diagnosis;
 mod groups;
 mod me;
 mod openapi;
-pub(crate) use openapi::refuse_undocumented_parameters;
+pub use openapi::{generate as openapi_document, to_json as openapi_json};
 mod operations;
 mod policies;
 mod reports;
@@ -119,10 +119,12 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let limiter = state.sign_in_limit.as_ref().map(crate::rate_limit::layer);
     let mut router = Router::new();
     for Route { info, handler } in routes() {
-        let mut handler = handler.route_layer(middleware::from_fn_with_state(
-            Arc::new((state.clone(), info.access)),
-            guard,
-        ));
+        let mut handler = handler
+            .route_layer(middleware::from_fn_with_state(
+                Arc::new((state.clone(), info.access)),
+                guard,
+            ))
+            .route_layer(middleware::from_fn(openapi::refuse_undocumented_parameters));
         if info.access == Access::SignIn
             && let Some(limiter) = &limiter
         {
@@ -173,11 +175,11 @@ async fn method_not_allowed(uri: Uri) -> ApiError {
     )
 }
 
-/// A Graph-style collection: `{ "value": [...] }`, with `@odata.nextLink` when there is more.
-pub(crate) fn collection(items: Vec<serde_json::Value>, next_link: Option<String>) -> serde_json::Value {
-    let mut body = serde_json::json!({ "value": serde_json::Value::Array(items) });
-    if let Some(link) = next_link {
-        body["@odata.nextLink"] = serde_json::Value::String(link);
+/// A `201 Created` answer with its body.
+pub(crate) struct Created<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (axum::http::StatusCode::CREATED, axum::Json(self.0)).into_response()
     }
-    body
 }

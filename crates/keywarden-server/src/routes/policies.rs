@@ -16,6 +16,7 @@ use crate::context::RequestContext;
 use crate::json::{Path, Text};
 use crate::ops::{self, policy};
 use crate::state::AppState;
+use crate::wire::{ErrorBody, PolicyDocument, WhatIfView};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -66,17 +67,28 @@ fn config_id(id: &str) -> Result<ConfigId, ApiError> {
     })
 }
 
-async fn show(State(state): State<AppState>, Admin(actor): Admin) -> Result<axum::Json<Value>, ApiError> {
+/// The authentication methods policy as Graph's `authenticationMethodsPolicy` (Fido2 and TemporaryAccessPass
+/// configurations, with keywarden's passkey profiles), with its version.
+#[utoipa::path(get, path = "/v1/policies/authenticationMethodsPolicy", tag = "policy",
+    responses((status = 200, body = PolicyDocument), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+) -> Result<axum::Json<PolicyDocument>, ApiError> {
     actor.require(Action::Read)?;
     let current = ops::current_policy(&state).await?;
-    Ok(axum::Json(to_graph_document(
+    Ok(axum::Json(PolicyDocument(to_graph_document(
         &current.policy,
         current.version,
         current.modified_at,
-    )))
+    ))))
 }
 
-async fn apply(
+/// Change the properties the document names (a new policy version, audited), or list every problem (400
+/// `invalid_policy`) and change nothing.
+#[utoipa::path(patch, path = "/v1/policies/authenticationMethodsPolicy", tag = "policy", request_body = PolicyDocument,
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn apply(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
@@ -86,26 +98,42 @@ async fn apply(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn what_if(
+/// Judge a proposed policy document against today's users and passkeys: who could no longer register, which
+/// passkeys the proposal would refuse at sign-in. Saves nothing.
+#[utoipa::path(post, path = "/v1/policies/authenticationMethodsPolicy/whatIf", tag = "policy",
+    request_body = PolicyDocument,
+    responses((status = 200, body = WhatIfView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn what_if(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Text(body): Text,
-) -> Result<axum::Json<ops::rollout::WhatIfReport>, ApiError> {
-    Ok(axum::Json(ops::rollout::what_if(&state, &actor, &body).await?))
+) -> Result<axum::Json<WhatIfView>, ApiError> {
+    Ok(axum::Json(WhatIfView(
+        ops::rollout::what_if(&state, &actor, &body).await?,
+    )))
 }
 
-async fn show_config(
+/// One method's configuration (`Fido2` or `TemporaryAccessPass`).
+#[utoipa::path(get, path = "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
+    tag = "policy", params(("id" = String, Path, description = "`Fido2` or `TemporaryAccessPass`")),
+    responses((status = 200, body = PolicyDocument), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn show_config(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<PolicyDocument>, ApiError> {
     actor.require(Action::Read)?;
     let id = config_id(&id)?;
     let current = ops::current_policy(&state).await?;
-    Ok(axum::Json(config_to_json(&current.policy, id)))
+    Ok(axum::Json(PolicyDocument(config_to_json(&current.policy, id))))
 }
 
-async fn patch_config(
+/// Change the properties of one method's configuration that the body names.
+#[utoipa::path(patch, path = "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
+    tag = "policy", request_body = PolicyDocument,
+    params(("id" = String, Path, description = "`Fido2` or `TemporaryAccessPass`")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn patch_config(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
@@ -119,7 +147,11 @@ async fn patch_config(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn reset_config(
+/// Restore one method's configuration to its defaults.
+#[utoipa::path(delete, path = "/v1/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
+    tag = "policy", params(("id" = String, Path, description = "`Fido2` or `TemporaryAccessPass`")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn reset_config(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use keywarden_domain::access::Action;
-use serde_json::json;
 
 use super::{Access, Route, route};
 use crate::api_error::ApiError;
@@ -16,8 +15,10 @@ use crate::context::RequestContext;
 use crate::json::Query;
 use crate::ops::reports::{self, Export, FindingsQuery, Format};
 use crate::ops::rollout::{self, ReadinessQuery, StatusQuery, TightenRequest};
-use crate::routes::collection;
 use crate::state::AppState;
+use crate::wire::{
+    Collection, ErrorBody, FindingsOptionsView, FindingsView, ModelView, ReadinessView, RolloutView, TightenedView,
+};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -61,10 +62,13 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct InventoryQuery {
+#[into_params(parameter_in = Query)]
+pub(super) struct InventoryQuery {
+    /// `json` (the default) or `csv`.
     format: Option<String>,
+    /// `model`: one row per authenticator model instead of one per passkey.
     by: Option<String>,
 }
 
@@ -113,7 +117,13 @@ pub(super) async fn streamed(mut export: Export) -> Result<Response, ApiError> {
         .into_response())
 }
 
-async fn inventory(
+/// Every passkey with its user, model, attestation and admitting profile (streamed), or with `by=model` one row per
+/// authenticator model.
+#[utoipa::path(get, path = "/v1/reports/passkeyInventory", tag = "reports", params(InventoryQuery),
+    responses((status = 200, body = Collection<ModelView>,
+        description = "JSON (a collection of passkeys, or of models with by=model) or CSV (text/csv)"),
+        (status = "4XX", body = ErrorBody)))]
+pub(super) async fn inventory(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<InventoryQuery>,
@@ -149,20 +159,24 @@ async fn inventory(
                 )
                     .into_response());
             }
-            let value: Vec<serde_json::Value> = models.iter().map(|m| json!(m)).collect();
-            Ok(axum::Json(collection(value, None)).into_response())
+            Ok(axum::Json(Collection::of(models.into_iter().map(ModelView).collect())).into_response())
         }
         Some(other) => Err(ApiError::invalid(format!("by {other:?} is not supported (by=model)"))),
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct UsersQuery {
+#[into_params(parameter_in = Query)]
+pub(super) struct UsersQuery {
+    /// `json` (the default) or `csv`.
     format: Option<String>,
 }
 
-async fn users(
+/// Users who hold no phishing-resistant method (streamed), with what they hold.
+#[utoipa::path(get, path = "/v1/reports/usersWithoutPhishingResistantMethod", tag = "reports", params(UsersQuery),
+    responses((status = 200, description = "JSON or CSV (text/csv)"), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn users(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<UsersQuery>,
@@ -171,14 +185,21 @@ async fn users(
     streamed(reports::users_without_phishing_resistant(&state, &actor, format)?).await
 }
 
-async fn findings(
+/// What deserves a look: passkeys and passes that break today's policy, bursts of registrations by one
+/// administrator, long passes, and the rest of the findings, with the options they were reviewed under.
+#[utoipa::path(get, path = "/v1/reports/findings", tag = "reports", params(FindingsQuery),
+    responses((status = 200, body = FindingsView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn findings(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<FindingsQuery>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<FindingsView>, ApiError> {
     let options = reports::findings_options(&query)?;
     let found = reports::findings(&state, &actor, &options).await?;
-    Ok(axum::Json(reports::findings_json(&found, &options)))
+    Ok(axum::Json(FindingsView {
+        value: found,
+        options: FindingsOptionsView::from(&options),
+    }))
 }
 
 fn svg(status: &keywarden_domain::rollout::status::RolloutStatus) -> Response {
@@ -189,20 +210,27 @@ fn svg(status: &keywarden_domain::rollout::status::RolloutStatus) -> Response {
         .into_response()
 }
 
-async fn rollout(
+/// Each ring (group) and then all users: members, targeted, covered by a passkey, attempts; as JSON or as a chart.
+#[utoipa::path(get, path = "/v1/reports/rollout", tag = "reports", params(StatusQuery),
+    responses((status = 200, body = RolloutView, description = "JSON, or SVG (image/svg+xml) with format=svg"),
+        (status = "4XX", body = ErrorBody)))]
+pub(super) async fn rollout(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<StatusQuery>,
 ) -> Result<Response, ApiError> {
     let status = rollout::status(&state, &actor, &query).await?;
     match query.format.as_deref().map(str::trim) {
-        None | Some("json") => Ok(axum::Json(status).into_response()),
+        None | Some("json") => Ok(axum::Json(RolloutView(status)).into_response()),
         Some("svg") => Ok(svg(&status)),
         Some(other) => Err(ApiError::invalid(format!("format {other:?} is not json or svg"))),
     }
 }
 
-async fn rollout_svg(
+/// The rollout status as a chart.
+#[utoipa::path(get, path = "/v1/reports/rollout.svg", tag = "reports", params(StatusQuery),
+    responses((status = 200, description = "SVG", content_type = "image/svg+xml"), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn rollout_svg(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<StatusQuery>,
@@ -210,19 +238,30 @@ async fn rollout_svg(
     Ok(svg(&rollout::status(&state, &actor, &query).await?))
 }
 
-async fn tighten(
+/// Propose an allow list of the models a profile's users already hold, judge it with a what-if and, with `apply`,
+/// save it as a new policy version (applying needs a role that manages the policy).
+#[utoipa::path(post, path = "/v1/reports/rollout/tighten", tag = "reports", request_body = TightenRequest,
+    responses((status = 200, body = TightenedView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn tighten(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     crate::json::Json(request): crate::json::Json<TightenRequest>,
-) -> Result<axum::Json<rollout::Tightened>, ApiError> {
-    Ok(axum::Json(rollout::tighten(&state, &ctx, &actor, &request).await?))
+) -> Result<axum::Json<TightenedView>, ApiError> {
+    Ok(axum::Json(TightenedView(
+        rollout::tighten(&state, &ctx, &actor, &request).await?,
+    )))
 }
 
-async fn readiness(
+/// Who would be locked out if an authentication strength were required at sign-in now, and why each one.
+#[utoipa::path(get, path = "/v1/reports/readiness", tag = "reports", params(ReadinessQuery),
+    responses((status = 200, body = ReadinessView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn readiness(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<ReadinessQuery>,
-) -> Result<axum::Json<rollout::ReadinessReport>, ApiError> {
-    Ok(axum::Json(rollout::readiness(&state, &actor, &query).await?))
+) -> Result<axum::Json<ReadinessView>, ApiError> {
+    Ok(axum::Json(ReadinessView(
+        rollout::readiness(&state, &actor, &query).await?,
+    )))
 }

@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use keywarden_domain::Code;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::{Access, Route, route};
 use crate::api_error::ApiError;
@@ -18,6 +19,7 @@ use crate::json::Json;
 use crate::ops::sign_in::{self, SignedIn};
 use crate::state::AppState;
 use crate::telemetry::ceremony;
+use crate::wire::{ErrorBody, SignInAnswer, SignInChallengeView, UserRefView};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -48,12 +50,12 @@ impl axum::extract::FromRequestParts<AppState> for MaybeSession {
 /// The answer to a successful step: the session's state and CSRF token, and the cookie with the session's new
 /// token (every step issues one; the previous token stops working).
 fn answer(state: &AppState, signed_in: &SignedIn) -> Response {
-    let body = json!({
-        "status": signed_in.status(),
-        "user": { "id": signed_in.user.id.to_string(), "userPrincipalName": signed_in.user.user_principal_name, "displayName": signed_in.user.display_name },
-        "csrfToken": signed_in.session.csrf_token,
-        "expiresDateTime": signed_in.session.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-    });
+    let body = SignInAnswer {
+        status: signed_in.status(),
+        user: UserRefView::from(&signed_in.user),
+        csrf_token: signed_in.session.csrf_token.clone(),
+        expires_date_time: signed_in.session.expires_at,
+    };
     let mut response = axum::Json(body).into_response();
     let max_age = (signed_in.session.expires_at - state.clock.now())
         .whole_seconds()
@@ -68,14 +70,19 @@ fn count(step: &'static str, result: &Result<SignedIn, ApiError>) {
     ceremony(step, result.as_ref().map(|_| ()).map_err(|e| e.code));
 }
 
-#[derive(Deserialize)]
+/// The first step: a userPrincipalName and its password.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PasswordRequest {
+pub(super) struct PasswordRequest {
     username: String,
     password: String,
 }
 
-async fn password(
+/// Sign in with a password: `mfaRequired` when the user has an authenticator app (send its code next), else a
+/// session that can change nothing but its own security info.
+#[utoipa::path(post, path = "/v1/signin/password", tag = "sign-in", request_body = PasswordRequest,
+    responses((status = 200, body = SignInAnswer), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn password(
     State(state): State<AppState>,
     ctx: RequestContext,
     MaybeSession(existing): MaybeSession,
@@ -93,13 +100,18 @@ async fn password(
     Ok(answer(&state, &result?))
 }
 
-#[derive(Deserialize)]
+/// An authenticator app's code.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CodeRequest {
+pub(super) struct CodeRequest {
+    /// Six digits.
     code: String,
 }
 
-async fn totp(
+/// The second step after a password: the authenticator app's code completes a strong sign-in.
+#[utoipa::path(post, path = "/v1/signin/totp", tag = "sign-in", request_body = CodeRequest,
+    responses((status = 200, body = SignInAnswer), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn totp(
     State(state): State<AppState>,
     ctx: RequestContext,
     MaybeSession(existing): MaybeSession,
@@ -113,14 +125,19 @@ async fn totp(
     Ok(answer(&state, &result?))
 }
 
-#[derive(Deserialize)]
+/// A Temporary Access Pass sign-in.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TapRequest {
+pub(super) struct TapRequest {
     username: String,
+    /// The pass's code.
     code: String,
 }
 
-async fn tap(
+/// Sign in with a Temporary Access Pass (a strong method; a one-time pass is used up here).
+#[utoipa::path(post, path = "/v1/signin/tap", tag = "sign-in", request_body = TapRequest,
+    responses((status = 200, body = SignInAnswer), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn tap(
     State(state): State<AppState>,
     ctx: RequestContext,
     MaybeSession(existing): MaybeSession,
@@ -133,16 +150,20 @@ async fn tap(
 
 /// A passkey sign-in's begin takes nothing: the browser offers the user's discoverable passkeys. (A user name would
 /// let anyone list a user's credential ids.)
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PasskeyBeginRequest {}
+pub(super) struct PasskeyBeginRequest {}
 
-async fn passkey_begin(
+/// Start a passkey sign-in: request options with no allowed credentials (the browser offers the user's own).
+#[utoipa::path(post, path = "/v1/signin/passkey/begin", tag = "sign-in",
+    request_body(content = Option<PasskeyBeginRequest>),
+    responses((status = 200, body = SignInChallengeView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn passkey_begin(
     State(state): State<AppState>,
     ctx: RequestContext,
     MaybeSession(existing): MaybeSession,
     body: Option<Json<Value>>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SignInChallengeView>, ApiError> {
     if let Some(Json(body)) = body {
         if body.get("username").is_some() {
             return Err(ApiError::invalid(
@@ -155,19 +176,28 @@ async fn passkey_begin(
     }
     let signed_in = existing.as_ref().map(|(_, user)| user);
     let (challenge_id, public_key) = sign_in::passkey_begin(&state, &ctx, signed_in).await?;
-    Ok(axum::Json(
-        json!({ "challengeId": challenge_id, "publicKey": public_key }),
-    ))
+    Ok(axum::Json(SignInChallengeView {
+        challenge_id,
+        public_key,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A passkey sign-in's finish.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct PasskeyFinishRequest {
+pub(super) struct PasskeyFinishRequest {
+    /// From the begin's answer.
     challenge_id: String,
+    /// The browser's AuthenticationResponseJSON.
+    #[schema(value_type = Object)]
     credential: Value,
 }
 
-async fn passkey_finish(
+/// Finish a passkey sign-in: a strong session, or the profiles' verdicts when today's policy no longer admits the
+/// passkey.
+#[utoipa::path(post, path = "/v1/signin/passkey/finish", tag = "sign-in", request_body = PasskeyFinishRequest,
+    responses((status = 200, body = SignInAnswer), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn passkey_finish(
     State(state): State<AppState>,
     ctx: RequestContext,
     MaybeSession(existing): MaybeSession,
@@ -187,7 +217,9 @@ async fn passkey_finish(
 
 /// Ends the session; like every state-changing request of a session, it needs the session's CSRF token (a page
 /// elsewhere cannot sign the user out). Without a session it only clears the cookie.
-async fn sign_out(
+#[utoipa::path(post, path = "/v1/signout", tag = "sign-in",
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn sign_out(
     State(state): State<AppState>,
     ctx: RequestContext,
     headers: HeaderMap,

@@ -3,21 +3,19 @@
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use keywarden_domain::access::Action;
 use keywarden_domain::directory::Role;
-use keywarden_store::ApiToken;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
-use super::{Access, Route, collection, route};
+use super::{Access, Created, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
 use crate::context::RequestContext;
 use crate::json::{Json, Path};
 use crate::ops::tokens;
 use crate::state::AppState;
+use crate::wire::{Collection, ErrorBody, TokenView};
 
 pub(super) fn routes() -> Vec<Route> {
     let manage = Access::Admin(Action::ManageTokens);
@@ -28,27 +26,25 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-/// A token as listed: never its secret (only its hash is kept).
-fn token_json(token: &ApiToken) -> Value {
-    json!({
-        "id": token.id.to_string(),
-        "displayName": token.name,
-        "role": token.role,
-        "createdDateTime": token.created_at.format(&Rfc3339).ok(),
-        "createdBy": token.created_by,
-        "expiresDateTime": token.expires_at.and_then(|t| t.format(&Rfc3339).ok()),
-        "revokedDateTime": token.revoked_at.and_then(|t| t.format(&Rfc3339).ok()),
-    })
+/// The API tokens, never their secrets (only a hash is kept).
+#[utoipa::path(get, path = "/v1/tokens", tag = "tokens",
+    responses((status = 200, body = Collection<TokenView>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+) -> Result<axum::Json<Collection<TokenView>>, ApiError> {
+    let items = tokens::list(&state, &actor)
+        .await?
+        .iter()
+        .map(TokenView::from)
+        .collect();
+    Ok(axum::Json(Collection::of(items)))
 }
 
-async fn list(State(state): State<AppState>, Admin(actor): Admin) -> Result<axum::Json<Value>, ApiError> {
-    let items = tokens::list(&state, &actor).await?.iter().map(token_json).collect();
-    Ok(axum::Json(collection(items, None)))
-}
-
-#[derive(Deserialize)]
+/// A new API token.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CreateRequest {
+pub(super) struct CreateRequest {
     display_name: String,
     /// A role's name or slug.
     role: String,
@@ -57,24 +53,33 @@ struct CreateRequest {
     expires_in_days: Option<u32>,
 }
 
-async fn create(
+/// Make an API token with one role (Global Administrator, in a recently verified session): the secret is in this
+/// answer only.
+#[utoipa::path(post, path = "/v1/tokens", tag = "tokens", request_body = CreateRequest,
+    responses((status = 201, body = TokenView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Json(request): Json<CreateRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Created<TokenView>, ApiError> {
     let role: Role = request.role.parse().map_err(ApiError::invalid)?;
     let days = request.expires_in_days.unwrap_or(90);
     if !(1..=365).contains(&days) {
         return Err(ApiError::invalid("expiresInDays must be between 1 and 365"));
     }
     let (token, secret) = tokens::create(&state, &ctx, &actor, &request.display_name, role, Some(days)).await?;
-    let mut body = token_json(&token);
-    body["token"] = json!(secret);
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    Ok(Created(TokenView {
+        token: Some(secret),
+        ..TokenView::from(&token)
+    }))
 }
 
-async fn revoke(
+/// Revoke an API token: it stops working at once.
+#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "the token's id")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn revoke(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,

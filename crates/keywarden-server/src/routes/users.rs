@@ -3,26 +3,28 @@
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use keywarden_domain::access::{self, Action, TargetKind};
 use keywarden_domain::access_pass::IssueRequest;
 use keywarden_domain::directory::User;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
 
-use super::me::{BeginRequest, ClientErrorRequest, begun_json, parse_attempt, parse_method_id, verdict_json};
-use super::{Access, Route, route};
+use super::me::{BeginRequest, ClientErrorRequest, parse_attempt, parse_method_id};
+use super::{Access, Created, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::{Actor, Admin};
 use crate::context::RequestContext;
 use crate::json::{Json, Path, Query};
 use crate::ops::directory::{UserFields, UserRow};
 use crate::ops::{self, access_pass, passkeys, registration};
-use crate::routes::collection;
 use crate::state::AppState;
 use crate::telemetry::ceremony;
+use crate::wire::{
+    AccessPassView, AttemptView, ClientVerdictView, Collection, ErrorBody, PasskeyView, RegistrationBegun,
+    SessionsRevoked, UserDetail, UserView,
+};
 
 /// A `PATCH` of a user may change attributes, the password or the roles; each field is checked against the
 /// caller's roles on the user by the operation.
@@ -100,35 +102,32 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-pub(crate) fn user_json(user: &User) -> Value {
-    json!({
-        "id": user.id.to_string(),
-        "userPrincipalName": user.user_principal_name,
-        "displayName": user.display_name,
-        "userType": user.user_type.as_str(),
-        "accountEnabled": user.account_enabled,
-        "roles": user.roles,
-    })
-}
-
 async fn target(state: &AppState, actor: &Actor, key: &str) -> Result<User, ApiError> {
     actor.require(Action::Read)?;
     ops::find_user(state, key).await
 }
 
-#[derive(Deserialize)]
+/// The user list's filters and paging.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(super) struct ListQuery {
+    /// The start of the userPrincipalName or display name, case-insensitive.
     search: Option<String>,
+    /// From `@odata.nextLink`.
     cursor: Option<String>,
+    /// The page size, 1 to 1000 (100).
     top: Option<u32>,
 }
 
-async fn list_users(
+/// Users, by userPrincipalName, with search and paging.
+#[utoipa::path(get, path = "/v1/users", tag = "users", params(ListQuery),
+    responses((status = 200, body = Collection<UserView>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn list_users(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(query): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Collection<UserView>>, ApiError> {
     actor.require(Action::Read)?;
     let top = query.top.unwrap_or(100);
     if !(1..=1000).contains(&top) {
@@ -147,80 +146,107 @@ async fn list_users(
         }
         format!("/v1/users?{}", link.finish())
     });
-    Ok(axum::Json(collection(page.users.iter().map(user_json).collect(), next)))
+    Ok(axum::Json(Collection {
+        value: page.users.iter().map(UserView::from).collect(),
+        next_link: next,
+    }))
 }
 
-async fn create_user(
+/// Create a user; roles need a Global or Privileged Role Administrator (409 `already_exists` when the
+/// userPrincipalName is taken: change a user with PATCH).
+#[utoipa::path(post, path = "/v1/users", tag = "users", request_body = UserRow,
+    responses((status = 201, body = UserView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn create_user(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Json(row): Json<UserRow>,
-) -> Result<Response, ApiError> {
+) -> Result<Created<UserView>, ApiError> {
     let user = ops::directory::create_user(&state, &ctx, &actor, &row).await?;
-    Ok((StatusCode::CREATED, axum::Json(user_json(&user))).into_response())
+    Ok(Created(UserView::from(&user)))
 }
 
-async fn get_user(
+/// One user, with group memberships and the actions the caller's roles allow on them (`allowedActions`).
+#[utoipa::path(get, path = "/v1/users/{user}", tag = "users",
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = UserDetail), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn get_user(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<UserDetail>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let groups = state.store.groups_of(user.id).await?;
-    let mut body = user_json(&user);
-    body["memberOf"] = json!(groups.iter().map(ToString::to_string).collect::<Vec<_>>());
     // What the caller's roles allow on this user, so that the console offers only what the API would accept.
     let kind = TargetKind::of(actor.user().map(|u| u.id), &user);
     let roles = actor.roles();
-    body["allowedActions"] = json!(
-        Action::ALL
+    Ok(axum::Json(UserDetail {
+        user: UserView::from(&user),
+        member_of: groups.iter().map(ToString::to_string).collect(),
+        allowed_actions: Action::ALL
             .into_iter()
             .filter(|&action| access::decide(&roles, action, kind).is_ok())
             .map(Action::as_str)
-            .collect::<Vec<_>>()
-    );
-    Ok(axum::Json(body))
+            .collect(),
+    }))
 }
 
 /// Graph's `passwordProfile`, reduced to the password: keywarden has no "change at next sign-in".
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PasswordProfile {
+pub(super) struct PasswordProfile {
+    /// At least 8 characters.
     password: String,
 }
 
 /// `PATCH /v1/users/{user}`: only the fields sent change.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct UserPatch {
+pub(super) struct UserPatch {
     display_name: Option<String>,
+    /// `member` or `guest`.
     user_type: Option<String>,
     account_enabled: Option<bool>,
+    /// Role slugs or display names; `[]` removes every role.
     roles: Option<Vec<String>>,
     password_profile: Option<PasswordProfile>,
 }
 
-async fn update_user(
+/// Change the fields sent, each checked against the caller's roles on this user (attributes: User Administrator on
+/// members; a password: Authentication, Helpdesk or User Administrator on members, Privileged Authentication
+/// Administrator on all but Global Administrators; roles: Global or Privileged Role Administrator). Disabling ends
+/// the user's sessions; a new password ends the password sessions.
+#[utoipa::path(patch, path = "/v1/users/{user}", tag = "users", request_body = UserPatch,
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = UserView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn update_user(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Path(key): Path<String>,
     Json(patch): Json<UserPatch>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<UserView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
+    let roles = patch
+        .roles
+        .map(|roles| Value::Array(roles.into_iter().map(Value::String).collect()));
     let fields = UserFields::parse(
         patch.display_name.as_deref(),
         patch.user_type.as_deref(),
         patch.account_enabled.map(Value::Bool).as_ref(),
-        patch.roles.map(|r| json!(r)).as_ref(),
+        roles.as_ref(),
         patch.password_profile.as_ref().map(|p| p.password.as_str()),
     )
     .map_err(ApiError::invalid)?;
     let updated = ops::directory::update_user(&state, &ctx, &actor, &user, fields).await?;
-    Ok(axum::Json(user_json(&updated)))
+    Ok(axum::Json(UserView::from(&updated)))
 }
 
-async fn delete_user(
+/// Delete a user: the account is disabled and its sessions end (audited as Delete user).
+#[utoipa::path(delete, path = "/v1/users/{user}", tag = "users",
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn delete_user(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
@@ -231,59 +257,80 @@ async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Graph's `revokeSignInSessions`: ends every session of the user. Answers `{"value": true}` as Graph does.
-async fn revoke_sessions(
+/// End every session of the user (Graph's `revokeSignInSessions`); answers `{"value": true}` as Graph does.
+#[utoipa::path(post, path = "/v1/users/{user}/revokeSignInSessions", tag = "users",
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = SessionsRevoked), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn revoke_sessions(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SessionsRevoked>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let ended = ops::sign_in::revoke_sessions(&state, &ctx, &actor, &user).await?;
-    Ok(axum::Json(json!({ "value": true, "endedSessions": ended })))
+    Ok(axum::Json(SessionsRevoked {
+        value: true,
+        ended_sessions: ended,
+    }))
 }
 
-async fn attempts(
+/// The user's latest registration attempts, each with the four questions' evidence.
+#[utoipa::path(get, path = "/v1/users/{user}/registrationAttempts", tag = "help desk",
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = Collection<AttemptView>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn attempts(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Collection<AttemptView>>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let attempts = state.store.attempts_of(user.id, 100).await?;
-    Ok(axum::Json(collection(
-        attempts.iter().map(registration::attempt_to_json).collect(),
-        None,
+    Ok(axum::Json(Collection::of(
+        attempts.iter().map(AttemptView::from).collect(),
     )))
 }
 
-async fn list_passkeys(
+/// The user's passkeys (Graph's `fido2AuthenticationMethod`).
+#[utoipa::path(get, path = "/v1/users/{user}/authentication/fido2Methods", tag = "methods",
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = Collection<PasskeyView>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn list_passkeys(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Collection<PasskeyView>>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let catalog = state.catalog();
     let items = passkeys::list(&state, &actor, &user)
         .await?
         .iter()
-        .map(|p| passkeys::to_json(p, &catalog))
+        .map(|p| PasskeyView::new(p, &catalog))
         .collect();
-    Ok(axum::Json(collection(items, None)))
+    Ok(axum::Json(Collection::of(items)))
 }
 
-async fn get_passkey(
+/// One of the user's passkeys.
+#[utoipa::path(get, path = "/v1/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
+    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the passkey's id")),
+    responses((status = 200, body = PasskeyView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn get_passkey(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path((key, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<PasskeyView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
-    Ok(axum::Json(passkeys::to_json(
+    Ok(axum::Json(PasskeyView::new(
         &passkeys::get(&state, &actor, &user, parse_method_id(&id)?).await?,
         &state.catalog(),
     )))
 }
 
-async fn delete_passkey(
+/// Delete one of the user's passkeys; the sessions it signed in end.
+#[utoipa::path(delete, path = "/v1/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
+    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the passkey's id")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn delete_passkey(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
@@ -294,16 +341,20 @@ async fn delete_passkey(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Graph's `creationOptions`: starts a registration on the user's behalf. Browsers must use POST (so that the
-/// CSRF check applies); GET is accepted from API tokens, as in Graph.
-async fn creation_options(
+/// Graph's `creationOptions`: start a registration on the user's behalf (questions 1 and 2 answered first).
+/// Browsers must use POST (so that the CSRF check applies); GET is accepted from API tokens, as in Graph.
+#[utoipa::path(method(get, post), path = "/v1/users/{user}/authentication/fido2Methods/creationOptions", tag = "methods",
+    request_body(content = Option<BeginRequest>),
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = RegistrationBegun), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn creation_options(
     State(state): State<AppState>,
     method: Method,
     ctx: RequestContext,
     Admin(actor): Admin,
     Path(key): Path<String>,
     body: Option<Json<BeginRequest>>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<RegistrationBegun>, ApiError> {
     if method == Method::GET && matches!(actor, Actor::User { .. }) {
         return Err(ApiError::invalid(
             "from a browser session, use POST for creationOptions",
@@ -315,24 +366,31 @@ async fn creation_options(
     let request = body.map(|Json(r)| r).unwrap_or_default();
     let result = registration::begin(&state, &ctx, &actor, &user, request.path).await;
     ceremony("registration_begin", result.as_ref().map(|_| ()).map_err(|e| e.code));
-    Ok(axum::Json(begun_json(&result?)))
+    Ok(axum::Json(RegistrationBegun::from(&result?)))
 }
 
-#[derive(Deserialize)]
+/// Registering a passkey on a user's behalf: the attempt and the authenticator's response.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RegisterRequest {
+pub(super) struct RegisterRequest {
     attempt_id: String,
     display_name: Option<String>,
+    /// The browser's or CTAP client's RegistrationResponseJSON.
+    #[schema(value_type = Object)]
     public_key_credential: Value,
 }
 
-async fn register_passkey(
+/// Finish a registration on the user's behalf (Graph's create `fido2AuthenticationMethod`): questions 3 and 4.
+#[utoipa::path(post, path = "/v1/users/{user}/authentication/fido2Methods", tag = "methods", request_body = RegisterRequest,
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 201, body = PasskeyView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn register_passkey(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Path(key): Path<String>,
     Json(request): Json<RegisterRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Created<PasskeyView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     actor.require_on(Action::ManageMethods, &user)?;
     let attempt = parse_attempt(&request.attempt_id)?;
@@ -347,93 +405,106 @@ async fn register_passkey(
     )
     .await;
     ceremony("registration_finish", result.as_ref().map(|_| ()).map_err(|e| e.code));
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(passkeys::to_json(&result?, &state.catalog())),
-    )
-        .into_response())
+    Ok(Created(PasskeyView::new(&result?, &state.catalog())))
 }
 
-async fn client_error(
+/// Report a ceremony that failed in the client (question 3's evidence), for a registration on the user's behalf.
+#[utoipa::path(post, path = "/v1/users/{user}/authentication/fido2Methods/registration/clientError", tag = "methods",
+    request_body = ClientErrorRequest,
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = ClientVerdictView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn client_error(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Path(key): Path<String>,
     Json(request): Json<ClientErrorRequest>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ClientVerdictView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     actor.require_on(Action::ManageMethods, &user)?;
     let attempt = parse_attempt(&request.attempt_id)?;
-    let verdict = registration::client_error(&state, &ctx, &actor, &user, attempt, request.report).await?;
-    Ok(axum::Json(verdict_json(&verdict)))
+    let verdict = registration::client_error(&state, &ctx, &actor, &user, attempt, request.report()).await?;
+    Ok(axum::Json(ClientVerdictView::from(&verdict)))
 }
 
-async fn list_passes(
+/// The user's Temporary Access Pass, if any (never its code).
+#[utoipa::path(get, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods", tag = "methods",
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 200, body = Collection<AccessPassView>), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn list_passes(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(key): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Collection<AccessPassView>>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let items = access_pass::get(&state, &actor, &user)
         .await?
-        .map(|(pass, usable)| access_pass::to_json(&pass, usable, None))
+        .map(|(pass, usable)| AccessPassView::new(&pass, usable, None))
         .into_iter()
         .collect();
-    Ok(axum::Json(collection(items, None)))
+    Ok(axum::Json(Collection::of(items)))
 }
 
-async fn get_pass(
+/// The user's Temporary Access Pass by its id (never its code).
+#[utoipa::path(get, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}", tag = "methods",
+    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the pass's id")),
+    responses((status = 200, body = AccessPassView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn get_pass(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path((key, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AccessPassView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let id = parse_method_id(&id)?;
     match access_pass::get(&state, &actor, &user).await? {
-        Some((pass, usable)) if pass.id == id => Ok(axum::Json(access_pass::to_json(&pass, usable, None))),
+        Some((pass, usable)) if pass.id == id => Ok(axum::Json(AccessPassView::new(&pass, usable, None))),
         _ => Err(ApiError::not_found(format!("temporary access pass {id}"))),
     }
 }
 
-#[derive(Deserialize, Default)]
+/// Graph's Temporary Access Pass request: everything optional, the policy's defaults otherwise.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct IssuePassRequest {
+pub(super) struct IssuePassRequest {
     lifetime_in_minutes: Option<u32>,
     is_usable_once: Option<bool>,
-    start_date_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    start_date_time: Option<OffsetDateTime>,
 }
 
-async fn issue_pass(
+/// Issue a Temporary Access Pass (replacing the user's previous one, whose sessions end): the code is in this answer
+/// only.
+#[utoipa::path(post, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods", tag = "methods",
+    request_body(content = Option<IssuePassRequest>),
+    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    responses((status = 201, body = AccessPassView), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn issue_pass(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
     Path(key): Path<String>,
     body: Option<Json<IssuePassRequest>>,
-) -> Result<Response, ApiError> {
+) -> Result<Created<AccessPassView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let request = body.map(|Json(r)| r).unwrap_or_default();
-    let start = request
-        .start_date_time
-        .as_deref()
-        .map(|s| {
-            OffsetDateTime::parse(s, &Rfc3339)
-                .map_err(|_| ApiError::invalid(format!("startDateTime {s:?} is not an RFC 3339 time")))
-        })
-        .transpose()?;
     let issue = IssueRequest {
         lifetime_in_minutes: request.lifetime_in_minutes,
         is_usable_once: request.is_usable_once,
-        start_date_time: start,
+        start_date_time: request.start_date_time,
     };
     let issued = access_pass::issue(&state, &ctx, &actor, &user, &issue).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(access_pass::to_json(&issued.pass, issued.usable, Some(&issued.code))),
-    )
-        .into_response())
+    Ok(Created(AccessPassView::new(
+        &issued.pass,
+        issued.usable,
+        Some(&issued.code),
+    )))
 }
 
-async fn delete_pass(
+/// Revoke the user's Temporary Access Pass; the sessions it opened end.
+#[utoipa::path(delete, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}", tag = "methods",
+    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the pass's id")),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub(super) async fn delete_pass(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,

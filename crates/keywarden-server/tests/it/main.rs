@@ -171,3 +171,8 @@ both!(operations as operations_tests:
 async fn shutdown_finishes_requests_in_flight() {
     operations::shutdown_finishes_requests_in_flight().await;
 }
+
+#[test]
+fn the_committed_openapi_document_is_the_generated_one() {
+    operations::the_committed_openapi_document_is_the_generated_one();
+}

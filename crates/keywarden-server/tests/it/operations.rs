@@ -33,7 +33,22 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
     assert!(text.contains("keywarden_http_request_duration_seconds"), "{text}");
 
     let document = browser.get("/v1/openapi.json").await.expect(200);
+    // What is served is what the code generates, and what the repository keeps.
+    let generated: Value = serde_json::from_str(keywarden_server::routes::openapi_json()).expect("generated document");
+    assert_eq!(document, generated);
     let paths = document["paths"].as_object().expect("paths");
+    // Operation ids are unique (client generators need them so).
+    let mut ids = std::collections::HashSet::new();
+    for operations in paths.values() {
+        for operation in operations.as_object().expect("operations").values() {
+            let id = operation["operationId"].as_str().expect("operationId");
+            assert!(ids.insert(id.to_string()), "operationId {id} is used twice");
+            assert!(
+                operation["x-keywarden-access"].is_string(),
+                "{id} names who may call it"
+            );
+        }
+    }
     // Every documented route exists: it answers with anything but route_not_found.
     for (path, operations) in paths {
         let concrete = path
@@ -83,6 +98,22 @@ pub(crate) async fn health_readiness_metrics_and_openapi(app: TestApp) {
             );
         }
     }
+}
+
+/// The repository's `openapi.json` is the document the code generates: a change to a handler's annotations or a wire
+/// type shows in review as a change to that file. `UPDATE_EXPECT=1` rewrites it (as `keywarden openapi --output`).
+pub(crate) fn the_committed_openapi_document_is_the_generated_one() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    let generated = keywarden_server::routes::openapi_json();
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, generated).expect("write openapi.json");
+    }
+    let committed = std::fs::read_to_string(&path).expect("openapi.json");
+    assert!(
+        committed == generated,
+        "crates/keywarden-server/openapi.json is stale: run `cargo run -- openapi --output \
+         crates/keywarden-server/openapi.json` (or the tests with UPDATE_EXPECT=1) and commit it"
+    );
 }
 
 pub(crate) async fn errors_have_one_shape(app: TestApp) {

@@ -435,3 +435,18 @@ fn aaguid_lookup_by_id_and_by_name() {
     .exit(3);
     cli.run(&["aaguid", "lookup", "iCloud"]).exit(2);
 }
+
+/// `keywarden openapi` prints the document the server serves, and `--output` writes the same bytes: the command the
+/// repository's `openapi.json` is refreshed with.
+#[test]
+fn openapi_prints_and_writes_the_served_document() {
+    let cli = Cli::new();
+    let printed = cli.run(&["openapi"]).ok().stdout;
+    assert_eq!(printed, keywarden_server::routes::openapi_json());
+    let document: serde_json::Value = serde_json::from_str(&printed).expect("JSON");
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/v1/users/{user}/passkeyDiagnosis"]["get"].is_object());
+    let path = cli.path("openapi.json");
+    cli.run(&["openapi", "--output", path.to_str().expect("path")]).ok();
+    assert_eq!(std::fs::read_to_string(&path).expect("written"), printed);
+}
