@@ -41,9 +41,29 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("assets/security-info.js"),
     },
     Asset {
-        name: "admin.js",
+        name: "admin-answers.js",
         content_type: JS,
-        body: include_bytes!("assets/admin.js"),
+        body: include_bytes!("assets/admin-answers.js"),
+    },
+    Asset {
+        name: "admin-users.js",
+        content_type: JS,
+        body: include_bytes!("assets/admin-users.js"),
+    },
+    Asset {
+        name: "admin-user.js",
+        content_type: JS,
+        body: include_bytes!("assets/admin-user.js"),
+    },
+    Asset {
+        name: "admin-audit.js",
+        content_type: JS,
+        body: include_bytes!("assets/admin-audit.js"),
+    },
+    Asset {
+        name: "admin-report.js",
+        content_type: JS,
+        body: include_bytes!("assets/admin-report.js"),
     },
     Asset {
         name: "admin-policy.js",

@@ -272,7 +272,7 @@ async fn admin_users(Visitor(user): Visitor) -> Response {
     let page = Page {
         title: "Users",
         name: "admin-users",
-        script: "admin.js",
+        script: "admin-users.js",
         section: Section::Admin("users"),
         body: include_str!("html/admin_users.html"),
         data: &[],
@@ -288,7 +288,7 @@ async fn admin_user(Visitor(user): Visitor, Path(key): Path<String>) -> Response
     let page = Page {
         title: "User",
         name: "admin-user",
-        script: "admin.js",
+        script: "admin-user.js",
         section: Section::Admin("users"),
         body: include_str!("html/admin_user.html"),
         data: &[("user", &key)],
@@ -312,7 +312,7 @@ async fn admin_audit(Visitor(user): Visitor) -> Response {
     let page = Page {
         title: "Audit log",
         name: "admin-audit",
-        script: "admin.js",
+        script: "admin-audit.js",
         section: Section::Admin("audit"),
         body: include_str!("html/admin_audit.html"),
         data: &[],
@@ -336,7 +336,7 @@ async fn admin_report(Visitor(user): Visitor, Path(report): Path<String>) -> Res
     let page = Page {
         title,
         name: "admin-report",
-        script: "admin.js",
+        script: "admin-report.js",
         section: Section::Admin(key),
         body: include_str!("html/admin_report.html"),
         data: &[("report", key), ("title", title)],

@@ -127,7 +127,11 @@ pub(crate) async fn pages_and_assets_carry_security_headers_and_no_inline_code(a
     for expected in [
         "/assets/kw.js",
         "/assets/kw.css",
-        "/assets/admin.js",
+        "/assets/admin-answers.js",
+        "/assets/admin-users.js",
+        "/assets/admin-user.js",
+        "/assets/admin-audit.js",
+        "/assets/admin-report.js",
         "/assets/admin-policy.js",
     ] {
         assert!(seen.iter().any(|s| s == expected), "{expected} in {seen:?}");

@@ -1,9 +1,10 @@
 // The admin console's Policy page: the Fido2 and TemporaryAccessPass configurations as forms, a review of the change (diff and what-if), PATCH, and the server's problems shown next to their fields.
+// @ts-check
 
 import { $, $$, adminApi, api, clear, errorOf, errorView, fill, formatTime, groupNames, h, may, me, template } from './kw.js';
-import { OPTIONAL, absent, genericView, notAvailable } from './admin.js';
+import { OPTIONAL, absent, genericView, notAvailable } from './admin-answers.js';
 
-const form = $('#policy-form');
+const form = /** @type {HTMLFormElement} */ ($('#policy-form'));
 const problemsBox = $('#policy-problems');
 const savedBox = $('#policy-saved');
 const review = $('#review');
@@ -29,8 +30,32 @@ function currentProfiles() {
     .filter((p) => p.id);
 }
 
+/**
+ * A row's or a profile's control, named by its `data-field`: an input, a select or a textarea, all read and set
+ * through `value` (and a check box through `checked`), hence the one type.
+ * @param {ParentNode} root
+ * @param {string} name
+ * @returns {HTMLInputElement}
+ */
 function field(root, name) {
-  return root.querySelector('[data-field="' + name + '"]');
+  return /** @type {HTMLInputElement} */ ($('[data-field="' + name + '"]', root));
+}
+
+/**
+ * An include row's box of profile check boxes.
+ * @param {ParentNode} row
+ */
+function profileChoices(row) {
+  return $('[data-field="allowedPasskeyProfiles"]', row);
+}
+
+/**
+ * The page's input or select with this selector (see `field`).
+ * @param {string} selector
+ * @returns {HTMLInputElement}
+ */
+function input(selector) {
+  return /** @type {HTMLInputElement} */ ($(selector));
 }
 
 function profileBoxes(container, checked) {
@@ -42,49 +67,49 @@ function profileBoxes(container, checked) {
 
 function refreshProfileChoices() {
   for (const row of $$('#fido2-includes > .row')) {
-    const boxes = field(row, 'allowedPasskeyProfiles');
-    const checked = $$('input:checked', boxes).map((i) => i.value);
+    const boxes = profileChoices(row);
+    const checked = $$('input:checked', boxes).map((i) => /** @type {HTMLInputElement} */ (i).value);
     profileBoxes(boxes, checked);
   }
-  const select = $('#fido2-default-profile');
+  const select = input('#fido2-default-profile');
   const current = select.value || (loaded && configOf(loaded, 'Fido2').defaultPasskeyProfile);
   fill(select, currentProfiles().map((p) => h('option', { value: p.id, text: p.name || p.id, selected: p.id === current || undefined })));
 }
 
 function includeRow(target, withProfiles) {
-  const row = template('tpl-include').firstElementChild;
+  const row = /** @type {HTMLElement} */ (template('tpl-include').firstElementChild);
   groupOptions(field(row, 'id'), target.id);
   field(row, 'isRegistrationRequired').checked = !!target.isRegistrationRequired;
   const profileChoice = $('.profile-choice', row);
-  if (withProfiles) profileBoxes(field(row, 'allowedPasskeyProfiles'), target.allowedPasskeyProfiles || []);
+  if (withProfiles) profileBoxes(profileChoices(row), target.allowedPasskeyProfiles || []);
   else profileChoice.remove();
   return row;
 }
 
 function excludeRow(target) {
-  const row = template('tpl-exclude').firstElementChild;
+  const row = /** @type {HTMLElement} */ (template('tpl-exclude').firstElementChild);
   field(row, 'targetType').value = target.targetType || 'group';
   field(row, 'id').value = target.id || '';
   return row;
 }
 
 function profileBlock(profile) {
-  const block = template('tpl-profile').firstElementChild;
+  const block = /** @type {HTMLElement} */ (template('tpl-profile').firstElementChild);
   field(block, 'name').value = profile.name || '';
   field(block, 'id').value = profile.id || '';
   const types = (profile.passkeyTypes || '').split(',').map((t) => t.trim());
-  for (const box of $$('[data-type]', block)) box.checked = types.includes(box.dataset.type);
+  for (const box of /** @type {HTMLInputElement[]} */ ($$('[data-type]', block))) box.checked = types.includes(box.dataset.type);
   field(block, 'attestationEnforcement').value = profile.attestationEnforcement || 'disabled';
   const restrictions = profile.keyRestrictions || {};
   field(block, 'keyRestrictions.isEnforced').checked = !!restrictions.isEnforced;
   field(block, 'keyRestrictions.enforcementType').value = restrictions.enforcementType || 'allow';
   field(block, 'keyRestrictions.aaGuids').value = (restrictions.aaGuids || []).join('\n');
   const groups = restrictions.authenticatorGroups || [];
-  for (const box of $$('[data-group]', block)) box.checked = groups.includes(box.dataset.group);
+  for (const box of /** @type {HTMLInputElement[]} */ ($$('[data-group]', block))) box.checked = groups.includes(box.dataset.group);
   field(block, 'isSha1TpmAttestationAllowed').checked = !!profile.isSha1TpmAttestationAllowed;
   $('.profile-legend', block).textContent = 'Profile: ' + (profile.name || 'new');
   field(block, 'name').addEventListener('input', (e) => {
-    $('.profile-legend', block).textContent = 'Profile: ' + (e.target.value || 'new');
+    $('.profile-legend', block).textContent = 'Profile: ' + (/** @type {HTMLInputElement} */ (e.target).value || 'new');
     refreshProfileChoices();
   });
   field(block, 'id').addEventListener('change', refreshProfileChoices);
@@ -95,9 +120,9 @@ function profileBlock(profile) {
 function renumber() {
   for (const list of $$('[data-path]', form)) {
     if (!['fido2-includes', 'fido2-excludes', 'fido2-profiles', 'tap-includes', 'tap-excludes'].includes(list.id)) continue;
-    [...list.children].forEach((row, i) => {
+    [.../** @type {HTMLCollectionOf<HTMLElement>} */ (list.children)].forEach((row, i) => {
       row.dataset.row = list.dataset.path + '[' + i + ']';
-      for (const control of row.querySelectorAll('[data-field]')) control.dataset.path = row.dataset.row + '.' + control.dataset.field;
+      for (const control of $$('[data-field]', row)) control.dataset.path = row.dataset.row + '.' + control.dataset.field;
     });
   }
 }
@@ -105,35 +130,38 @@ function renumber() {
 function render(document) {
   const fido2 = configOf(document, 'Fido2');
   const tap = configOf(document, 'TemporaryAccessPass');
-  $('#fido2-state').value = fido2.state || 'enabled';
-  $('#fido2-window').value = fido2.registrationWindowInMinutes ?? '';
-  $('#fido2-self-service').checked = !!fido2.isSelfServiceRegistrationAllowed;
+  input('#fido2-state').value = fido2.state || 'enabled';
+  input('#fido2-window').value = fido2.registrationWindowInMinutes ?? '';
+  input('#fido2-self-service').checked = !!fido2.isSelfServiceRegistrationAllowed;
   fill($('#fido2-profiles'), (fido2.passkeyProfiles || []).map(profileBlock));
   fill($('#fido2-includes'), (fido2.includeTargets || []).map((t) => includeRow(t, true)));
   fill($('#fido2-excludes'), (fido2.excludeTargets || []).map(excludeRow));
   refreshProfileChoices();
-  $('#fido2-default-profile').value = fido2.defaultPasskeyProfile || '';
-  $('#tap-state').value = tap.state || 'enabled';
-  $('#tap-length').value = tap.defaultLength ?? '';
-  $('#tap-once').checked = !!tap.isUsableOnce;
-  $('#tap-default').value = tap.defaultLifetimeInMinutes ?? '';
-  $('#tap-min').value = tap.minimumLifetimeInMinutes ?? '';
-  $('#tap-max').value = tap.maximumLifetimeInMinutes ?? '';
+  input('#fido2-default-profile').value = fido2.defaultPasskeyProfile || '';
+  input('#tap-state').value = tap.state || 'enabled';
+  input('#tap-length').value = tap.defaultLength ?? '';
+  input('#tap-once').checked = !!tap.isUsableOnce;
+  input('#tap-default').value = tap.defaultLifetimeInMinutes ?? '';
+  input('#tap-min').value = tap.minimumLifetimeInMinutes ?? '';
+  input('#tap-max').value = tap.maximumLifetimeInMinutes ?? '';
   fill($('#tap-includes'), (tap.includeTargets || []).map((t) => includeRow(t, false)));
   fill($('#tap-excludes'), (tap.excludeTargets || []).map(excludeRow));
   renumber();
   fill($('#policy-version'), 'Version ' + document.policyVersion + ', last changed ' + formatTime(document.lastModifiedDateTime) + '.');
   if (!editable) {
-    for (const fieldset of $$('fieldset', form)) fieldset.disabled = true;
+    for (const fieldset of form.querySelectorAll('fieldset')) fieldset.disabled = true;
     for (const el of $$('[data-add], [data-action="remove-row"], [data-action="remove-profile"], .editable-only', form)) el.hidden = true;
   }
 }
 
 /* Reading the forms back into configurations */
 
-/** A number input's value: a number, null when empty, or the text itself so the server names the problem. */
-function number(input) {
-  const text = input.value.trim();
+/**
+ * A number input's value: a number, null when empty, or the text itself so the server names the problem.
+ * @param {HTMLInputElement} box
+ */
+function number(box) {
+  const text = box.value.trim();
   if (text === '') return null;
   const value = Number(text);
   return Number.isFinite(value) ? value : text;
@@ -143,17 +171,17 @@ function collectFido2() {
   const original = configOf(loaded, 'Fido2');
   return {
     ...original,
-    state: $('#fido2-state').value,
-    registrationWindowInMinutes: number($('#fido2-window')),
-    isSelfServiceRegistrationAllowed: $('#fido2-self-service').checked,
+    state: input('#fido2-state').value,
+    registrationWindowInMinutes: number(input('#fido2-window')),
+    isSelfServiceRegistrationAllowed: input('#fido2-self-service').checked,
     includeTargets: $$('#fido2-includes > .row').map((row) => ({
       targetType: 'group',
       id: field(row, 'id').value,
       isRegistrationRequired: field(row, 'isRegistrationRequired').checked,
-      allowedPasskeyProfiles: $$('input:checked', field(row, 'allowedPasskeyProfiles')).map((i) => i.value),
+      allowedPasskeyProfiles: $$('input:checked', profileChoices(row)).map((i) => /** @type {HTMLInputElement} */ (i).value),
     })),
     excludeTargets: $$('#fido2-excludes > .row').map(collectExclude),
-    defaultPasskeyProfile: $('#fido2-default-profile').value,
+    defaultPasskeyProfile: input('#fido2-default-profile').value,
     passkeyProfiles: $$('#fido2-profiles > fieldset').map((block) => ({
       id: field(block, 'id').value.trim(),
       name: field(block, 'name').value.trim(),
@@ -185,12 +213,12 @@ function collectTap() {
   const original = configOf(loaded, 'TemporaryAccessPass');
   return {
     ...original,
-    state: $('#tap-state').value,
-    defaultLength: number($('#tap-length')),
-    isUsableOnce: $('#tap-once').checked,
-    defaultLifetimeInMinutes: number($('#tap-default')),
-    minimumLifetimeInMinutes: number($('#tap-min')),
-    maximumLifetimeInMinutes: number($('#tap-max')),
+    state: input('#tap-state').value,
+    defaultLength: number(input('#tap-length')),
+    isUsableOnce: input('#tap-once').checked,
+    defaultLifetimeInMinutes: number(input('#tap-default')),
+    minimumLifetimeInMinutes: number(input('#tap-min')),
+    maximumLifetimeInMinutes: number(input('#tap-max')),
     includeTargets: $$('#tap-includes > .row').map((row) => ({ targetType: 'group', id: field(row, 'id').value, isRegistrationRequired: field(row, 'isRegistrationRequired').checked })),
     excludeTargets: $$('#tap-excludes > .row').map(collectExclude),
   };
@@ -237,10 +265,15 @@ function clearProblems() {
   for (const el of $$('[aria-invalid]', form)) el.removeAttribute('aria-invalid');
 }
 
-/** The element a JSON path points at, or the nearest enclosing one (`…aaGuids[2]` → the AAGUID list). */
+/**
+ * The element a JSON path points at, or the nearest enclosing one (`…aaGuids[2]` → the AAGUID list).
+ * @param {string} path
+ * @returns {HTMLElement | null}
+ */
 function target(path) {
   let current = path;
   while (current) {
+    /** @type {HTMLElement | null} */
     const el = form.querySelector('[data-path="' + CSS.escape(current) + '"]');
     if (el) return el;
     const cut = Math.max(current.lastIndexOf('.'), current.lastIndexOf('['));
@@ -250,8 +283,13 @@ function target(path) {
   return null;
 }
 
+/**
+ * Where a problem with `el` is written: the `.field-error` after it or after its nearest enclosing element.
+ * @param {HTMLElement} el
+ * @returns {Element | null}
+ */
 function errorSlot(el) {
-  for (let node = el; node && node !== form; node = node.parentElement) {
+  for (let node = /** @type {HTMLElement | null} */ (el); node && node !== form; node = node.parentElement) {
     const next = node.nextElementSibling;
     if (next && next.classList.contains('field-error')) return next;
     const own = node.parentElement && node.parentElement.querySelector(':scope > .field-error');
@@ -261,14 +299,20 @@ function errorSlot(el) {
 }
 
 let errorCount = 0;
+
+/**
+ * The server's problems with the policy, each next to its field and all of them in a list.
+ * @param {{ path?: string, message: string }[]} problems
+ */
 function showProblems(problems) {
   clearProblems();
   const items = [];
+  /** @type {HTMLElement | null} */
   let first = null;
   for (const problem of problems) {
-    const el = target(problem.path);
+    const el = target(problem.path || '');
     const slot = el && errorSlot(el);
-    if (slot) {
+    if (el && slot) {
       if (!slot.id) slot.id = 'problem-' + (++errorCount);
       slot.append(h('span', { text: problem.message }), ' ');
       if (el.matches('input, select, textarea')) {
@@ -281,6 +325,7 @@ function showProblems(problems) {
   }
   problemsBox.className = 'notice bad';
   fill(problemsBox, h('p', {}, h('strong', { text: 'The policy was not saved: ' + problems.length + ' problem(s), shown next to their fields.' })), h('ul', {}, items));
+  /** @type {HTMLElement | null} */
   const focusable = first && (first.matches('input, select, textarea') ? first : first.querySelector('input, select, textarea'));
   (focusable || problemsBox).focus();
 }
@@ -373,9 +418,12 @@ async function load() {
 }
 
 form.addEventListener('click', (event) => {
-  const add = event.target.closest('[data-add]');
+  const clicked = /** @type {Element} */ (event.target);
+  /** @type {HTMLElement | null} */
+  const add = clicked.closest('[data-add]');
   if (add) {
     const kind = add.dataset.add;
+    /** @type {HTMLElement | undefined} */
     let created;
     if (kind === 'fido2-include') created = $('#fido2-includes').appendChild(includeRow({ id: 'all_users' }, true));
     if (kind === 'tap-include') created = $('#tap-includes').appendChild(includeRow({ id: 'all_users' }, false));
@@ -386,17 +434,17 @@ form.addEventListener('click', (event) => {
       refreshProfileChoices();
     }
     renumber();
-    const first = created && created.querySelector('input, select');
+    const first = created && /** @type {HTMLElement | null} */ (created.querySelector('input, select'));
     if (first) first.focus();
     return;
   }
-  const remove = event.target.closest('[data-action="remove-row"], [data-action="remove-profile"]');
+  const remove = clicked.closest('[data-action="remove-row"], [data-action="remove-profile"]');
   if (remove) {
-    remove.closest('.row, fieldset.profile').remove();
+    remove.closest('.row, fieldset.profile')?.remove();
     refreshProfileChoices();
     renumber();
   }
-  if (event.target.closest('[data-action="discard"]')) {
+  if (clicked.closest('[data-action="discard"]')) {
     render(loaded);
     clearProblems();
   }
@@ -408,11 +456,12 @@ form.addEventListener('submit', (event) => {
 });
 
 review.addEventListener('click', (event) => {
-  if (event.target.closest('[data-action="save"]')) save();
-  if (event.target.closest('[data-action="back"]')) {
+  const clicked = /** @type {Element} */ (event.target);
+  if (clicked.closest('[data-action="save"]')) save();
+  if (clicked.closest('[data-action="back"]')) {
     review.hidden = true;
     form.hidden = false;
-    form.querySelector('input, select').focus();
+    $('input, select', form).focus();
   }
 });
 

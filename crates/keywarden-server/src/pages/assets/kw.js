@@ -1,16 +1,54 @@
 // Shared by every keywarden page: the /v1 API client (session cookie + CSRF header), a safe DOM builder, WebAuthn JSON helpers, formatting, and the in-place "verify again" panel.
+// @ts-check
+
+/**
+ * A value as the API sends it. Its shape is the API's (openapi.json, the Rust types) and is not restated here, so
+ * the checker takes it as it comes.
+ * @typedef {any} Json
+ */
+
+/**
+ * An API answer: never an exception for an HTTP error. `stage` marks where a multi-step call stopped.
+ * @typedef {{ ok: boolean, status: number, body: Json, stage?: string }} Answer
+ */
+
+/**
+ * The error object of an API answer (`code` is the stable snake_case code; `question` the registration question).
+ * @typedef {{ message: string, code?: string, fix?: string, question?: number, details?: Json, attemptId?: string }} ApiError
+ */
+
+/**
+ * What `h` and `fill` take as content: nodes, text (inserted as text, never as HTML), and lists of them at any depth;
+ * `null`, `undefined` and `false` are left out. (A list is written as an indexed type because a type alias may not
+ * name itself in an array.)
+ * @typedef {Node | string | number | boolean | null | undefined | { readonly [index: number]: Child, readonly length: number }} Child
+ */
+
+/**
+ * The properties `h` understands; anything else becomes an attribute (left out when `null`, `undefined` or `false`).
+ * @typedef {{ class?: string | null, text?: string | number | null, hidden?: boolean, on?: Record<string, (event: Event) => unknown>, data?: Record<string, string> } & Record<string, unknown>} Props
+ */
 
 /** The session's CSRF token, learnt from /v1/me or a sign-in answer; sent on every state-changing request. */
+/** @type {string | null} */
 let csrfToken = null;
 /** Server time minus browser time, in milliseconds, from the Date header of API answers. */
 let clockSkew = 0;
 
+/** @param {string | null | undefined} token */
 export function setCsrf(token) {
   if (token) csrfToken = token;
 }
 
-/** Calls the API. Resolves to { ok, status, body } and never throws for an HTTP error. */
+/**
+ * Calls the API. Resolves to { ok, status, body } and never throws for an HTTP error.
+ * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body] sent as JSON when given
+ * @returns {Promise<Answer>}
+ */
 export async function api(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -23,7 +61,7 @@ export async function api(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
-    return { ok: false, status: 0, body: { error: { code: 'network_error', message: 'keywarden could not be reached: ' + e.message, fix: 'Check your connection and retry.' } } };
+    return { ok: false, status: 0, body: { error: { code: 'network_error', message: 'keywarden could not be reached: ' + (e instanceof Error ? e.message : String(e)), fix: 'Check your connection and retry.' } } };
   }
   const date = response.headers.get('date');
   if (date) {
@@ -39,7 +77,11 @@ export async function api(method, path, body) {
   return { ok: response.ok, status: response.status, body: parsed };
 }
 
-/** The error object of an API answer ({ code, message, fix, question, details, attemptId }). */
+/**
+ * The error object of an API answer ({ code, message, fix, question, details, attemptId }).
+ * @param {Answer} answer
+ * @returns {ApiError}
+ */
 export function errorOf(answer) {
   return (answer.body && answer.body.error) || { code: 'http_' + answer.status, message: 'The request failed with HTTP status ' + answer.status + '.', fix: 'Retry.' };
 }
@@ -50,7 +92,10 @@ export function toSignIn() {
   location.assign('/security-info/signin?next=' + encodeURIComponent(next));
 }
 
-/** The signed-in user (/v1/me); learns the CSRF token. Sends the visitor to sign-in when there is no session. */
+/**
+ * The signed-in user (/v1/me); learns the CSRF token. Sends the visitor to sign-in when there is no session.
+ * @returns {Promise<Json>}
+ */
 export async function me() {
   const answer = await api('GET', '/v1/me');
   if (answer.status === 401) {
@@ -70,15 +115,20 @@ export function serverNow() {
  * Builds an element. `props`: `class`, `text`, `hidden`, `on` ({ event: handler }), `data` ({ key: value }),
  * anything else becomes an attribute. Children are nodes or strings (always inserted as text, never as HTML), or
  * arrays of them at any depth.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Props | null} [props]
+ * @param {Child[]} children
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') el.className = value;
-    else if (key === 'text') el.textContent = value;
-    else if (key === 'on') for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
-    else if (key === 'data') for (const [k, v] of Object.entries(value)) el.dataset[k] = v;
+    if (key === 'class') el.className = String(value);
+    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'on') for (const [event, handler] of Object.entries(/** @type {Record<string, EventListener>} */ (value))) el.addEventListener(event, handler);
+    else if (key === 'data') for (const [k, v] of Object.entries(/** @type {Record<string, string>} */ (value))) el.dataset[k] = v;
     else if (key === 'hidden') el.hidden = true;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
@@ -86,6 +136,10 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+/**
+ * @param {Element | DocumentFragment} el
+ * @param {Child[]} children
+ */
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
@@ -93,18 +147,31 @@ function append(el, children) {
   }
 }
 
-/** Replaces an element's content. */
+/**
+ * Replaces an element's content.
+ * @template {Element | DocumentFragment} E
+ * @param {E} el
+ * @param {Child[]} children
+ * @returns {E}
+ */
 export function fill(el, ...children) {
   el.replaceChildren();
   append(el, children);
   return el;
 }
 
-/** A copy of a `<template>`'s content, with every label tied to the control that follows it. */
 let fieldCount = 0;
+
+/**
+ * A copy of a `<template>`'s content, with every label tied to the control that follows it.
+ * @param {string} id
+ * @returns {DocumentFragment}
+ */
 export function template(id) {
-  const fragment = document.getElementById(id).content.cloneNode(true);
+  const source = /** @type {HTMLTemplateElement} */ (byId(id));
+  const fragment = /** @type {DocumentFragment} */ (source.content.cloneNode(true));
   for (const label of fragment.querySelectorAll('label')) {
+    /** @type {HTMLElement | null} */
     const control = label.querySelector('input, select, textarea') || labelTarget(label);
     if (!control) continue;
     if (!control.id) control.id = 'f' + (++fieldCount);
@@ -113,15 +180,67 @@ export function template(id) {
   return fragment;
 }
 
+/**
+ * @param {HTMLLabelElement} label
+ * @returns {HTMLElement | null}
+ */
 function labelTarget(label) {
   const next = label.nextElementSibling;
-  return next && next.matches('input, select, textarea') ? next : null;
+  return next && next.matches('input, select, textarea') ? /** @type {HTMLElement} */ (next) : null;
 }
 
-export const $ = (selector, root = document) => root.querySelector(selector);
-export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+/**
+ * The first element under `root` that matches `selector`. A page asks only for what its shell or its own code always
+ * creates, so a missing element is a bug in the page, said by name here rather than as a null dereference later; code
+ * that expects an element to be missing at times calls `querySelector` itself.
+ * @param {string} selector
+ * @param {ParentNode} [root]
+ * @returns {HTMLElement}
+ */
+export function $(selector, root = document) {
+  const el = root.querySelector(selector);
+  if (!el) throw new Error('the page has no element ' + selector);
+  return /** @type {HTMLElement} */ (el);
+}
 
-/** Shows an API error: what happened, what to do, and references for the help desk. */
+/**
+ * Every element under `root` that matches `selector`.
+ * @param {string} selector
+ * @param {ParentNode} [root]
+ * @returns {HTMLElement[]}
+ */
+export function $$(selector, root = document) {
+  return [.../** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll(selector))];
+}
+
+/**
+ * The element with this id, which the page's shell has (see `$`).
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error('the page has no element #' + id);
+  return el;
+}
+
+/**
+ * A form's control by name: an input, a select or a textarea (they share `value`; `checked` is an input's).
+ * @param {HTMLFormElement} form
+ * @param {string} name
+ * @returns {HTMLInputElement}
+ */
+export function control(form, name) {
+  const el = form.elements.namedItem(name);
+  if (!el) throw new Error('the form has no control ' + name);
+  return /** @type {HTMLInputElement} */ (el);
+}
+
+/**
+ * Shows an API error: what happened, what to do, and references for the help desk.
+ * @param {ApiError} error
+ * @param {{ title?: string }} [extra]
+ */
 export function errorView(error, extra = {}) {
   const parts = [h('p', {}, h('strong', { text: extra.title || error.message }))];
   if (extra.title && error.message) parts.push(h('p', { text: error.message }));
@@ -134,11 +253,17 @@ export function errorView(error, extra = {}) {
   return parts;
 }
 
+/**
+ * @param {HTMLElement} el
+ * @param {ApiError} error
+ * @param {{ title?: string }} [extra]
+ */
 export function showError(el, error, extra) {
   el.className = 'notice bad';
   fill(el, errorView(error, extra));
 }
 
+/** @param {Element} el */
 export function clear(el) {
   fill(el);
 }
@@ -148,15 +273,17 @@ export function clear(el) {
 /**
  * A time from the API: an RFC 3339 string, or the `time` crate's default serde form that evidence recorded in the
  * domain uses, `[year, day of year, hour, minute, second, nanosecond, offset h, offset m, offset s]`.
+ * @param {string | number | number[]} value
  */
 export function toDate(value) {
   if (Array.isArray(value) && value.length >= 6) {
     const [year, ordinal, hour, minute, second, nanosecond, oh = 0, om = 0, os = 0] = value;
     return new Date(Date.UTC(year, 0, ordinal, hour - oh, minute - om, second - os, Math.floor(nanosecond / 1e6)));
   }
-  return new Date(value);
+  return new Date(Array.isArray(value) ? String(value) : value);
 }
 
+/** @param {string | number | number[] | null | undefined} value */
 export function formatTime(value) {
   if (!value) return '—';
   const date = toDate(value);
@@ -164,7 +291,10 @@ export function formatTime(value) {
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** "in 42 minutes", "3 minutes ago", against the server's clock. */
+/**
+ * "in 42 minutes", "3 minutes ago", against the server's clock.
+ * @param {string | number | number[] | null | undefined} value
+ */
 export function relative(value) {
   if (!value) return '';
   const ms = toDate(value).getTime() - serverNow().getTime();
@@ -177,19 +307,27 @@ export function relative(value) {
   return ms >= 0 ? 'in ' + span : span + ' ago';
 }
 
-/** When a Temporary Access Pass (Graph JSON) stops working: its start plus its lifetime, as an ISO string. */
+/**
+ * When a Temporary Access Pass (Graph JSON) stops working: its start plus its lifetime, as an ISO string.
+ * @param {{ startDateTime: string, lifetimeInMinutes: number }} pass
+ */
 export function passExpiry(pass) {
   return new Date(toDate(pass.startDateTime).getTime() + pass.lifetimeInMinutes * 60000).toISOString();
 }
 
-/** The directory's groups by id, for showing names next to ids (empty when the caller may not read them). */
+/**
+ * The directory's groups by id, for showing names next to ids (empty when the caller may not read them).
+ * @returns {Promise<Map<string, string>>}
+ */
 export async function groupNames() {
   const answer = await api('GET', '/v1/groups');
+  /** @type {Map<string, string>} */
   const names = new Map();
   if (answer.ok) for (const g of answer.body.value || []) names.set(g.id, g.displayName);
   return names;
 }
 
+/** @type {Record<string, string>} */
 export const METHOD_NAMES = {
   password: 'password',
   softwareOath: 'authenticator app code',
@@ -197,6 +335,7 @@ export const METHOD_NAMES = {
   fido2: 'passkey',
 };
 
+/** @param {string | null | undefined} type */
 export function passkeyTypeLabel(type) {
   return type === 'synced' ? 'Synced' : type === 'deviceBound' ? 'Device-bound' : type || 'Unknown type';
 }
@@ -204,18 +343,27 @@ export function passkeyTypeLabel(type) {
 /* Roles: which actions to offer. The API decides and says what the caller may do (`permissions` in /v1/me, and
    `allowedActions` on a user); the pages only hide what it would refuse. */
 
-/** Whether the signed-in `viewer` (/v1/me) may take `action` (an access action such as `managePolicy`) on someone. */
+/**
+ * Whether the signed-in `viewer` (/v1/me) may take `action` (an access action such as `managePolicy`) on someone.
+ * @param {{ permissions?: string[] }} viewer
+ * @param {string} action
+ */
 export function may(viewer, action) {
   return (viewer.permissions || []).includes(action);
 }
 
-/** Whether the caller may take `action` on `target` (a user as `GET /v1/users/{user}` returns it). */
+/**
+ * Whether the caller may take `action` on `target` (a user as `GET /v1/users/{user}` returns it).
+ * @param {{ allowedActions?: string[] }} target
+ * @param {string} action
+ */
 export function mayOn(target, action) {
   return (target.allowedActions || []).includes(action);
 }
 
 /* WebAuthn: JSON options in, JSON credentials out. Uses the browser's own conversions where it has them. */
 
+/** @param {string} text */
 function b64urlToBuffer(text) {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/');
   const padded = base64 + '='.repeat((4 - (base64.length % 4)) % 4);
@@ -225,6 +373,7 @@ function b64urlToBuffer(text) {
   return bytes.buffer;
 }
 
+/** @param {ArrayBuffer} buffer */
 function bufferToB64url(buffer) {
   const bytes = new Uint8Array(buffer);
   let binary = '';
@@ -232,10 +381,15 @@ function bufferToB64url(buffer) {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** @param {{ id: string }[] | undefined} list */
 function descriptors(list) {
   return (list || []).map((d) => ({ ...d, id: b64urlToBuffer(d.id) }));
 }
 
+/**
+ * @param {Json} json PublicKeyCredentialCreationOptionsJSON
+ * @returns {PublicKeyCredentialCreationOptions}
+ */
 function creationOptions(json) {
   if (PublicKeyCredential.parseCreationOptionsFromJSON) return PublicKeyCredential.parseCreationOptionsFromJSON(json);
   return {
@@ -246,14 +400,24 @@ function creationOptions(json) {
   };
 }
 
+/**
+ * @param {Json} json PublicKeyCredentialRequestOptionsJSON
+ * @returns {PublicKeyCredentialRequestOptions}
+ */
 function requestOptions(json) {
   if (PublicKeyCredential.parseRequestOptionsFromJSON) return PublicKeyCredential.parseRequestOptionsFromJSON(json);
   return { ...json, challenge: b64urlToBuffer(json.challenge), allowCredentials: descriptors(json.allowCredentials) };
 }
 
-function credentialJson(credential) {
+/**
+ * @param {Credential | null} found what navigator.credentials answered: a PublicKeyCredential, as it was asked for one
+ * @returns {Json} RegistrationResponseJSON or AuthenticationResponseJSON
+ */
+function credentialJson(found) {
+  const credential = /** @type {PublicKeyCredential} */ (found);
   if (typeof credential.toJSON === 'function') return credential.toJSON();
   const response = credential.response;
+  /** @type {{ response: Record<string, string | string[]> } & Record<string, unknown>} */
   const json = {
     id: credential.id,
     rawId: bufferToB64url(credential.rawId),
@@ -262,35 +426,52 @@ function credentialJson(credential) {
     clientExtensionResults: credential.getClientExtensionResults ? credential.getClientExtensionResults() : {},
     response: { clientDataJSON: bufferToB64url(response.clientDataJSON) },
   };
-  if (response.attestationObject) {
-    json.response.attestationObject = bufferToB64url(response.attestationObject);
-    json.response.transports = response.getTransports ? response.getTransports() : [];
+  const attestation = /** @type {AuthenticatorAttestationResponse} */ (response);
+  if (attestation.attestationObject) {
+    json.response.attestationObject = bufferToB64url(attestation.attestationObject);
+    json.response.transports = attestation.getTransports ? attestation.getTransports() : [];
   } else {
-    json.response.authenticatorData = bufferToB64url(response.authenticatorData);
-    json.response.signature = bufferToB64url(response.signature);
-    if (response.userHandle) json.response.userHandle = bufferToB64url(response.userHandle);
+    const assertion = /** @type {AuthenticatorAssertionResponse} */ (response);
+    json.response.authenticatorData = bufferToB64url(assertion.authenticatorData);
+    json.response.signature = bufferToB64url(assertion.signature);
+    if (assertion.userHandle) json.response.userHandle = bufferToB64url(assertion.userHandle);
   }
   return json;
 }
 
-/** navigator.credentials.create() with PublicKeyCredentialCreationOptionsJSON; resolves to RegistrationResponseJSON. */
+/**
+ * navigator.credentials.create() with PublicKeyCredentialCreationOptionsJSON; resolves to RegistrationResponseJSON.
+ * @param {Json} publicKeyJson
+ * @param {AbortSignal} [signal]
+ */
 export async function createCredential(publicKeyJson, signal) {
   if (!window.PublicKeyCredential) throw Object.assign(new Error('This browser does not support passkeys.'), { name: 'NotSupportedError' });
   const credential = await navigator.credentials.create({ publicKey: creationOptions(publicKeyJson), signal });
   return credentialJson(credential);
 }
 
-/** navigator.credentials.get() with PublicKeyCredentialRequestOptionsJSON; resolves to AuthenticationResponseJSON. */
+/**
+ * navigator.credentials.get() with PublicKeyCredentialRequestOptionsJSON; resolves to AuthenticationResponseJSON.
+ * @param {Json} publicKeyJson
+ * @param {AbortSignal} [signal]
+ * @param {CredentialMediationRequirement} [mediation]
+ */
 export async function getCredential(publicKeyJson, signal, mediation) {
   if (!window.PublicKeyCredential) throw Object.assign(new Error('This browser does not support passkeys.'), { name: 'NotSupportedError' });
+  /** @type {CredentialRequestOptions} */
   const request = { publicKey: requestOptions(publicKeyJson), signal };
   if (mediation) request.mediation = mediation;
   const credential = await navigator.credentials.get(request);
   return credentialJson(credential);
 }
 
-/** What the browser says it can do: getClientCapabilities() and the platform-authenticator check. */
+/**
+ * What the browser says it can do: getClientCapabilities() and the platform-authenticator check.
+ * @typedef {{ clientCapabilities: Record<string, boolean>, userVerifyingPlatformAuthenticatorAvailable: boolean | undefined }} Capabilities
+ * @returns {Promise<Capabilities>}
+ */
 export async function clientCapabilities() {
+  /** @type {Capabilities} */
   const report = { clientCapabilities: {}, userVerifyingPlatformAuthenticatorAvailable: undefined };
   if (!window.PublicKeyCredential) return report;
   try {
@@ -312,6 +493,8 @@ export async function clientCapabilities() {
  * marked `stage: 'begin'`. The browser offers the user's discoverable passkeys (a signed-in user verifying again is
  * offered their own only). `mediation: 'conditional'` waits for the
  * user to pick a passkey among the user name field's suggestions instead of opening a dialog; `signal` cancels it.
+ * @param {{ signal?: AbortSignal, mediation?: CredentialMediationRequirement }} [options]
+ * @returns {Promise<Answer>}
  */
 export async function passkeySignIn({ signal, mediation } = {}) {
   const begun = await api('POST', '/v1/signin/passkey/begin', {});
@@ -319,12 +502,14 @@ export async function passkeySignIn({ signal, mediation } = {}) {
   let credential;
   try {
     credential = await getCredential(begun.body.publicKey, signal, mediation);
-  } catch (e) {
+  } catch (exception) {
+    const e = /** @type {Error} */ (exception);
     return { ok: false, status: 0, body: { error: { code: 'ceremony_' + e.name, message: passkeyGetMessage(e), fix: 'Try again, or use another way to sign in.' } } };
   }
   return api('POST', '/v1/signin/passkey/finish', { challengeId: begun.body.challengeId, credential });
 }
 
+/** @param {Error} e */
 function passkeyGetMessage(e) {
   if (e.name === 'NotAllowedError') return 'The passkey prompt was cancelled or timed out, or no passkey for this site was found.';
   if (e.name === 'SecurityError') return 'The browser refused to use a passkey on this site address.';
@@ -333,6 +518,10 @@ function passkeyGetMessage(e) {
 
 /* Verify again, in place: question 2 of a registration, or before deleting a passkey. */
 
+/**
+ * Why the panel asks, per refusal code, from the refusal's `verification` details.
+ * @type {Record<string, (verification: Json) => string>}
+ */
 const VERIFY_WHY = {
   reauthentication_required: (v) =>
     'You last verified ' + (v.lastStrongAuthentication ? relative(v.lastStrongAuthentication) : 'a while ago') +
@@ -351,6 +540,10 @@ const VERIFY_WHY = {
 /**
  * Calls the API for an administrative action; when the action needs a fresher verification
  * (`recent_authentication_required`), asks for it in place, above the page's content, and retries once verified.
+ * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<Answer>}
  */
 export async function adminApi(method, path, body) {
   const answer = await api(method, path, body);
@@ -360,7 +553,7 @@ export async function adminApi(method, path, body) {
   error.details = error.details || {};
   error.details.verification = { ...(error.details.verification || {}), usableMethods: user.usableStrongMethods || [] };
   const host = h('div', { class: 'reverify-host' });
-  document.getElementById('main').prepend(host);
+  byId('main').prepend(host);
   host.scrollIntoView({ block: 'start' });
   await reverify(host, error, user);
   host.remove();
@@ -370,18 +563,23 @@ export async function adminApi(method, path, body) {
 /**
  * Renders the "verify again" panel into `container` for a question-2 refusal and resolves once the session has
  * verified again (TOTP code, passkey or Temporary Access Pass). `user` is /v1/me.
+ * @param {HTMLElement} container
+ * @param {ApiError} error
+ * @param {Json} user
+ * @returns {Promise<Json>} the answer that verified the session
  */
 export function reverify(container, error, user) {
   const verification = (error.details && error.details.verification) || {};
   const usable = new Set(verification.usableMethods || []);
   if (error.code === 'access_pass_already_used') usable.delete('temporaryAccessPass');
   const panel = template('tpl-reverify');
-  const root = panel.firstElementChild;
-  const why = VERIFY_WHY[error.code];
+  const root = /** @type {HTMLElement} */ (panel.firstElementChild);
+  const why = error.code === undefined ? undefined : VERIFY_WHY[error.code];
   $('.reverify-why', root).textContent = why ? why(verification) : error.message;
   const errorBox = $('.reverify-error', root);
   fill(container, root);
   return new Promise((resolve) => {
+    /** @param {Answer} answer */
     const done = (answer) => {
       if (answer.ok) {
         resolve(answer.body);
@@ -390,12 +588,12 @@ export function reverify(container, error, user) {
       showError(errorBox, errorOf(answer));
     };
     if (usable.has('softwareOath')) {
-      const form = $('.reverify-totp', root);
+      const form = /** @type {HTMLFormElement} */ ($('.reverify-totp', root));
       form.hidden = false;
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
         clear(errorBox);
-        done(await api('POST', '/v1/signin/totp', { code: form.elements.code.value.trim() }));
+        done(await api('POST', '/v1/signin/totp', { code: control(form, 'code').value.trim() }));
       });
     }
     if (usable.has('fido2')) {
@@ -407,20 +605,26 @@ export function reverify(container, error, user) {
       });
     }
     if (usable.has('temporaryAccessPass') || usable.size === 0) {
-      const form = $('.reverify-tap', root);
+      const form = /** @type {HTMLFormElement} */ ($('.reverify-tap', root));
       form.hidden = false;
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
         clear(errorBox);
-        done(await api('POST', '/v1/signin/tap', { username: user.userPrincipalName, code: form.elements.code.value.trim() }));
+        done(await api('POST', '/v1/signin/tap', { username: user.userPrincipalName, code: control(form, 'code').value.trim() }));
       });
     }
+    /** @type {HTMLElement | null} */
     const first = root.querySelector('form:not([hidden]) input, .reverify-passkey:not([hidden]) button');
     if (first) first.focus();
   });
 }
 
-/** Downloads text as a file. */
+/**
+ * Downloads text as a file.
+ * @param {string} name
+ * @param {string} type
+ * @param {string} text
+ */
 export function download(name, type, text) {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const link = h('a', { href: url, download: name, hidden: true });
@@ -434,6 +638,7 @@ export function download(name, type, text) {
  * A CSV cell as a spreadsheet will read it: a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return
  * is prefixed with `'` so that it stays text and never runs as a formula (OWASP, CSV injection), the same rule as the
  * server's exports.
+ * @param {unknown} value
  */
 export function csvCell(value) {
   let text = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
@@ -441,14 +646,18 @@ export function csvCell(value) {
   return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
 }
 
-/** Rows of objects as CSV (RFC 4180 quoting, formulas neutralised); nested values are written as JSON. */
+/**
+ * Rows of objects as CSV (RFC 4180 quoting, formulas neutralised); nested values are written as JSON.
+ * @param {Record<string, unknown>[]} rows
+ * @param {string[]} columns
+ */
 export function toCsv(rows, columns) {
   const cell = csvCell;
   return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
 }
 
 /* Every page: the sign-out button. */
-for (const button of document.querySelectorAll('[data-action="sign-out"]')) {
+for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action="sign-out"]'))) {
   button.addEventListener('click', async () => {
     button.disabled = true;
     if (!csrfToken) {

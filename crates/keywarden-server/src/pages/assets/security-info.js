@@ -1,7 +1,8 @@
 // Security info: the user's sign-in methods (rename, delete), "Add a passkey" (questions 1 and 2 answered in place, the platform path, the ceremony, the server's verdict) and authenticator-app set-up.
+// @ts-check
 
 import {
-  $, api, clear, clientCapabilities, createCredential, errorOf, errorView, fill, formatTime, h, me, METHOD_NAMES,
+  $, api, clear, clientCapabilities, control, createCredential, errorOf, errorView, fill, formatTime, h, me, METHOD_NAMES,
   passExpiry, passkeyTypeLabel, relative, reverify, serverNow, showError, template, toDate,
 } from './kw.js';
 
@@ -134,8 +135,8 @@ function passkeyItem(passkey) {
 
 function rename(passkey, body, title) {
   const fragment = template('tpl-rename');
-  const form = fragment.firstElementChild;
-  const input = form.elements.displayName;
+  const form = /** @type {HTMLFormElement} */ (fragment.firstElementChild);
+  const input = control(form, 'displayName');
   input.value = passkey.displayName;
   title.hidden = true;
   body.prepend(form);
@@ -209,7 +210,7 @@ function closePanel() {
 }
 
 panel.addEventListener('click', (event) => {
-  if (event.target.closest('[data-action="close-panel"]')) {
+  if (/** @type {Element} */ (event.target).closest('[data-action="close-panel"]')) {
     closePanel();
     $('#add-passkey').focus();
   }
@@ -281,15 +282,17 @@ function withPath(publicKey, path) {
 
 function choosePath(preferredPath) {
   const fragment = template('tpl-path');
-  const form = fragment.firstElementChild;
-  if (preferredPath) form.elements.path.value = preferredPath;
+  const form = /** @type {HTMLFormElement} */ (fragment.firstElementChild);
+  // The path's radio buttons: the group's value is the checked one's.
+  const path = /** @type {RadioNodeList} */ (form.elements.namedItem('path'));
+  if (preferredPath) path.value = preferredPath;
   const count = methods.filter((m) => m['@odata.type'] === FIDO2).length;
   if (count) $('p', form).textContent = 'You can add a passkey (you have ' + count + ' already). Where should the new one live?';
   fill(panelBody, form);
-  form.querySelector('input[name=path]:checked').focus();
+  $('input[name=path]:checked', form).focus();
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    create(form.elements.path.value, form.elements.displayName.value.trim());
+    create(path.value, control(form, 'displayName').value.trim());
   });
 }
 
@@ -365,7 +368,7 @@ async function reportFailure(attempt, exception, path, capabilities) {
     h('button', { type: 'button', class: 'primary', on: { click: () => startAdd(path) } }, 'Try again'),
     h('button', { type: 'button', on: { click: () => startAdd(otherPath(path)) } }, 'Choose another way'),
     h('button', { type: 'button', data: { action: 'close-panel' } }, 'Close')));
-  $('button', panelBody.lastElementChild).focus();
+  $('button', /** @type {Element} */ (panelBody.lastElementChild)).focus();
 }
 
 function otherPath(path) {
@@ -463,7 +466,7 @@ function showRefusal(error, path) {
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', on: { click: () => startAdd(otherPath(path)) } }, 'Try another authenticator'),
       h('button', { type: 'button', data: { action: 'close-panel' } }, 'Close')));
-  $('button', panelBody.lastElementChild).focus();
+  $('button', /** @type {Element} */ (panelBody.lastElementChild)).focus();
 }
 
 /** One profile that applies to the user, in words: passkey types, attestation, models. */
@@ -504,7 +507,7 @@ async function setUpTotp() {
     const fragment = template('tpl-totp');
     $('.totp-secret', fragment).textContent = answer.body.secret.replace(/(.{4})/g, '$1 ').trim();
     $('.totp-uri', fragment).textContent = answer.body.uri;
-    const qr = $('.totp-qr', fragment);
+    const qr = /** @type {HTMLImageElement} */ ($('.totp-qr', fragment));
     if (answer.body.qrCodeSvg) qr.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(answer.body.qrCodeSvg);
     else qr.remove();
     fill(panelBody, fragment);

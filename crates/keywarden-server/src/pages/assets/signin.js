@@ -1,8 +1,9 @@
 // The sign-in page: password then TOTP, a Temporary Access Pass, or a passkey (username-less when no name is typed, and offered among the user name field's suggestions where the browser can), then back to the page that sent the visitor here.
+// @ts-check
 
-import { $, api, clear, errorOf, fill, passkeySignIn, showError } from './kw.js';
+import { $, api, byId, clear, control, errorOf, fill, passkeySignIn, showError } from './kw.js';
 
-const main = document.getElementById('main');
+const main = byId('main');
 const errorBox = $('#signin-error');
 const status = $('#signin-status');
 const steps = { first: $('#step-first'), totp: $('#form-totp'), tap: $('#form-tap') };
@@ -39,11 +40,11 @@ function answered(answer) {
   showError(errorBox, errorOf(answer));
 }
 
-steps.first.querySelector('form').addEventListener('submit', async (event) => {
+$('form', steps.first).addEventListener('submit', async (event) => {
   event.preventDefault();
-  const form = event.currentTarget;
-  const username = form.elements.username.value.trim();
-  const password = form.elements.password.value;
+  const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+  const username = control(form, 'username').value.trim();
+  const password = control(form, 'password').value;
   if (!username || !password) {
     showError(errorBox, { message: 'Enter your user name and password.' });
     return;
@@ -51,25 +52,25 @@ steps.first.querySelector('form').addEventListener('submit', async (event) => {
   busy(form, true);
   const answer = await api('POST', '/v1/signin/password', { username, password });
   busy(form, false);
-  form.elements.password.value = '';
+  control(form, 'password').value = '';
   answered(answer);
 });
 
 steps.totp.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const form = event.currentTarget;
+  const form = /** @type {HTMLFormElement} */ (event.currentTarget);
   busy(form, true);
-  const answer = await api('POST', '/v1/signin/totp', { code: form.elements.code.value.trim() });
+  const answer = await api('POST', '/v1/signin/totp', { code: control(form, 'code').value.trim() });
   busy(form, false);
-  form.elements.code.value = '';
+  control(form, 'code').value = '';
   answered(answer);
 });
 
 steps.tap.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const form = event.currentTarget;
-  const username = form.elements.username.value.trim();
-  const code = form.elements.code.value.trim();
+  const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+  const username = control(form, 'username').value.trim();
+  const code = control(form, 'code').value.trim();
   if (!username || !code) {
     showError(errorBox, { message: 'Enter your user name and the Temporary Access Pass.' });
     return;
@@ -77,7 +78,7 @@ steps.tap.addEventListener('submit', async (event) => {
   busy(form, true);
   const answer = await api('POST', '/v1/signin/tap', { username, code });
   busy(form, false);
-  form.elements.code.value = '';
+  control(form, 'code').value = '';
   answered(answer);
 });
 
@@ -103,7 +104,7 @@ async function offerAutofill() {
 }
 
 $('#passkey-signin').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
+  const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
   autofill?.abort();
   autofill = null;
   clear(errorBox);
@@ -116,7 +117,7 @@ $('#passkey-signin').addEventListener('click', async (event) => {
 });
 
 $('#show-tap').addEventListener('click', () => {
-  $('#tap-username').value = $('#username').value.trim();
+  /** @type {HTMLInputElement} */ ($('#tap-username')).value = /** @type {HTMLInputElement} */ ($('#username')).value.trim();
   show('tap');
 });
 

@@ -1,4 +1,5 @@
 // The "finish signing in" page of the admin console, for an administrator whose session has no strong method yet: the in-place verification, then the page they asked for.
+// @ts-check
 
 import { $, me, reverify } from './kw.js';
 

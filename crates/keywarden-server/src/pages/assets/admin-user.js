@@ -1,92 +1,20 @@
-// The admin console's pages but Policy: user search, a user's page (the diagnosis as the four-question decision tree, the effective policy, methods, TAP, attempts with the four questions), the audit log with export, and the optional reports.
+// The admin console's page of one user: the diagnosis as the four-question decision tree (now, or for one attempt), the effective policy, the passkeys and the Temporary Access Pass (with delete, revoke and issue), and the registration attempts with the four questions each recorded.
+// @ts-check
 
 import {
-  $, METHOD_NAMES, adminApi, api, clear, download, errorOf, errorView, fill, formatTime, groupNames, h, mayOn, me,
-  passExpiry, passkeyTypeLabel, relative, showError, toCsv,
+  $, METHOD_NAMES, adminApi, api, byId, clear, control, errorOf, errorView, fill, formatTime, groupNames, h, mayOn, me,
+  passExpiry, passkeyTypeLabel, relative, showError,
 } from './kw.js';
+import { OPTIONAL, absent, facts, notAvailable, runPage } from './admin-answers.js';
 
-const main = document.getElementById('main');
-
-/**
- * Endpoints an older keywarden may not have. A page shows one's answer when it has it and otherwise says plainly
- * that this version does not have it: nothing is estimated or invented here.
- */
-const OPTIONAL = {
-  diagnosis: (user) => '/v1/users/' + encodeURIComponent(user) + '/passkeyDiagnosis',
-  effectivePolicy: (user) => '/v1/users/' + encodeURIComponent(user) + '/effectivePolicy',
-  inventory: '/v1/reports/passkeyInventory',
-  findings: '/v1/reports/findings',
-  rollout: '/v1/reports/rollout',
-  whatIf: '/v1/policies/authenticationMethodsPolicy/whatIf',
-};
+/** @typedef {import('./kw.js').ApiError} ApiError */
+/** @typedef {import('./kw.js').Child} Child */
+/** @typedef {import('./kw.js').Json} Json */
 
 /**
- * Whether an answer means "this keywarden has no such endpoint" rather than a refusal worth showing. A 404 whose
- * code is `not_found` is the endpoint saying that what it was asked about (a user, an attempt) does not exist.
+ * The four questions as an attempt records them: number, key in the attempt's `questions`, title.
+ * @type {[number, string, string][]}
  */
-function absent(answer) {
-  const code = answer.body && answer.body.error && answer.body.error.code;
-  if (code === 'route_not_found' || answer.status === 501) return true;
-  return (answer.status === 404 || answer.status === 405) && code !== 'not_found';
-}
-
-function notAvailable(what) {
-  return h('div', { class: 'notice' }, h('p', { text: what + ' is not available in this version of keywarden.' }));
-}
-
-/* Users */
-
-async function usersPage() {
-  await me();
-  const form = $('#user-search');
-  const table = $('#results');
-  const status = $('#results-status');
-  const more = $('#more');
-  let next = null;
-  const params = new URLSearchParams(location.search);
-  form.elements.search.value = params.get('search') || '';
-
-  async function load(url, append) {
-    fill(status, 'Searching…');
-    const answer = await api('GET', url);
-    if (!answer.ok) {
-      showError(status, errorOf(answer));
-      return;
-    }
-    const rows = (answer.body.value || []).map((u) => h('tr', {},
-      h('td', {}, h('a', { href: '/admin/users/' + encodeURIComponent(u.id), text: u.displayName })),
-      h('td', { class: 'break', text: u.userPrincipalName }),
-      h('td', { text: u.userType + (u.accountEnabled ? '' : ' (disabled)') }),
-      h('td', { text: (u.roles || []).join(', ') || '—' })));
-    const body = $('tbody', table);
-    if (append) body.append(...rows);
-    else fill(body, rows);
-    table.hidden = body.children.length === 0;
-    status.className = 'status muted';
-    fill(status, body.children.length ? body.children.length + ' user(s) shown.' : 'No user matches.');
-    next = answer.body['@odata.nextLink'] || null;
-    more.hidden = !next;
-  }
-
-  function search() {
-    const query = form.elements.search.value.trim();
-    const url = new URL(location.href);
-    if (query) url.searchParams.set('search', query);
-    else url.searchParams.delete('search');
-    history.replaceState(null, '', url);
-    load('/v1/users?top=50' + (query ? '&search=' + encodeURIComponent(query) : ''), false);
-  }
-
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    search();
-  });
-  more.addEventListener('click', () => next && load(next, true));
-  search();
-}
-
-/* One user */
-
 const QUESTIONS = [
   [1, 'eligible', 'Eligible?'],
   [2, 'recentlyVerified', 'Recently verified?'],
@@ -94,11 +22,29 @@ const QUESTIONS = [
   [4, 'accepted', 'Is the authenticator accepted?'],
 ];
 
+/**
+ * The platform paths a user may choose, in words.
+ * @type {Record<string, string>}
+ */
 const PATHS = { thisDevice: 'this device', phone: 'a phone or tablet', securityKey: 'a security key' };
+
+/**
+ * What the parts of the page share.
+ * @typedef {object} Context
+ * @property {string} base the user's API path
+ * @property {Json} target the user, as `GET /v1/users/{user}` answers
+ * @property {Json} viewer the signed-in administrator (/v1/me)
+ * @property {boolean} manage whether the caller may manage the user's methods (the API says so)
+ * @property {{ groups: Map<string, string>, profiles: Map<string, string> }} names group and profile names by id
+ * @property {Json[]} attempts the user's registration attempts, newest first
+ * @property {ApiError} [attemptsError] why the attempts could not be read
+ * @property {boolean | null} diagnosis whether this keywarden answers passkeyDiagnosis (null until the first answer)
+ */
 
 async function userPage() {
   const viewer = await me();
-  const key = main.dataset.user;
+  // The server names the user in the page (pages/mod.rs, `admin_user`).
+  const key = /** @type {string} */ (byId('main').dataset.user);
   const base = '/v1/users/' + encodeURIComponent(key);
   const answer = await api('GET', base);
   if (!answer.ok) {
@@ -108,6 +54,7 @@ async function userPage() {
   }
   const target = answer.body;
   const [groups, policy] = await Promise.all([groupNames(), api('GET', '/v1/policies/authenticationMethodsPolicy')]);
+  /** @type {Map<string, string>} */
   const profiles = new Map();
   if (policy.ok) {
     const fido2 = (policy.body.authenticationMethodConfigurations || []).find((c) => c.id === 'Fido2');
@@ -120,7 +67,7 @@ async function userPage() {
   fill($('#user-subtitle'), target.userPrincipalName + ' · ' + target.userType + (target.accountEnabled ? '' : ' · disabled') +
     ' · roles: ' + ((target.roles || []).join(', ') || 'none') + ' · groups: ' + (memberOf.join(', ') || 'none'));
   const manage = mayOn(target, 'manageMethods');
-  // `diagnosis`: whether this keywarden answers passkeyDiagnosis (null until the first answer).
+  /** @type {Context} */
   const context = { base, target, viewer, manage, names, attempts: [], diagnosis: null };
   context.attempts = await fetchAttempts(context);
   setUpDiagnosis(context);
@@ -132,7 +79,10 @@ async function userPage() {
 
 /* The diagnosis: the four questions walked for the user now, or for one attempt (GET passkeyDiagnosis). */
 
-/** How each answer reads: a word and a sign besides the colour, so that the status never rests on colour alone. */
+/**
+ * How each answer reads: a word and a sign besides the colour, so that the status never rests on colour alone.
+ * @type {Record<string, { label: string, sign: string, css: string, badge: string }>}
+ */
 const STEP_STATUS = {
   passed: { label: 'Passed', sign: '✓', css: 'passed', badge: 'ok' },
   failed: { label: 'Failed', sign: '✗', css: 'failed', badge: 'bad' },
@@ -140,49 +90,30 @@ const STEP_STATUS = {
   unknown: { label: 'Unknown', sign: '?', css: 'unknown', badge: 'warn' },
 };
 
-/** The fixes' actions in the playbook's words. */
-const ACTIONS = {
-  update_targeting: 'Update policy targeting',
-  enable_passkey_method: 'Enable the passkey method',
-  enable_account: 'Enable the account',
-  use_member_account: 'Use a member account',
-  allow_self_service: 'Turn on self-service set up',
-  register_on_behalf: 'Register on the user\'s behalf',
-  verify_again: 'Verify again',
-  issue_access_pass: 'Issue a Temporary Access Pass',
-  retry: 'Retry',
-  switch_platform_path: 'Switch platform path',
-  prepare_platform: 'Prepare the platform',
-  use_configured_origin: 'Use the configured site address',
-  use_existing_passkey: 'Use the existing passkey',
-  add_aaguid: 'Add the AAGUID to the allow list',
-  unblock_aaguid: 'Remove the AAGUID from the block list',
-  steer_to_allowed_authenticator: 'Steer the user to an allowed authenticator',
-  relax_attestation: 'Relax the attestation requirement',
-  allow_passkey_type: 'Allow the passkey type',
-  replace_authenticator: 'Replace the authenticator',
-};
-
-const KNOWLEDGE_PLATFORMS = {
-  windowsHello: 'Windows Hello', ios: 'iOS', android: 'Android', securityKey: 'security key', anyPlatform: 'any platform',
-};
-
-function actionLabel(action) {
-  if (ACTIONS[action]) return ACTIONS[action];
-  const words = String(action || 'fix').replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+/**
+ * A fix's action in the playbook's words: the label the API sends with it, or the action's code from a keywarden that
+ * sends none.
+ * @param {{ action?: string, label?: string }} fix
+ */
+function fixLabel(fix) {
+  return fix.label || fix.action || 'fix';
 }
 
+/** @param {Context} context */
 function diagnosisUrl(context, subject) {
   return OPTIONAL.diagnosis(context.target.id) + (subject ? '?attempt=' + encodeURIComponent(subject) : '');
 }
 
+/** @param {Context} context */
 function setUpDiagnosis(context) {
   $('#diagnose-now').addEventListener('click', () => showDiagnosis(context, null, true));
   $('#diagnose-latest').addEventListener('click', () => showDiagnosis(context, 'last', true));
 }
 
-/** Marks which diagnosis is shown, on the buttons and in the address (so that a reload or a link shows it again). */
+/**
+ * Marks which diagnosis is shown, on the buttons and in the address (so that a reload or a link shows it again).
+ * @param {Context} context
+ */
 function markSubject(context, subject) {
   const actions = $('#diagnosis-actions');
   actions.hidden = false;
@@ -196,11 +127,15 @@ function markSubject(context, subject) {
   history.replaceState(null, '', url);
 }
 
+/** The latest diagnosis asked for: an answer to an earlier one that arrives later is dropped. */
 let diagnosisRequest = 0;
 
 /**
  * Shows the diagnosis of `subject`: null for "now", 'last' for the latest attempt, or an attempt id. `focus` moves
  * the keyboard focus to it (after a button press). Only an older keywarden without the endpoint gets the fallback.
+ * @param {Context} context
+ * @param {string | null} subject
+ * @param {boolean} [focus]
  */
 async function showDiagnosis(context, subject, focus) {
   const box = $('#diagnosis');
@@ -229,7 +164,10 @@ async function showDiagnosis(context, subject, focus) {
   if (focus) $('#diagnosis-heading').focus();
 }
 
-/** An older keywarden: what the latest attempt recorded, and a plain "not available". */
+/**
+ * An older keywarden: what the latest attempt recorded, and a plain "not available".
+ * @param {Context} context
+ */
 function recordedDiagnosis(context) {
   const latest = context.attempts[0];
   const recorded = latest
@@ -238,6 +176,7 @@ function recordedDiagnosis(context) {
   return [notAvailable('A diagnosis of whether this user can register now, and with what,'), recorded];
 }
 
+/** @param {Context} context */
 function diagnosisView(d, context) {
   const subject = d.subject || {};
   const attempt = subject.kind === 'attempt' ? subject : null;
@@ -280,12 +219,26 @@ function subjectFacts(d, attempt) {
   ]);
 }
 
-/** One question of the walk: its answer (in words and a sign), code, finding, evidence, failure modes and fixes. */
+/**
+ * The heading element of an outline level: the page's sections are h2, and the diagnosis nests below them.
+ * @param {number} level 3 to 6
+ * @returns {'h3' | 'h4' | 'h5' | 'h6'}
+ */
+function heading(level) {
+  return /** @type {'h3' | 'h4' | 'h5' | 'h6'} */ ('h' + level);
+}
+
+/**
+ * One question of the walk: its answer (in words and a sign), code, finding, evidence, failure modes and fixes.
+ * @param {Context} context
+ * @param {number} level the question's heading level
+ */
 function stepView(step, context, level) {
   const status = STEP_STATUS[step.status] || { label: String(step.status), sign: '?', css: '', badge: '' };
-  const sub = 'h' + (level + 1);
+  const sub = heading(level + 1);
+  /** @type {HTMLElement[]} */
   const parts = [
-    h('h' + level, { class: 'q-title' },
+    h(heading(level), { class: 'q-title' },
       step.question + '. ' + step.title + ' ',
       h('span', { class: 'badge ' + status.badge }, h('span', { 'aria-hidden': 'true', text: status.sign + ' ' }), status.label)),
   ];
@@ -301,19 +254,20 @@ function stepView(step, context, level) {
   const modes = step.failureModes || [];
   if (modes.length) {
     parts.push(h(sub, { text: 'Known platform failure modes' }), h('ul', { class: 'modes' }, modes.map((mode) => h('li', { data: { mode: mode.id } },
-      h('p', {}, h('strong', { text: mode.title }), ' ', h('span', { class: 'muted', text: '(' + (KNOWLEDGE_PLATFORMS[mode.platform] || mode.platform) + ')' })),
+      h('p', {}, h('strong', { text: mode.title }), ' ', h('span', { class: 'muted', text: '(' + (mode.platformLabel || mode.platform) + ')' })),
       h('p', {}, h('strong', { text: 'Why: ' }), mode.explanation),
-      mode.fix ? h('p', {}, h('strong', { text: 'Fix, ' + actionLabel(mode.fix.action).toLowerCase() + ': ' }), mode.fix.text) : null,
+      mode.fix ? h('p', {}, h('strong', { text: 'Fix, ' + fixLabel(mode.fix).toLowerCase() + ': ' }), mode.fix.text) : null,
       h('p', { class: 'reference', text: 'Source: ' + mode.source + ' · ' + mode.id })))));
   }
   const fixes = step.fixes || [];
   if (fixes.length) {
     parts.push(h(sub, { text: fixes.length === 1 ? 'Fix' : 'Fixes' }), h('ul', { class: 'fixes' }, fixes.map((fix) => h('li', { data: { action: fix.action } },
-      h('strong', { text: actionLabel(fix.action) + ': ' }), fix.text))));
+      h('strong', { text: fixLabel(fix) + ': ' }), fix.text))));
   }
   return h('li', { class: status.css, data: { question: String(step.question), status: step.status } }, parts);
 }
 
+/** @param {Context} context */
 function stepEvidence(evidence, context) {
   switch (evidence.kind) {
     case 'eligibility': return eligibilityFacts(evidence);
@@ -416,6 +370,7 @@ function platformFacts(p) {
   ]);
 }
 
+/** @param {Context} context */
 function acceptanceFacts(a, context) {
   const authenticator = a.authenticator;
   const admitted = a.admittedBy
@@ -440,7 +395,7 @@ function acceptanceFacts(a, context) {
 /** The passkey profiles that apply and what each accepts, with the authenticators its list names. */
 function profilesView(profiles, title, level, none) {
   return [
-    h('h' + level, { text: title }),
+    h(heading(level), { text: title }),
     profiles.length
       ? h('ul', { class: 'profiles' }, profiles.map((p) => {
         const restrictions = p.keyRestrictions || {};
@@ -457,7 +412,10 @@ function profilesView(profiles, title, level, none) {
   ];
 }
 
-/** A past attempt re-read under today's policy: questions 1 and 4, and what differs from the recorded answer. */
+/**
+ * A past attempt re-read under today's policy: questions 1 and 4, and what differs from the recorded answer.
+ * @param {Context} context
+ */
 function todayView(d, context) {
   const today = d.today;
   const steps = [today.eligible, today.accepted].filter(Boolean);
@@ -478,6 +436,7 @@ function todayView(d, context) {
 
 /* The effective policy (GET effectivePolicy): targets matched, profiles that apply, what each accepts. */
 
+/** @param {Context} context */
 async function loadEffectivePolicy(context) {
   const box = $('#effective-policy');
   const answer = await api('GET', OPTIONAL.effectivePolicy(context.target.id));
@@ -527,7 +486,10 @@ function explanationView(e) {
       : null);
 }
 
-/** An older keywarden: the policy as the latest attempt that answered question 1 recorded it. */
+/**
+ * An older keywarden: the policy as the latest attempt that answered question 1 recorded it.
+ * @param {Context} context
+ */
 function renderRecordedPolicy(context) {
   const box = $('#effective-policy');
   const withQ1 = context.attempts.find((a) => a.questions && a.questions.eligible);
@@ -572,6 +534,7 @@ function clientSentence(report) {
 
 /* Registration attempts, with the four questions each recorded. */
 
+/** @param {Context} context */
 async function fetchAttempts(context) {
   const answer = await api('GET', context.base + '/registrationAttempts');
   if (!answer.ok) {
@@ -581,6 +544,7 @@ async function fetchAttempts(context) {
   return (answer.body.value || []).slice().sort((a, b) => b.startedDateTime.localeCompare(a.startedDateTime));
 }
 
+/** @param {Context} context */
 function renderAttempts(context) {
   const box = $('#attempts');
   box.classList.remove('muted');
@@ -599,6 +563,7 @@ function statusBadge(attempt) {
   return h('span', { class: 'badge ' + kind, text: attempt.status });
 }
 
+/** @param {Context} context */
 function attemptView(attempt, context, open) {
   const initiator = attempt.initiatedBy || {};
   const who = attempt.onBehalf ? 'by ' + (initiator.userPrincipalName || initiator.displayName || initiator.appId || 'an administrator') + ' on the user\'s behalf' : 'by the user';
@@ -625,6 +590,7 @@ function attemptView(attempt, context, open) {
   return h('details', { class: 'attempt', open: open || undefined, data: { attempt: attempt.id } }, summary, body);
 }
 
+/** @param {Context} context */
 function questionView(number, key, title, attempt, context) {
   const answer = attempt.questions && attempt.questions[key];
   let state = 'not reached';
@@ -645,11 +611,7 @@ function yesNo(value) {
   return value === true ? 'yes' : value === false ? 'no' : 'unknown';
 }
 
-/** A definition list of [term, value] pairs; a value is text, a node or a list of them; empty values are left out. */
-function facts(pairs) {
-  return h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, typeof v === 'object' ? v : String(v))]));
-}
-
+/** @param {Context} context */
 function evidenceView(key, evidence, attempt, context) {
   const { groups, profiles } = context.names;
   switch (key) {
@@ -673,6 +635,7 @@ function evidenceView(key, evidence, attempt, context) {
       ]);
     case 'platform': {
       const client = evidence.client;
+      /** @type {[string, Child][]} */
       const rows = [];
       if (client) {
         const capabilities = Object.entries(client.clientCapabilities || {});
@@ -705,6 +668,7 @@ function evidenceView(key, evidence, attempt, context) {
       return h('pre', { class: 'json', text: JSON.stringify(evidence, null, 2) });
   }
 }
+/** @param {Context} context */
 async function loadPasskeys(context) {
   const box = $('#passkeys');
   box.classList.remove('muted');
@@ -738,6 +702,7 @@ function notice(kind, ...content) {
   fill(box, ...content);
 }
 
+/** @param {Context} context */
 async function deletePasskey(context, passkey, button) {
   const cell = button.parentElement;
   const confirm = h('div', {},
@@ -754,6 +719,7 @@ async function deletePasskey(context, passkey, button) {
   }
 }
 
+/** @param {Context} context */
 async function loadPass(context) {
   const box = $('#tap');
   box.classList.remove('muted');
@@ -775,6 +741,7 @@ async function loadPass(context) {
     context.manage ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', on: { click: () => revokePass(context, pass) } }, 'Revoke pass')) : null));
 }
 
+/** @param {Context} context */
 async function revokePass(context, pass) {
   const answer = await adminApi('DELETE', context.base + '/authentication/temporaryAccessPassMethods/' + encodeURIComponent(pass.id));
   if (answer.status === 204) notice('ok', 'Temporary Access Pass revoked. The change is in the audit log.');
@@ -782,27 +749,29 @@ async function revokePass(context, pass) {
   await loadPass(context);
 }
 
+/** @param {Context} context */
 function setUpIssue(context) {
-  const form = $('#tap-form');
+  const form = /** @type {HTMLFormElement} */ ($('#tap-form'));
   form.hidden = false;
   const issued = $('#tap-issued');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     for (const el of form.querySelectorAll('.field-error')) clear(el);
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-    const request = { isUsableOnce: form.elements.isUsableOnce.checked };
-    const lifetime = form.elements.lifetimeInMinutes.value.trim();
+    /** @type {{ isUsableOnce: boolean, lifetimeInMinutes?: number, startDateTime?: string }} */
+    const request = { isUsableOnce: control(form, 'isUsableOnce').checked };
+    const lifetime = control(form, 'lifetimeInMinutes').value.trim();
     if (lifetime) request.lifetimeInMinutes = Number(lifetime);
-    const start = form.elements.startDateTime.value;
+    const start = control(form, 'startDateTime').value;
     if (start) request.startDateTime = new Date(start).toISOString();
     const answer = await adminApi('POST', context.base + '/authentication/temporaryAccessPassMethods', request);
     if (answer.status !== 201) {
       const error = errorOf(answer);
       const field = /start/i.test(error.message) ? 'startDateTime' : /lifetime/i.test(error.message) ? 'lifetimeInMinutes' : null;
       if (field) {
-        form.elements[field].setAttribute('aria-invalid', 'true');
+        control(form, field).setAttribute('aria-invalid', 'true');
         fill($('[data-field="' + field + '"]', form), error.message);
-        form.elements[field].focus();
+        control(form, field).focus();
       } else {
         notice('bad', errorView(error));
       }
@@ -832,215 +801,4 @@ function showIssued(box, pass) {
   $('button', box).focus();
 }
 
-/** Any JSON the API answers, shown as facts for scalars and formatted JSON for the rest. */
-function genericView(body) {
-  const pairs = [];
-  const nested = [];
-  for (const [key, value] of Object.entries(body || {})) {
-    if (value !== null && typeof value === 'object') nested.push(h('details', {}, h('summary', { text: key }), h('pre', { class: 'json', text: JSON.stringify(value, null, 2) })));
-    else pairs.push([key, value]);
-  }
-  return h('div', {}, facts(pairs), nested);
-}
-
-/* Audit log */
-
-const AUDIT_COLUMNS = ['activityDateTime', 'activityDisplayName', 'result', 'resultReason', 'initiatedBy', 'targets', 'correlationId', 'additionalDetails', 'id'];
-
-function initiatorName(initiatedBy) {
-  const user = initiatedBy && initiatedBy.user;
-  const app = initiatedBy && initiatedBy.app;
-  if (user) return user.userPrincipalName || user.displayName || 'anonymous';
-  if (app) return app.displayName || app.appId;
-  return '';
-}
-
-function targetNames(event) {
-  return (event.targetResources || []).map((t) => t.userPrincipalName || t.displayName || t.id).join(', ');
-}
-
-async function auditPage() {
-  await me();
-  const form = $('#audit-filters');
-  const table = $('#events');
-  const status = $('#audit-status');
-  const more = $('#audit-more');
-  let next = null;
-
-  const params = new URLSearchParams(location.search);
-  for (const [name, value] of params) if (form.elements[name]) form.elements[name].value = value;
-
-  function query(top) {
-    const search = new URLSearchParams();
-    for (const name of ['since', 'until', 'activity', 'initiator', 'target', 'result', 'correlationId']) {
-      const value = form.elements[name].value.trim();
-      if (value) search.set(name, value);
-    }
-    search.set('top', String(top));
-    return search;
-  }
-
-  async function load(url, append) {
-    fill(status, 'Loading…');
-    status.className = 'status muted';
-    const answer = await api('GET', url);
-    if (!answer.ok) {
-      showError(status, errorOf(answer));
-      return;
-    }
-    const rows = (answer.body.value || []).map((event) => h('tr', {},
-      h('td', { text: formatTime(event.activityDateTime) }),
-      h('td', { text: event.activityDisplayName }),
-      h('td', {}, h('span', { class: 'badge ' + (event.result === 'success' ? 'ok' : 'bad'), text: event.result }), ' ', h('span', { class: 'small', text: event.resultReason })),
-      h('td', { class: 'break', text: initiatorName(event.initiatedBy) }),
-      h('td', { class: 'break', text: targetNames(event) }),
-      h('td', {}, h('details', {}, h('summary', { text: 'Details' }), h('pre', { class: 'json', text: JSON.stringify({ additionalDetails: event.additionalDetails, targetResources: event.targetResources, correlationId: event.correlationId }, null, 2) })))));
-    const body = $('tbody', table);
-    if (append) body.append(...rows);
-    else fill(body, rows);
-    table.hidden = body.children.length === 0;
-    fill(status, body.children.length ? body.children.length + ' event(s) shown, newest first.' : 'No event matches.');
-    next = answer.body['@odata.nextLink'] || null;
-    more.hidden = !next;
-  }
-
-  function apply() {
-    const search = query(50);
-    const url = new URL(location.href);
-    url.search = search.toString();
-    history.replaceState(null, '', url);
-    load('/v1/auditLogs/directoryAudits?' + search, false);
-  }
-
-  /** Every event matching the filters, page by page (bounded). */
-  async function everything() {
-    const events = [];
-    let url = '/v1/auditLogs/directoryAudits?' + query(1000);
-    for (let page = 0; url && page < 100; page++) {
-      const answer = await api('GET', url);
-      if (!answer.ok) {
-        showError(status, errorOf(answer));
-        return null;
-      }
-      events.push(...(answer.body.value || []));
-      url = answer.body['@odata.nextLink'] || null;
-    }
-    return events;
-  }
-
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    apply();
-  });
-  more.addEventListener('click', () => next && load(next, true));
-  $('#export-csv').addEventListener('click', async () => {
-    const events = await everything();
-    if (!events) return;
-    const rows = events.map((e) => ({ ...e, initiatedBy: initiatorName(e.initiatedBy), targets: targetNames(e) }));
-    download('keywarden-audit.csv', 'text/csv', toCsv(rows, AUDIT_COLUMNS));
-    fill(status, events.length + ' event(s) exported as CSV.');
-  });
-  $('#export-jsonl').addEventListener('click', async () => {
-    const events = await everything();
-    if (!events) return;
-    download('keywarden-audit.jsonl', 'application/x-ndjson', events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
-    fill(status, events.length + ' event(s) exported as JSON lines.');
-  });
-  apply();
-}
-
-/* Inventory, findings, rollout */
-
-async function reportPage() {
-  await me();
-  const report = main.dataset.report;
-  const title = main.dataset.title;
-  $('#report-title').textContent = title;
-  const status = $('#report-status');
-  const answer = await api('GET', OPTIONAL[report]);
-  if (!answer.ok) {
-    if (absent(answer)) {
-      status.className = 'status';
-      fill(status, notAvailable('The ' + title.toLowerCase() + ' report'),
-        h('p', { class: 'muted', text: 'It arrives with the governance features. Nothing is shown here rather than an estimate.' }));
-    } else {
-      showError(status, errorOf(answer));
-    }
-    return;
-  }
-  let items = Array.isArray(answer.body.value) ? answer.body.value : [];
-  if (report === 'rollout') {
-    fill($('#report-chart'), rolloutChart(items));
-    items = items.concat(answer.body.allUsers ? [answer.body.allUsers] : []).map(rolloutRow);
-  }
-  fill(status, items.length + ' row(s).');
-  const columns = [...new Set(items.flatMap((item) => Object.keys(item)))];
-  fill($('#report-table'), h('table', {},
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', text: c })))),
-    h('tbody', {}, items.map((item) => h('tr', {}, columns.map((c) => reportCell(cellText(item[c]))))))));
-  const exports = $('#report-export');
-  exports.hidden = items.length === 0;
-  exports.addEventListener('click', (event) => {
-    const format = event.target.dataset.format;
-    if (format === 'csv') download('keywarden-' + report + '.csv', 'text/csv', toCsv(items, columns));
-    if (format === 'json') download('keywarden-' + report + '.json', 'application/json', JSON.stringify(items, null, 2));
-  });
-}
-
-/** A report's cell. Only long unbroken text (ids, AAGUIDs, user names) may break anywhere: letting every cell break
- *  anywhere shrinks the columns of a wide table to a few letters each. */
-function reportCell(text) {
-  return h('td', { class: text.length > 24 && !/\s/.test(text) ? 'break' : undefined, text });
-}
-
-function cellText(value) {
-  if (value === null || value === undefined) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-/** A ring of the rollout report as one flat row (the table and its CSV export). */
-function rolloutRow(ring) {
-  const attempts = ring.attempts || {};
-  return {
-    ring: ring.displayName,
-    targeting: ring.targeting,
-    profiles: (ring.profiles || []).map((p) => p.name).join(', '),
-    members: ring.members,
-    targeted: ring.targeted,
-    covered: ring.covered,
-    coverage: Math.round((ring.coverage || 0) * 100) + '%',
-    refused: ring.refused,
-    attempts: attempts.total,
-    succeeded: attempts.succeeded,
-    failed: attempts.failed,
-    failureCodes: (attempts.failureCodes || []).map((c) => c.code + ' ×' + c.attempts).join(', '),
-  };
-}
-
-/** The server's chart (the same SVG as `keywarden rollout status --svg`); the coverage bars if it cannot load. */
-function rolloutChart(rings) {
-  const image = h('img', { src: OPTIONAL.rollout + '.svg', alt: 'Passkey rollout by ring: members, targeted and covered users', class: 'chart' });
-  image.addEventListener('error', () => fill($('#report-chart'), coverageChart(rings)));
-  return image;
-}
-
-/** Bars for rows that carry a coverage share (0 to 1), as the rollout report's rings do; nothing otherwise. */
-function coverageChart(items) {
-  const rows = items.filter((i) => typeof i.coverage === 'number');
-  if (!rows.length) return null;
-  return h('div', { class: 'bars', role: 'img', 'aria-label': 'Coverage per ring' }, rows.map((item) => {
-    const share = Math.max(0, Math.min(1, item.coverage));
-    const fillBar = h('div', { class: 'bar-fill' });
-    fillBar.style.width = (share * 100).toFixed(1) + '%';
-    return h('div', { class: 'bar-row' },
-      h('span', { class: 'break', text: item.displayName || item.ring || item.id || '' }),
-      h('div', { class: 'bar-track' }, fillBar),
-      h('span', { text: Math.round(share * 100) + '%' }));
-  }));
-}
-
-const PAGES = { 'admin-users': usersPage, 'admin-user': userPage, 'admin-audit': auditPage, 'admin-report': reportPage };
-const run = PAGES[document.body.dataset.page];
-if (run) run().catch((e) => showError($('#page-error') || main, { message: e.message }));
-
-export { OPTIONAL, absent, genericView, notAvailable };
+runPage(userPage);
