@@ -20,6 +20,18 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+/// A domain document carried as it serializes (the domain's own shape, tested there), described in the OpenAPI
+/// document as an object with its doc comment.
+macro_rules! document_views {
+    ($($(#[$doc:meta])* $name:ident($inner:ty);)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug, Serialize, ToSchema)]
+        #[serde(transparent)]
+        #[schema(value_type = Object)]
+        pub struct $name(pub $inner);
+    )*};
+}
+
 /// A domain value as the JSON it serializes to, for the detail fields that carry the domain's own documents.
 pub fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("keywarden's types serialize to JSON")
@@ -746,59 +758,26 @@ impl From<&keywarden_domain::reports::findings::FindingsOptions> for FindingsOpt
     }
 }
 
-/// One authenticator model in the inventory: how many passkeys, users, and the attestation and profile counts.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct ModelView(pub keywarden_domain::reports::inventory::ModelSummary);
-
-/// The rollout status: each ring, then all users.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct RolloutView(pub keywarden_domain::rollout::status::RolloutStatus);
-
-/// A tightening proposal, its what-if, and whether it was applied.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct TightenedView(pub crate::ops::rollout::Tightened);
-
-/// The readiness report: counts per reason, the users who would be locked out, and the group it was limited to.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct ReadinessView(pub crate::ops::rollout::ReadinessReport);
-
-/// What the loaded FIDO metadata and name lists say about one authenticator model: its name, certification, status
-/// history, attestation types, key protection, transports and the named groups it belongs to.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct AuthenticatorView(pub keywarden_domain::metadata::Description);
-
-/// Why a user can or cannot add a passkey: the four questions, each with its answer and evidence, and the fixes
-/// in order (the help desk's decision tree, walked).
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct DiagnosisView(pub keywarden_domain::diagnosis::Diagnosis);
-
-/// The passkey policy that applies to one user, and why.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct EffectivePolicyView(pub keywarden_domain::diagnosis::Explanation);
-
-/// A policy document in Graph's shape (`authenticationMethodsPolicy`, or one `authenticationMethodConfiguration`),
-/// with keywarden's passkey profiles.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct PolicyDocument(pub Value);
-
-/// What a proposed policy would do to today's users and passkeys.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = Object)]
-pub struct WhatIfView(pub crate::ops::rollout::WhatIfReport);
+document_views! {
+    /// One authenticator model in the inventory: how many passkeys, users, and the attestation and profile counts.
+    ModelView(keywarden_domain::reports::inventory::ModelSummary);
+    /// The rollout status: each ring, then all users.
+    RolloutView(keywarden_domain::rollout::status::RolloutStatus);
+    /// A tightening proposal, its what-if, and whether it was applied.
+    TightenedView(crate::ops::rollout::Tightened);
+    /// The readiness report: counts per reason, the users who would be locked out, and the group it was limited to.
+    ReadinessView(crate::ops::rollout::ReadinessReport);
+    /// What the loaded FIDO metadata and name lists say about one authenticator model: its name, certification, status
+    /// history, attestation types, key protection, transports and the named groups it belongs to.
+    AuthenticatorView(keywarden_domain::metadata::Description);
+    /// Why a user can or cannot add a passkey: the four questions, each with its answer and evidence, and the fixes
+    /// in order (the help desk's decision tree, walked).
+    DiagnosisView(keywarden_domain::diagnosis::Diagnosis);
+    /// The passkey policy that applies to one user, and why.
+    EffectivePolicyView(keywarden_domain::diagnosis::Explanation);
+    /// A policy document in Graph's shape (`authenticationMethodsPolicy`, or one `authenticationMethodConfiguration`),
+    /// with keywarden's passkey profiles.
+    PolicyDocument(Value);
+    /// What a proposed policy would do to today's users and passkeys.
+    WhatIfView(crate::ops::rollout::WhatIfReport);
+}

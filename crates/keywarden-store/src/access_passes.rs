@@ -103,19 +103,10 @@ impl Store {
 
     /// Deletes a pass, and ends the sessions it opened; returns whether it existed.
     pub async fn delete_access_pass(&self, user: UserId, id: MethodId, event: &Event) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query("DELETE FROM access_passes WHERE id = $1 AND user_id = $2")
+        let change = sqlx::query("DELETE FROM access_passes WHERE id = $1 AND user_id = $2")
             .bind(id.to_string())
-            .bind(user.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Ok(false);
-        }
-        end_sessions_in(&mut tx, user, Ending::UsingMethod(id)).await?;
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+            .bind(user.to_string());
+        self.audited_change(change, Some((user, Ending::UsingMethod(id))), event)
+            .await
     }
 }

@@ -9,7 +9,7 @@ use keywarden_domain::session::Ending;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use crate::{Error, Result, Store, audit, conflict_on_unique, flag, from_json, get, json, micros, parse_id};
+use crate::{Error, Result, Store, audit, conflict_on_unique, flag, found, from_json, get, json, micros, parse_id};
 
 /// A user to create.
 #[derive(Clone, Debug)]
@@ -261,19 +261,10 @@ impl Store {
     /// Takes `user` out of `group`, with its audit event. Returns false, and changes nothing, when the user was not
     /// a member.
     pub async fn remove_group_member(&self, group: GroupId, user: UserId, event: &Event) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+        let change = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
             .bind(group.to_string())
-            .bind(user.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if removed == 0 {
-            return Ok(false);
-        }
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+            .bind(user.to_string());
+        self.audited_change(change, None, event).await
     }
 
     pub async fn user(&self, id: UserId) -> Result<Option<User>> {
@@ -442,19 +433,12 @@ impl Store {
 
     /// Sets a user's password and ends the sessions the old one signed in.
     pub async fn set_password(&self, user: UserId, hash: &str, event: &Event) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        let change = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
-            .bind(user.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(Error::NotFound);
-        }
-        crate::sessions::end_sessions_in(&mut tx, user, Ending::PasswordSessions).await?;
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+            .bind(user.to_string());
+        found(
+            self.audited_change(change, Some((user, Ending::PasswordSessions)), event)
+                .await?,
+        )
     }
 }

@@ -148,11 +148,49 @@ impl Store {
         Ok(self.writer.begin().await?)
     }
 
+    /// One audited change in one transaction: runs `change`, and when it touched a row, ends the sessions `ending`
+    /// names and writes `event`. Returns whether a row changed; when none did, nothing is written.
+    async fn audited_change<'q>(
+        &self,
+        change: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        ending: Option<(keywarden_domain::ids::UserId, keywarden_domain::session::Ending)>,
+        event: &keywarden_domain::audit::Event,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        if change.execute(&mut *tx).await?.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if let Some((user, ending)) = ending {
+            sessions::end_sessions_in(&mut tx, user, ending).await?;
+        }
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A statement and its audit event in one transaction; the event is written whatever the statement touched.
+    async fn audited_statement<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        event: &keywarden_domain::audit::Event,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        statement.execute(&mut *tx).await?;
+        audit::insert(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Closes both pools, waiting for connections in use.
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
     }
+}
+
+/// `NotFound` when an audited change touched no row.
+pub(crate) fn found(changed: bool) -> Result<()> {
+    if changed { Ok(()) } else { Err(Error::NotFound) }
 }
 
 /// Microseconds since the Unix epoch: the stored form of every instant.

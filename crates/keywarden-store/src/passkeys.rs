@@ -16,7 +16,7 @@ use sqlx::query::Query;
 use time::OffsetDateTime;
 
 use crate::directory::user_from_row_named;
-use crate::{Error, Result, Store, audit, flag, from_json, from_micros, get, json, micros, opt_from_micros, parse_id};
+use crate::{Result, Store, flag, found, from_json, from_micros, get, json, micros, opt_from_micros, parse_id};
 
 /// A passkey with the opaque webauthn-rs credential needed to verify its assertions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -275,50 +275,27 @@ impl Store {
     }
 
     pub async fn rename_passkey(&self, user: UserId, id: MethodId, name: &str, event: &Event) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE credentials SET display_name = $1 WHERE id = $2 AND user_id = $3")
+        let change = sqlx::query("UPDATE credentials SET display_name = $1 WHERE id = $2 AND user_id = $3")
             .bind(name)
             .bind(id.to_string())
-            .bind(user.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(Error::NotFound);
-        }
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+            .bind(user.to_string());
+        found(self.audited_change(change, None, event).await?)
     }
 
     /// Deletes a passkey and ends the sessions it signed in or verified.
     pub async fn delete_passkey(&self, user: UserId, id: MethodId, event: &Event) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query("DELETE FROM credentials WHERE id = $1 AND user_id = $2")
+        let change = sqlx::query("DELETE FROM credentials WHERE id = $1 AND user_id = $2")
             .bind(id.to_string())
-            .bind(user.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(Error::NotFound);
-        }
-        crate::sessions::end_sessions_in(&mut tx, user, keywarden_domain::session::Ending::UsingMethod(id)).await?;
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+            .bind(user.to_string());
+        let ending = keywarden_domain::session::Ending::UsingMethod(id);
+        found(self.audited_change(change, Some((user, ending)), event).await?)
     }
 
     /// Counts a sign-in that presented a signature counter lower than the stored one, with its (failed) sign-in
     /// event.
     pub async fn record_counter_regression(&self, id: MethodId, event: &Event) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE credentials SET counter_regressions = counter_regressions + 1 WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+        let change = sqlx::query("UPDATE credentials SET counter_regressions = counter_regressions + 1 WHERE id = $1")
+            .bind(id.to_string());
+        self.audited_statement(change, event).await
     }
 }

@@ -235,14 +235,8 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id: uuid::Uuid, event: &Event) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+        let statement = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string());
+        self.audited_statement(statement, event).await
     }
 
     /// Admits a sign-in attempt with `method` for the name `subject` (the caller's key for the name typed, the same

@@ -5,7 +5,7 @@ use keywarden_domain::directory::Role;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use crate::{Error, Result, Store, audit, from_micros, get, micros, opt_from_micros, parse_id};
+use crate::{Error, Result, Store, audit, found, from_micros, get, micros, opt_from_micros, parse_id};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiToken {
@@ -72,18 +72,9 @@ impl Store {
 
     /// Revokes a token; `NotFound` when it does not exist or is already revoked.
     pub async fn revoke_token(&self, id: uuid::Uuid, now: OffsetDateTime, event: &Event) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        let change = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(micros(now))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(Error::NotFound);
-        }
-        audit::insert(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+            .bind(id.to_string());
+        found(self.audited_change(change, None, event).await?)
     }
 }

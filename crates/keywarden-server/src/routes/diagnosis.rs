@@ -11,6 +11,7 @@ use keywarden_domain::access::Action;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::users::UserKey;
 use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
@@ -52,13 +53,12 @@ pub(super) struct DiagnosisQuery {
 
 /// Why can (or can't) this user add a passkey: the four questions walked for the user now, or for one of their
 /// registration attempts, each with its evidence, and the fixes in order.
-#[utoipa::path(get, path = "/v1/users/{user}/passkeyDiagnosis", tag = "help desk", params(DiagnosisQuery,
-        ("user" = String, Path, description = "user id or userPrincipalName")),
+#[utoipa::path(get, path = "/v1/users/{user}/passkeyDiagnosis", tag = "help desk", params(DiagnosisQuery, UserKey),
     responses((status = 200, body = DiagnosisView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn passkey_diagnosis(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
     Query(query): Query<DiagnosisQuery>,
 ) -> Result<axum::Json<DiagnosisView>, ApiError> {
     actor.require(Action::Read)?;
@@ -71,12 +71,12 @@ pub(super) async fn passkey_diagnosis(
 
 /// The passkey policy that applies to the user: the targets that include them, the profiles, the pass settings.
 #[utoipa::path(get, path = "/v1/users/{user}/effectivePolicy", tag = "help desk",
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = EffectivePolicyView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn effective_policy(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
 ) -> Result<axum::Json<EffectivePolicyView>, ApiError> {
     actor.require(Action::Read)?;
     let user = ops::find_user(&state, &key).await?;

@@ -102,6 +102,24 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
+/// A user in the address: `/v1/users/{user}/...`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct UserKey {
+    /// The user's id or userPrincipalName.
+    pub(super) user: String,
+}
+
+/// One of a user's methods in the address: `/v1/users/{user}/authentication/.../{id}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct MethodKey {
+    /// The user's id or userPrincipalName.
+    user: String,
+    /// The method's id.
+    id: String,
+}
+
 async fn target(state: &AppState, actor: &Actor, key: &str) -> Result<User, ApiError> {
     actor.require(Action::Read)?;
     ops::find_user(state, key).await
@@ -168,12 +186,12 @@ pub(super) async fn create_user(
 
 /// One user, with group memberships and the actions the caller's roles allow on them (`allowedActions`).
 #[utoipa::path(get, path = "/v1/users/{user}", tag = "users",
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = UserDetail), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn get_user(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
 ) -> Result<axum::Json<UserDetail>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let groups = state.store.groups_of(user.id).await?;
@@ -217,13 +235,13 @@ pub(super) struct UserPatch {
 /// Administrator on all but Global Administrators; roles: Global or Privileged Role Administrator). Disabling ends
 /// the user's sessions; a new password ends the password sessions.
 #[utoipa::path(patch, path = "/v1/users/{user}", tag = "users", request_body = UserPatch,
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = UserView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
     Json(patch): Json<UserPatch>,
 ) -> Result<axum::Json<UserView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
@@ -244,13 +262,13 @@ pub(super) async fn update_user(
 
 /// Delete a user: the account is disabled and its sessions end (audited as Delete user).
 #[utoipa::path(delete, path = "/v1/users/{user}", tag = "users",
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn delete_user(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
 ) -> Result<StatusCode, ApiError> {
     let user = target(&state, &actor, &key).await?;
     ops::directory::delete_user(&state, &ctx, &actor, &user).await?;
@@ -259,13 +277,13 @@ pub(super) async fn delete_user(
 
 /// End every session of the user (Graph's `revokeSignInSessions`); answers `{"value": true}` as Graph does.
 #[utoipa::path(post, path = "/v1/users/{user}/revokeSignInSessions", tag = "users",
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = SessionsRevoked), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn revoke_sessions(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
 ) -> Result<axum::Json<SessionsRevoked>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let ended = ops::sign_in::revoke_sessions(&state, &ctx, &actor, &user).await?;
@@ -277,12 +295,12 @@ pub(super) async fn revoke_sessions(
 
 /// The user's latest registration attempts, each with the four questions' evidence.
 #[utoipa::path(get, path = "/v1/users/{user}/registrationAttempts", tag = "help desk",
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = Collection<AttemptView>), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn attempts(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
 ) -> Result<axum::Json<Collection<AttemptView>>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let attempts = state.store.attempts_of(user.id, 100).await?;
@@ -293,12 +311,12 @@ pub(super) async fn attempts(
 
 /// The user's passkeys (Graph's `fido2AuthenticationMethod`).
 #[utoipa::path(get, path = "/v1/users/{user}/authentication/fido2Methods", tag = "methods",
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = Collection<PasskeyView>), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn list_passkeys(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
 ) -> Result<axum::Json<Collection<PasskeyView>>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let catalog = state.catalog();
@@ -312,12 +330,12 @@ pub(super) async fn list_passkeys(
 
 /// One of the user's passkeys.
 #[utoipa::path(get, path = "/v1/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
-    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the passkey's id")),
+    params(MethodKey),
     responses((status = 200, body = PasskeyView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn get_passkey(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path((key, id)): Path<(String, String)>,
+    Path(MethodKey { user: key, id }): Path<MethodKey>,
 ) -> Result<axum::Json<PasskeyView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     Ok(axum::Json(PasskeyView::new(
@@ -328,13 +346,13 @@ pub(super) async fn get_passkey(
 
 /// Delete one of the user's passkeys; the sessions it signed in end.
 #[utoipa::path(delete, path = "/v1/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
-    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the passkey's id")),
+    params(MethodKey),
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn delete_passkey(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path((key, id)): Path<(String, String)>,
+    Path(MethodKey { user: key, id }): Path<MethodKey>,
 ) -> Result<StatusCode, ApiError> {
     let user = target(&state, &actor, &key).await?;
     passkeys::delete(&state, &ctx, &actor, &user, parse_method_id(&id)?).await?;
@@ -345,14 +363,14 @@ pub(super) async fn delete_passkey(
 /// Browsers must use POST (so that the CSRF check applies); GET is accepted from API tokens, as in Graph.
 #[utoipa::path(method(get, post), path = "/v1/users/{user}/authentication/fido2Methods/creationOptions", tag = "methods",
     request_body(content = Option<BeginRequest>),
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = RegistrationBegun), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn creation_options(
     State(state): State<AppState>,
     method: Method,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
     body: Option<Json<BeginRequest>>,
 ) -> Result<axum::Json<RegistrationBegun>, ApiError> {
     if method == Method::GET && matches!(actor, Actor::User { .. }) {
@@ -382,13 +400,13 @@ pub(super) struct RegisterRequest {
 
 /// Finish a registration on the user's behalf (Graph's create `fido2AuthenticationMethod`): questions 3 and 4.
 #[utoipa::path(post, path = "/v1/users/{user}/authentication/fido2Methods", tag = "methods", request_body = RegisterRequest,
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 201, body = PasskeyView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn register_passkey(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
     Json(request): Json<RegisterRequest>,
 ) -> Result<Created<PasskeyView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
@@ -411,13 +429,13 @@ pub(super) async fn register_passkey(
 /// Report a ceremony that failed in the client (question 3's evidence), for a registration on the user's behalf.
 #[utoipa::path(post, path = "/v1/users/{user}/authentication/fido2Methods/registration/clientError", tag = "methods",
     request_body = ClientErrorRequest,
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = ClientVerdictView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn client_error(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
     Json(request): Json<ClientErrorRequest>,
 ) -> Result<axum::Json<ClientVerdictView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
@@ -429,12 +447,12 @@ pub(super) async fn client_error(
 
 /// The user's Temporary Access Pass, if any (never its code).
 #[utoipa::path(get, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods", tag = "methods",
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 200, body = Collection<AccessPassView>), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn list_passes(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
 ) -> Result<axum::Json<Collection<AccessPassView>>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let items = access_pass::get(&state, &actor, &user)
@@ -447,12 +465,12 @@ pub(super) async fn list_passes(
 
 /// The user's Temporary Access Pass by its id (never its code).
 #[utoipa::path(get, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}", tag = "methods",
-    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the pass's id")),
+    params(MethodKey),
     responses((status = 200, body = AccessPassView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn get_pass(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path((key, id)): Path<(String, String)>,
+    Path(MethodKey { user: key, id }): Path<MethodKey>,
 ) -> Result<axum::Json<AccessPassView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
     let id = parse_method_id(&id)?;
@@ -476,13 +494,13 @@ pub(super) struct IssuePassRequest {
 /// only.
 #[utoipa::path(post, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods", tag = "methods",
     request_body(content = Option<IssuePassRequest>),
-    params(("user" = String, Path, description = "user id or userPrincipalName")),
+    params(UserKey),
     responses((status = 201, body = AccessPassView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn issue_pass(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path(key): Path<String>,
+    Path(UserKey { user: key }): Path<UserKey>,
     body: Option<Json<IssuePassRequest>>,
 ) -> Result<Created<AccessPassView>, ApiError> {
     let user = target(&state, &actor, &key).await?;
@@ -502,13 +520,13 @@ pub(super) async fn issue_pass(
 
 /// Revoke the user's Temporary Access Pass; the sessions it opened end.
 #[utoipa::path(delete, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}", tag = "methods",
-    params(("user" = String, Path, description = "user id or userPrincipalName"), ("id" = String, Path, description = "the pass's id")),
+    params(MethodKey),
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn delete_pass(
     State(state): State<AppState>,
     ctx: RequestContext,
     Admin(actor): Admin,
-    Path((key, id)): Path<(String, String)>,
+    Path(MethodKey { user: key, id }): Path<MethodKey>,
 ) -> Result<StatusCode, ApiError> {
     let user = target(&state, &actor, &key).await?;
     access_pass::revoke(&state, &ctx, &actor, &user, parse_method_id(&id)?).await?;

@@ -271,19 +271,14 @@ export function clear(el) {
 /* Formatting */
 
 /**
- * A time from the API: an RFC 3339 string, or the `time` crate's default serde form that evidence recorded in the
- * domain uses, `[year, day of year, hour, minute, second, nanosecond, offset h, offset m, offset s]`.
- * @param {string | number | number[]} value
+ * A time from the API: every time it answers is an RFC 3339 string (the server writes them all one way).
+ * @param {string | number} value
  */
 export function toDate(value) {
-  if (Array.isArray(value) && value.length >= 6) {
-    const [year, ordinal, hour, minute, second, nanosecond, oh = 0, om = 0, os = 0] = value;
-    return new Date(Date.UTC(year, 0, ordinal, hour - oh, minute - om, second - os, Math.floor(nanosecond / 1e6)));
-  }
-  return new Date(Array.isArray(value) ? String(value) : value);
+  return new Date(value);
 }
 
-/** @param {string | number | number[] | null | undefined} value */
+/** @param {string | number | null | undefined} value */
 export function formatTime(value) {
   if (!value) return '—';
   const date = toDate(value);
@@ -293,7 +288,7 @@ export function formatTime(value) {
 
 /**
  * "in 42 minutes", "3 minutes ago", against the server's clock.
- * @param {string | number | number[] | null | undefined} value
+ * @param {string | number | null | undefined} value
  */
 export function relative(value) {
   if (!value) return '';
