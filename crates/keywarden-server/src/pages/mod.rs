@@ -309,12 +309,18 @@ async fn admin_policy(Visitor(user): Visitor) -> Response {
 }
 
 async fn admin_audit(Visitor(user): Visitor) -> Response {
+    // The activity filter offers every activity keywarden records, from the domain's list.
+    let activities: String = keywarden_domain::audit::Activity::ALL
+        .iter()
+        .map(|a| format!("<option value=\"{}\"></option>", escape(a.name())))
+        .collect();
+    let body = include_str!("html/admin_audit.html").replace("<!-- activities -->", &activities);
     let page = Page {
         title: "Audit log",
         name: "admin-audit",
         script: "admin-audit.js",
         section: Section::Admin("audit"),
-        body: include_str!("html/admin_audit.html"),
+        body: &body,
         data: &[],
     };
     admin_page(user, "/admin/audit", &page)

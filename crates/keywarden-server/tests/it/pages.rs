@@ -101,6 +101,15 @@ pub(crate) async fn pages_and_assets_carry_security_headers_and_no_inline_code(a
         );
         assert!(html.contains("name=\"viewport\""), "{path}: phones need the viewport");
         assert_no_inline_code(path, &html);
+        if path == "/admin/audit" {
+            // The activity filter offers every activity keywarden records.
+            for activity in Activity::ALL {
+                assert!(
+                    html.contains(&format!("<option value=\"{}\">", activity.name())),
+                    "{activity:?}"
+                );
+            }
+        }
         assets.extend(assets_of(&html));
     }
     // Every asset a page names, and every module a script imports, exists and carries the headers too.
