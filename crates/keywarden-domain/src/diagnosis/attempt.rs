@@ -1,14 +1,14 @@
 //! The "attempt" walk: why did a recorded attempt end as it did? The four questions are read from the evidence
 //! recorded with it, under the policy version of the time, and questions 1 and 4 are asked again under today's.
 
-use super::fixes::{platform_fixes, verification_fixes};
+use super::fixes::{refused_when_stored_fixes, verification_fixes};
 use super::input::{AttemptRecord, Directory, PolicyInForce};
 use super::steps::{acceptance_step, eligibility_step, member_of, profiles_for, recorded_platform_step, walk};
 use super::view::{
-    Action, Diagnosis, Failure, Fix, ProfileView, Status, Step, StepEvidence, Subject, Today, VerificationView,
-    profile_ref, profile_view,
+    Diagnosis, Failure, ProfileView, Status, Step, StepEvidence, Subject, Today, VerificationView, profile_ref,
+    profile_view,
 };
-use crate::codes::{Code, Question};
+use crate::codes::Question;
 use crate::instant::rfc3339;
 use crate::metadata::Catalog;
 use crate::policy::evaluate::{acceptance, applicable_profiles, eligibility};
@@ -81,11 +81,7 @@ pub fn diagnose_attempt(
             "Every check passed, then the registration was refused when stored: {}",
             code.summary()
         );
-        step.fixes = match question {
-            Question::PlatformCanHost => platform_fixes(code),
-            _ if code == Code::CredentialAlreadyRegistered => vec![Fix::new(Action::UseExistingPasskey, code.fix())],
-            _ => vec![Fix::new(Action::SteerToAllowedAuthenticator, code.fix())],
-        };
+        step.fixes = refused_when_stored_fixes(question, code);
     }
     let (questions, first_failure) = walk(steps);
     let when = rfc3339(attempt.started_at);
@@ -214,39 +210,28 @@ fn recorded_verification_step(upn: &str, answer: &Answer<Recency>) -> Step {
         passkeys: None,
         access_pass: None,
     };
-    let (status, finding, fixes) = match answer.code() {
-        None if e.application => (
-            Status::Passed,
-            format!(
-                "{} is an application, trusted by its role rather than by freshness.",
-                e.verified_party
-            ),
-            vec![],
-        ),
-        None => (
-            Status::Passed,
-            format!(
-                "{} verified with {} at {}, within the {}-minute window.",
-                e.verified_party,
-                e.last_strong_method.map_or("a strong method", Method::as_str),
-                e.last_strong_authentication.map(rfc3339).unwrap_or_default(),
-                e.window_minutes
-            ),
-            vec![],
-        ),
-        Some(code) => (
-            Status::Failed,
-            code.summary().to_string(),
-            verification_fixes(code, upn, &view),
-        ),
+    let passed = if e.application {
+        format!(
+            "{} is an application, trusted by its role rather than by freshness.",
+            e.verified_party
+        )
+    } else {
+        format!(
+            "{} verified with {} at {}, within the {}-minute window.",
+            e.verified_party,
+            e.last_strong_method.map_or("a strong method", Method::as_str),
+            e.last_strong_authentication.map(rfc3339).unwrap_or_default(),
+            e.window_minutes
+        )
     };
-    let mut step = Step::new(
+    let fixes = answer
+        .code()
+        .map_or_else(Vec::new, |code| verification_fixes(code, upn, &view));
+    Step::answered(
         Question::RecentlyVerified,
-        status,
         answer.code(),
-        finding,
+        passed,
         StepEvidence::Verification(view),
-    );
-    step.fixes = fixes;
-    step
+        fixes,
+    )
 }

@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 
 use super::view::{
-    AcceptanceView, AccessPassView, Action, AuthenticatorName, EligibilityView, Fix, ProfileView, VerificationView,
-    method_list, names,
+    AcceptanceView, AccessPassView, Action, AuthenticatorName, AuthenticatorView, EligibilityView, Fix, ProfileView,
+    VerificationView, method_list, names,
 };
-use crate::codes::Code;
+use crate::codes::{Code, Question};
 use crate::policy::evaluate::ProfileVerdict;
 use crate::policy::{EnforcementType, PasskeyType, State};
 
@@ -39,6 +39,7 @@ impl Action {
     }
 }
 
+/// The fixes for a question-1 failure: who to add, include or enable, named.
 pub(super) fn eligibility_fixes(code: Code, upn: &str, view: &EligibilityView) -> Vec<Fix> {
     match code {
         Code::UserExcluded => vec![Fix::new(
@@ -82,6 +83,8 @@ pub(super) fn eligibility_fixes(code: Code, upn: &str, view: &EligibilityView) -
     }
 }
 
+/// Issue a one-time pass, after enabling the method or adding the user to its targets when `pass` shows that is
+/// needed.
 pub(super) fn access_pass_fix(upn: &str, pass: Option<&AccessPassView>) -> Fix {
     let mut text = String::new();
     if let Some(pass) = pass {
@@ -102,6 +105,7 @@ pub(super) fn access_pass_fix(upn: &str, pass: Option<&AccessPassView>) -> Fix {
     Fix::new(Action::IssueAccessPass, text)
 }
 
+/// The fixes for a question-2 failure: verify again with a usable method, or issue a pass.
 pub(super) fn verification_fixes(code: Code, upn: &str, view: &VerificationView) -> Vec<Fix> {
     match code {
         Code::ReauthenticationRequired => {
@@ -122,6 +126,7 @@ pub(super) fn verification_fixes(code: Code, upn: &str, view: &VerificationView)
     }
 }
 
+/// The fixes for a question-3 failure; the knowledge base's failure modes add more specific ones.
 pub(super) fn platform_fixes(code: Code) -> Vec<Fix> {
     match code {
         Code::CeremonyNotAllowed | Code::AuthenticatorError => vec![
@@ -142,6 +147,17 @@ pub(super) fn platform_fixes(code: Code) -> Vec<Fix> {
     }
 }
 
+/// The fixes for an attempt refused when it was stored, after every question passed (a duplicate credential found
+/// at commit): the outcome's code names the question.
+pub(super) fn refused_when_stored_fixes(question: Question, code: Code) -> Vec<Fix> {
+    match question {
+        Question::PlatformCanHost => platform_fixes(code),
+        _ if code == Code::CredentialAlreadyRegistered => vec![Fix::new(Action::UseExistingPasskey, code.fix())],
+        _ => vec![Fix::new(Action::SteerToAllowedAuthenticator, code.fix())],
+    }
+}
+
+/// The profiles that refused with `code`, named.
 fn refusing_profiles(verdicts: &[ProfileVerdict], code: Code) -> String {
     let names: Vec<&str> = verdicts
         .iter()
@@ -167,17 +183,13 @@ fn allowed_authenticators(profiles: &[ProfileView]) -> Vec<String> {
         .collect()
 }
 
+/// The fixes for a question-4 failure: change the profiles that refuse, or steer the user to an authenticator
+/// they allow.
 pub(super) fn acceptance_fixes(code: Code, view: &AcceptanceView, profiles: &[ProfileView]) -> Vec<Fix> {
-    let authenticator = view.authenticator.as_ref().map_or_else(
-        || "the authenticator".to_string(),
-        |a| {
-            AuthenticatorName {
-                aaguid: a.aaguid,
-                name: a.name.clone(),
-            }
-            .label()
-        },
-    );
+    let authenticator = view
+        .authenticator
+        .as_ref()
+        .map_or_else(|| "the authenticator".to_string(), AuthenticatorView::label);
     let refusing = refusing_profiles(&view.verdicts, code);
     let allowed = allowed_authenticators(profiles);
     let steer = if allowed.is_empty() {

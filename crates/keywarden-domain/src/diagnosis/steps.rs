@@ -6,15 +6,17 @@ use super::fixes::{acceptance_fixes, eligibility_fixes, platform_fixes};
 use super::input::{AttemptRecord, Directory};
 use super::knowledge::{self, Observation};
 use super::view::{
-    AcceptanceView, AuthenticatorName, AuthenticatorView, EligibilityView, Failure, GroupRef, MatchedMode,
-    PlatformView, ProfileView, Status, Step, StepEvidence, TargetView, attestation_phrase, client_platform,
-    exclude_view, include_view, names, profile_view,
+    AcceptanceView, AuthenticatorView, EligibilityView, Failure, GroupRef, MatchedMode, PlatformView, ProfileView,
+    Status, Step, StepEvidence, TargetView, attestation_phrase, client_platform, exclude_view, include_view, names,
+    profile_view,
 };
 use crate::codes::{Code, Question};
 use crate::metadata::Catalog;
 use crate::platform::Platform;
 use crate::policy::Policy;
-use crate::policy::evaluate::{Acceptance, Eligibility, Member, RegistrationPath, applicable_profiles};
+use crate::policy::evaluate::{
+    Acceptance, Eligibility, Member, RegistrationPath, applicable_profiles, refusal_reasons,
+};
 use crate::registration::{Answer, Facts};
 
 /// Question 1's evidence with its targets named; `member_of` is the user's groups today (`None` for an attempt).
@@ -62,36 +64,24 @@ pub(super) fn eligibility_step(
 ) -> Step {
     let view = eligibility_view(directory, policy, &answer.evidence, member_of);
     let upn = &directory.user.user_principal_name;
-    let (status, finding, fixes) = match answer.code() {
-        None => {
-            let how = match view.path {
-                RegistrationPath::SelfService => "self-service set up is on",
-                RegistrationPath::OnBehalf => "an administrator registers on the user's behalf",
-            };
-            (
-                Status::Passed,
-                format!(
-                    "{upn} is covered by {}, is not excluded, and {how}.",
-                    names(&view.included_by)
-                ),
-                vec![],
-            )
-        }
-        Some(code) => (
-            Status::Failed,
-            code.summary().to_string(),
-            eligibility_fixes(code, upn, &view),
-        ),
+    let how = match view.path {
+        RegistrationPath::SelfService => "self-service set up is on",
+        RegistrationPath::OnBehalf => "an administrator registers on the user's behalf",
     };
-    let mut step = Step::new(
-        Question::Eligible,
-        status,
-        answer.code(),
-        finding,
-        StepEvidence::Eligibility(view),
+    let passed = format!(
+        "{upn} is covered by {}, is not excluded, and {how}.",
+        names(&view.included_by)
     );
-    step.fixes = fixes;
-    step
+    let fixes = answer
+        .code()
+        .map_or_else(Vec::new, |code| eligibility_fixes(code, upn, &view));
+    Step::answered(
+        Question::Eligible,
+        answer.code(),
+        passed,
+        StepEvidence::Eligibility(view),
+        fixes,
+    )
 }
 
 /// The user's groups today, named.
@@ -162,27 +152,21 @@ fn matched_modes(attempt: &AttemptRecord, code: Code) -> Vec<MatchedMode> {
 /// Question 3 as a step, from an attempt's recorded answer, with the failure modes its evidence matches.
 pub(super) fn recorded_platform_step(attempt: &AttemptRecord, answer: &Answer<Platform>) -> Step {
     let view = platform_view(attempt, Some(answer));
-    let (status, finding) = match answer.code() {
-        None => (
-            Status::Passed,
-            format!(
-                "The ceremony completed: {}, user verified: {}.",
-                attestation_phrase(view.attestation_format),
-                view.user_verified.map_or("unknown", |v| if v { "yes" } else { "no" }),
-            ),
-        ),
-        Some(code) => (Status::Failed, code.summary().to_string()),
-    };
-    let mut step = Step::new(
+    let passed = format!(
+        "The ceremony completed: {}, user verified: {}.",
+        attestation_phrase(view.attestation_format),
+        view.user_verified.map_or("unknown", |v| if v { "yes" } else { "no" }),
+    );
+    let fixes = answer.code().map_or_else(Vec::new, platform_fixes);
+    let mut step = Step::answered(
         Question::PlatformCanHost,
-        status,
         answer.code(),
-        finding,
+        passed,
         StepEvidence::Platform(view),
+        fixes,
     );
     if let Some(code) = answer.code() {
         step.failure_modes = matched_modes(attempt, code);
-        step.fixes = platform_fixes(code);
     }
     step
 }
@@ -217,48 +201,31 @@ pub(super) fn acceptance_step(
         admitted_by: answer.evidence.admitted_by.clone(),
         notes: answer.evidence.notes.clone(),
     };
-    let who = view.authenticator.as_ref().map_or_else(
-        || answer.evidence.aaguid.to_string(),
-        |a| {
-            AuthenticatorName {
-                aaguid: a.aaguid,
-                name: a.name.clone(),
-            }
-            .label()
-        },
-    );
-    let (status, finding) = match answer.code() {
-        None => {
-            let by = view
-                .verdicts
-                .iter()
-                .find(|v| v.accepted)
-                .map_or_else(|| "a profile".to_string(), |v| v.profile_name.clone());
-            (Status::Passed, format!("{who} is accepted by {by}."))
-        }
-        Some(code) => {
-            let reasons: Vec<String> = view
-                .verdicts
-                .iter()
-                .flat_map(|v| v.denials.iter().map(|d| d.detail.clone()))
-                .collect();
-            let finding = if reasons.is_empty() {
-                code.summary().to_string()
-            } else {
-                format!("{who} is refused: {}.", reasons.join("; "))
-            };
-            (Status::Failed, finding)
-        }
-    };
-    let mut step = Step::new(
+    let who = view
+        .authenticator
+        .as_ref()
+        .map_or_else(|| answer.evidence.aaguid.to_string(), AuthenticatorView::label);
+    let by = view
+        .verdicts
+        .iter()
+        .find(|v| v.accepted)
+        .map_or_else(|| "a profile".to_string(), |v| v.profile_name.clone());
+    // A refusal names each profile's reasons, when there are any, rather than the code's summary.
+    let reasons = refusal_reasons(&view.verdicts);
+    let fixes = answer
+        .code()
+        .map_or_else(Vec::new, |code| acceptance_fixes(code, &view, profiles));
+    let mut step = Step::answered(
         Question::AuthenticatorAccepted,
-        status,
         answer.code(),
-        finding,
-        StepEvidence::Acceptance(view.clone()),
+        format!("{who} is accepted by {by}."),
+        StepEvidence::Acceptance(view),
+        fixes,
     );
     if let Some(code) = answer.code() {
-        step.fixes = acceptance_fixes(code, &view, profiles);
+        if !reasons.is_empty() {
+            step.finding = format!("{who} is refused: {}.", reasons.join("; "));
+        }
         if let Some(attempt) = attempt {
             step.failure_modes = matched_modes(attempt, code);
         }

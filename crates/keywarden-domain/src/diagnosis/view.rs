@@ -293,6 +293,13 @@ pub struct AuthenticatorView {
     pub transports: Vec<String>,
 }
 
+impl AuthenticatorView {
+    /// `YubiKey 5 Series (ee882879-...)`, or the bare AAGUID.
+    pub fn label(&self) -> String {
+        self.aaguid.labelled(self.name.as_deref())
+    }
+}
+
 /// Question 4's evidence: the authenticator and each applicable profile's verdict on it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -376,6 +383,25 @@ impl Step {
             evidence,
             failure_modes: vec![],
             fixes: vec![],
+        }
+    }
+
+    /// A question answered: passed with `passed` as its finding, or failed with its code's summary as the finding
+    /// and `fixes`.
+    pub(super) fn answered(
+        question: Question,
+        code: Option<Code>,
+        passed: String,
+        evidence: StepEvidence,
+        fixes: Vec<Fix>,
+    ) -> Step {
+        let (status, finding) = match code {
+            None => (Status::Passed, passed),
+            Some(code) => (Status::Failed, code.summary().to_string()),
+        };
+        Step {
+            fixes,
+            ..Step::new(question, status, code, finding, evidence)
         }
     }
 
