@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::knowledge;
 use super::*;
 use crate::access_pass::AccessPass;
+use crate::codes::{Code, Question};
 use crate::directory::{User, UserType};
 use crate::ids::{Aaguid, AttemptId, GroupId, MethodId, UserId};
 use crate::metadata::{Catalog, Entry, Status as MdsStatus, StatusReport};

@@ -300,6 +300,14 @@ pub struct ProfileVerdict {
     pub denials: Vec<DenialRecord>,
 }
 
+/// Every profile's reasons for refusing, in order: what a refusal by the profiles says, in words.
+pub fn refusal_reasons(verdicts: &[ProfileVerdict]) -> Vec<String> {
+    verdicts
+        .iter()
+        .flat_map(|v| v.denials.iter().map(|d| d.detail.clone()))
+        .collect()
+}
+
 /// A denial as recorded: its code and a sentence naming the profile and the value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DenialRecord {

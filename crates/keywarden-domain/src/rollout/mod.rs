@@ -26,7 +26,7 @@ use crate::directory::User;
 use crate::ids::{Aaguid, GroupId, MethodId};
 use crate::metadata::Catalog;
 use crate::policy::evaluate::{
-    Member, RegistrationPath, SignInRefusal, applicable_profiles, eligibility, sign_in_check,
+    Member, RegistrationPath, SignInRefusal, applicable_profiles, eligibility, refusal_reasons, sign_in_check,
 };
 use crate::policy::{EnforcementType, Fido2Configuration, PasskeyProfile, PasskeyType};
 use crate::reports::UserRef;
@@ -140,11 +140,7 @@ pub struct Refusal {
 impl Refusal {
     /// A sign-in refusal in words: for a passkey refused by every profile, each profile's reasons.
     pub fn of_sign_in(refusal: &SignInRefusal) -> Refusal {
-        let reasons: Vec<String> = refusal
-            .verdicts
-            .iter()
-            .flat_map(|v| v.denials.iter().map(|d| d.detail.clone()))
-            .collect();
+        let reasons = refusal_reasons(&refusal.verdicts);
         Refusal {
             code: refusal.code,
             reason: if reasons.is_empty() {
