@@ -1,9 +1,10 @@
 //! `keywarden diagnose` and `keywarden policy explain`: the help desk's decision tree for a user or an attempt,
 //! and a user's effective policy, as text for people, JSON or CSV. The answers come from the server's operations
-//! and the domain's renderers; this module only chooses the output.
+//! and keywarden-present's renderers; this module only chooses the output.
 
-use keywarden_domain::diagnosis::{Diagnosis, Explanation, render};
+use keywarden_domain::diagnosis::{Diagnosis, Explanation};
 use keywarden_domain::metadata::Catalog;
+use keywarden_present::diagnosis as render;
 use keywarden_server::ops::{self, diagnosis};
 use keywarden_server::{AppState, Config};
 use time::OffsetDateTime;

@@ -4,15 +4,16 @@
 //!
 //! Everything here is computed from values the caller gathers (user, groups, policy versions, methods, attempts,
 //! FIDO metadata, `now`); nothing is read or written. Question 3 is refined by the knowledge base of platform
-//! failure modes in [`knowledge`]; [`render`] turns the results into text for people.
+//! failure modes in [`knowledge`]; `keywarden-present` turns the results into text for people.
 //!
 //! The rooms: `input` (what the caller gathers), `view` (the serialized results and the names people read),
 //! `fixes` (the wording of every fix), `steps` (each question's answer as a step, shared by both walks), `now` and
 //! `attempt` (the two walks) and `explain` (the effective policy). Every public item is re-exported here, so
 //! callers name `diagnosis::X` and never the room it lives in.
 
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod knowledge;
-pub mod render;
 
 mod attempt;
 mod explain;
@@ -30,12 +31,9 @@ pub use explain::{AccessPassScope, Explanation, explain};
 pub use input::{AttemptRecord, Directory, Methods, PolicyInForce};
 pub use knowledge::{FailureMode, Observation};
 pub use now::diagnose_now;
+pub use view::attestation_phrase;
 pub use view::{
     AcceptanceView, AccessPassView, Action, AuthenticatorName, AuthenticatorView, Diagnosis, EligibilityView, Failure,
     Fix, GroupRef, MatchedMode, PlatformView, ProfileRef, ProfileView, RestrictionsView, Status, Step, StepEvidence,
     Subject, TargetView, Today, UserRef, VerificationView, client_platform, method_list, profile_view,
 };
-
-// `render` reads these through `super::`.
-use crate::instant::rfc3339;
-use view::attestation_phrase;

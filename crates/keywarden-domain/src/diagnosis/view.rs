@@ -636,7 +636,7 @@ pub fn method_list(methods: &BTreeSet<Method>, separator: &str) -> String {
 }
 
 /// `packed attestation`, or `no attestation` for `none` and a missing format.
-pub(super) fn attestation_phrase(format: Option<AttestationFormat>) -> String {
+pub fn attestation_phrase(format: Option<AttestationFormat>) -> String {
     match format {
         None | Some(AttestationFormat::None) => "no attestation".into(),
         Some(format) => format!("{} attestation", format.as_str()),

@@ -7,7 +7,8 @@
 //! the policy's own evaluation (`eligibility`, `applicable_profiles`, `sign_in_check`): there is no second way to
 //! decide here. Nothing here reads a database or a clock.
 
-pub mod chart;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod readiness;
 pub mod status;
 pub mod tighten;

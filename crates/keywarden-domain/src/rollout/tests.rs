@@ -1,172 +1,28 @@
 //! Tests of the rollout reports: ring status, the chart, tightening, readiness and what-if, as tables of users
 //! under a small policy (Pilot gets any passkey, Admins device-bound YubiKeys only, Contractors are excluded).
 
-use std::collections::BTreeSet;
+use super::fixtures::*;
 
-use expect_test::expect;
-use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::chart;
+use super::Subject;
 use super::readiness::{Readiness, Reason};
-use super::status::{AttemptCount, Ring, RolloutStatus, Tally, Targeting};
+use super::status::{AttemptCount, Targeting};
 use super::tighten::Observation;
 use super::what_if::Comparison;
-use super::{HeldPasskey, Subject};
 use crate::access_pass::AccessPass;
 use crate::codes::Code;
-use crate::directory::{User, UserType};
-use crate::ids::{Aaguid, GroupId, MethodId, UserId};
-use crate::metadata::{Catalog, Entry};
+use crate::directory::UserType;
+use crate::ids::{MethodId, UserId};
 use crate::policy::{
-    AttestationEnforcement, EnforcementType, ExcludeTarget, KeyRestrictions, PasskeyProfile, PasskeyTarget,
-    PasskeyType, PasskeyTypes, Policy, State, TargetType,
+    AttestationEnforcement, EnforcementType, ExcludeTarget, KeyRestrictions, PasskeyType, PasskeyTypes, Policy, State,
+    TargetType,
 };
 use crate::registration::Status as AttemptStatus;
 use crate::strength::{MULTIFACTOR, PHISHING_RESISTANT};
 
-const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
-const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
-const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
-const TOKEN2: &str = "ab32f0c6-2239-afbb-c470-d2ef4e254db7";
-const ZERO: &str = "00000000-0000-0000-0000-000000000000";
-const PILOT: &str = "22222222-0000-4000-8000-000000000001";
-const CONTRACTORS: &str = "22222222-0000-4000-8000-000000000002";
-const ADMINS: &str = "22222222-0000-4000-8000-000000000003";
-
-fn aaguid(s: &str) -> Aaguid {
-    s.parse().expect("test AAGUID")
-}
-
-fn group(s: &str) -> GroupId {
-    s.parse().expect("test group id")
-}
-
-fn catalog() -> Catalog {
-    let mut catalog = Catalog::default();
-    catalog.entries.insert(
-        aaguid(YUBIKEY),
-        Entry {
-            aaguid: aaguid(YUBIKEY),
-            description: "YubiKey 5 Series".into(),
-            status_reports: vec![],
-            ..Default::default()
-        },
-    );
-    catalog.fallback_names.insert(aaguid(ICLOUD), "iCloud Keychain".into());
-    catalog
-}
-
-fn profile(id: &str, name: &str, types: PasskeyTypes, allow: Option<&[&str]>) -> PasskeyProfile {
-    PasskeyProfile {
-        id: id.into(),
-        name: name.into(),
-        passkey_types: types,
-        attestation_enforcement: AttestationEnforcement::Disabled,
-        key_restrictions: match allow {
-            Some(list) => KeyRestrictions {
-                is_enforced: true,
-                enforcement_type: EnforcementType::Allow,
-                aa_guids: list.iter().map(|a| aaguid(a)).collect(),
-                authenticator_groups: vec![],
-            },
-            None => KeyRestrictions::none(),
-        },
-        is_sha1_tpm_attestation_allowed: true,
-    }
-}
-
-fn include(id: &str, profiles: &[&str]) -> PasskeyTarget {
-    PasskeyTarget {
-        id: id.into(),
-        target_type: TargetType::Group,
-        is_registration_required: false,
-        allowed_passkey_profiles: profiles.iter().map(|p| p.to_string()).collect(),
-    }
-}
-
-/// Pilot: any passkey; Admins: device-bound YubiKeys; Contractors excluded.
-fn policy() -> Policy {
-    let mut policy = Policy::default();
-    let fido2 = &mut policy.fido2;
-    fido2.state = State::Enabled;
-    fido2.passkey_profiles = vec![
-        profile("any", "Any passkey", PasskeyTypes::BOTH, None),
-        profile("keys", "YubiKeys", PasskeyTypes::DEVICE_BOUND, Some(&[YUBIKEY])),
-    ];
-    fido2.default_passkey_profile = "any".into();
-    fido2.include_targets = vec![include(PILOT, &["any"]), include(ADMINS, &["keys"])];
-    fido2.exclude_targets = vec![ExcludeTarget {
-        id: CONTRACTORS.into(),
-        target_type: TargetType::Group,
-    }];
-    policy
-}
-
-/// A user `name@contoso.com` in `groups`, with a password and passkeys of `(aaguid, type)`.
-fn subject(name: &str, groups: &[&str], passkeys: &[(&str, PasskeyType)]) -> Subject {
-    let n = name
-        .bytes()
-        .fold(0u128, |n, b| n.wrapping_mul(131).wrapping_add(u128::from(b)));
-    let id = UserId(Uuid::from_u128(n));
-    Subject {
-        user: User {
-            id,
-            user_principal_name: format!("{name}@contoso.com"),
-            display_name: name.to_string(),
-            user_type: UserType::Member,
-            account_enabled: true,
-            roles: vec![],
-        },
-        groups: groups.iter().map(|g| group(g)).collect::<BTreeSet<_>>(),
-        passkeys: passkeys
-            .iter()
-            .enumerate()
-            .map(|(i, (a, t))| HeldPasskey {
-                id: MethodId(Uuid::from_u128(n.wrapping_mul(31).wrapping_add(i as u128 + 1))),
-                display_name: format!("{name}'s key {}", i + 1),
-                aaguid: aaguid(a),
-                model: None,
-                passkey_type: *t,
-            })
-            .collect(),
-        password: true,
-        software_oath: false,
-        access_pass: None,
-    }
-}
-
 use PasskeyType::{DeviceBound, Synced};
-
-fn rings() -> Vec<Ring> {
-    [("Admins", ADMINS), ("Contractors", CONTRACTORS), ("Pilot", PILOT)]
-        .into_iter()
-        .map(|(name, id)| Ring {
-            id: group(id),
-            display_name: name.into(),
-        })
-        .collect()
-}
-
-fn status(policy: &Policy, users: &[Subject], attempts: Vec<AttemptCount>) -> RolloutStatus {
-    let catalog = catalog();
-    let mut tally = Tally::new(&policy.fido2, &catalog, rings());
-    users.iter().for_each(|u| tally.user(u));
-    tally.attempts(attempts);
-    tally.finish()
-}
-
-fn directory() -> Vec<Subject> {
-    vec![
-        subject("alice", &[PILOT], &[(YUBIKEY, DeviceBound)]),
-        subject("bob", &[PILOT], &[]),
-        subject("erin", &[PILOT, CONTRACTORS], &[(ICLOUD, Synced)]),
-        subject("carol", &[ADMINS], &[(ICLOUD, Synced)]),
-        subject("dan", &[ADMINS], &[(YUBIKEY, DeviceBound), (ICLOUD, Synced)]),
-        subject("frank", &[], &[]),
-    ]
-}
 
 #[test]
 fn rings_count_members_targeted_covered_and_refused() {
@@ -262,43 +118,6 @@ fn attempts_are_counted_per_ring_with_failure_codes_most_frequent_first() {
         "a group that is not a ring is ignored"
     );
     assert_eq!(report.all_users.attempts.codes_text(), "ceremony_not_allowed ×5");
-}
-
-#[test]
-fn the_chart_states_every_number_and_escapes_labels() {
-    let mut report = status(&policy(), &directory(), vec![]);
-    report.rings[1].display_name = "R&D <\"contractors\"> and a name far too long for the label column".into();
-    let svg = chart::svg(&report);
-    expect![[r##"
-        <svg xmlns="http://www.w3.org/2000/svg" width="840" height="216" viewBox="0 0 840 216" role="img" aria-labelledby="rollout-title rollout-desc" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="13">
-        <title id="rollout-title">Passkey rollout by ring</title>
-        <desc id="rollout-desc">Admins: 2 members, 2 targeted, 1 covered (50%). R&amp;D &lt;&quot;contractors&quot;&gt; and a name far too long for the label column: 1 members, 0 targeted, 0 covered (0%). Pilot: 3 members, 2 targeted, 1 covered (33%). All users: 6 members, 4 targeted, 2 covered (33%)</desc>
-        <rect width="840" height="216" fill="#ffffff"/>
-        <text x="16" y="26" font-size="16" font-weight="600" fill="#1b1f24">Passkey rollout by ring</text>
-        <rect x="16" y="42" width="12" height="12" fill="#eaeef2" stroke="#d0d7de"/><text x="34" y="53" fill="#57606a">Members</text><rect x="114" y="42" width="12" height="12" fill="#9ec5ee" stroke="#d0d7de"/><text x="132" y="53" fill="#57606a">Targeted</text><rect x="220" y="42" width="12" height="12" fill="#0b5cad" stroke="#d0d7de"/><text x="238" y="53" fill="#57606a">Covered (a passkey today's policy accepts)</text>
-        <g class="ring"><title>Admins: 2 members, 2 targeted, 1 covered (50%)</title><text x="16" y="87" fill="#1b1f24">Admins</text><rect x="216" y="74" width="360.0" height="18" fill="#eaeef2" stroke="#d0d7de"/><rect x="216" y="74" width="360.0" height="18" fill="#9ec5ee"/><rect x="216" y="74" width="180.0" height="18" fill="#0b5cad"/><text x="586" y="87" fill="#1b1f24">1/2 covered (50%) · 2 targeted</text></g>
-        <g class="ring"><title>R&amp;D &lt;&quot;contractors&quot;&gt; and a name far too long for the label column: 1 members, 0 targeted, 0 covered (0%)</title><text x="16" y="121" fill="#1b1f24">R&amp;D &lt;&quot;contractors&quot;&gt; and a n…</text><rect x="216" y="108" width="360.0" height="18" fill="#eaeef2" stroke="#d0d7de"/><rect x="216" y="108" width="0.0" height="18" fill="#9ec5ee"/><rect x="216" y="108" width="0.0" height="18" fill="#0b5cad"/><text x="586" y="121" fill="#1b1f24">0/1 covered (0%) · 0 targeted</text></g>
-        <g class="ring"><title>Pilot: 3 members, 2 targeted, 1 covered (33%)</title><text x="16" y="155" fill="#1b1f24">Pilot</text><rect x="216" y="142" width="360.0" height="18" fill="#eaeef2" stroke="#d0d7de"/><rect x="216" y="142" width="240.0" height="18" fill="#9ec5ee"/><rect x="216" y="142" width="120.0" height="18" fill="#0b5cad"/><text x="586" y="155" fill="#1b1f24">1/3 covered (33%) · 2 targeted</text></g>
-        <line x1="16" y1="172" x2="824" y2="172" stroke="#d0d7de"/>
-        <g class="ring"><title>All users: 6 members, 4 targeted, 2 covered (33%)</title><text x="16" y="193" fill="#1b1f24">All users</text><rect x="216" y="180" width="360.0" height="18" fill="#eaeef2" stroke="#d0d7de"/><rect x="216" y="180" width="240.0" height="18" fill="#9ec5ee"/><rect x="216" y="180" width="120.0" height="18" fill="#0b5cad"/><text x="586" y="193" fill="#1b1f24">2/6 covered (33%) · 4 targeted</text></g>
-        </svg>
-    "##]]
-    .assert_eq(&svg);
-    assert!(!svg.contains("<\"contractors"), "labels are escaped");
-}
-
-#[test]
-fn the_chart_of_a_directory_without_groups_says_so() {
-    let catalog = catalog();
-    let policy = policy();
-    let mut tally = Tally::new(&policy.fido2, &catalog, vec![]);
-    tally.user(&subject("frank", &[], &[]));
-    let svg = chart::svg(&tally.finish());
-    assert!(svg.contains("No groups yet"), "{svg}");
-    assert!(
-        svg.contains("All users: 1 members, 0 targeted, 0 covered (0%)"),
-        "{svg}"
-    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ use keywarden_domain::rollout::readiness::{self, Readiness};
 use keywarden_domain::rollout::status::{Ring, RolloutStatus, Tally};
 use keywarden_domain::rollout::tighten::{Observation, Proposal};
 use keywarden_domain::rollout::what_if::{Comparison, WhatIf};
-use keywarden_domain::rollout::{DEFAULT_MAX_LISTED, Subject, chart};
+use keywarden_domain::rollout::{DEFAULT_MAX_LISTED, Subject};
 use keywarden_domain::strength::{BUILT_IN, Strength};
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +89,7 @@ pub async fn status(state: &AppState, actor: &Actor, query: &StatusQuery) -> Res
 
 /// The rollout chart (SVG), the same bytes for the API and the CLI's file.
 pub fn chart(status: &RolloutStatus) -> String {
-    chart::svg(status)
+    keywarden_present::chart::svg(status)
 }
 
 /// Readiness's options.

@@ -92,6 +92,6 @@ pub(super) async fn decision_tree(Admin(actor): Admin) -> Result<impl IntoRespon
     actor.require(Action::Read)?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        keywarden_domain::diagnosis::render::tree(),
+        keywarden_present::diagnosis::tree(),
     ))
 }

@@ -241,7 +241,7 @@ pub(crate) async fn diagnosis_needs_a_reading_role_and_a_known_attempt(app: Test
         tree.headers()
     );
     let text = tree.text().await.expect("body");
-    assert_eq!(text, keywarden_domain::diagnosis::render::tree());
+    assert_eq!(text, keywarden_present::diagnosis::tree());
     for code in ["user_excluded", "reauthentication_required", "aaguid_not_allowed"] {
         assert!(text.contains(code), "{code} missing from the tree");
     }

@@ -42,7 +42,7 @@ fn the_tree_needs_no_database() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (code, out) = keywarden(dir.path(), &["diagnose", "--tree"]);
     assert_eq!(code, 0);
-    assert_eq!(out, keywarden_domain::diagnosis::render::tree());
+    assert_eq!(out, keywarden_present::diagnosis::tree());
     assert!(!dir.path().join("kw.db").exists(), "--tree does not open the database");
 }
 

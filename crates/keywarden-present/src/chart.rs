@@ -7,8 +7,10 @@
 
 use std::fmt::Write;
 
-use super::status::{RingStatus, RolloutStatus};
-use crate::policy::State;
+use keywarden_domain::policy::State;
+use keywarden_domain::rollout::status::{RingStatus, RolloutStatus};
+
+use crate::html::escape;
 
 const WIDTH: u32 = 840;
 const LABEL_X: u32 = 16;
@@ -25,23 +27,6 @@ const TARGETED_FILL: &str = "#9ec5ee";
 const COVERED_FILL: &str = "#0b5cad";
 const INK: &str = "#1b1f24";
 const MUTED: &str = "#57606a";
-
-/// Escapes text for SVG (XML) content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
 
 fn cut(label: &str) -> String {
     if label.chars().count() <= LABEL_CHARS {

@@ -5,14 +5,15 @@
 
 use std::fmt::Write;
 
-use super::knowledge::{self, Platform};
-use super::{
+use keywarden_domain::codes::{Code, Question};
+use keywarden_domain::diagnosis::knowledge::{self, Platform};
+use keywarden_domain::diagnosis::{
     AcceptanceView, Diagnosis, EligibilityView, Explanation, PlatformView, Status, Step, StepEvidence, Subject,
-    TargetView, VerificationView, attestation_phrase, rfc3339,
+    TargetView, VerificationView, attestation_phrase,
 };
-use crate::codes::{Code, Question};
-use crate::policy::evaluate::RegistrationPath;
-use crate::policy::{State, TargetType};
+use keywarden_domain::instant::rfc3339;
+use keywarden_domain::policy::evaluate::RegistrationPath;
+use keywarden_domain::policy::{State, TargetType};
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
@@ -25,7 +26,7 @@ fn targets(list: &[TargetView]) -> String {
     list.iter()
         .map(|t| {
             let kind = match t.target_type {
-                TargetType::Group if t.id == crate::policy::ALL_USERS => "",
+                TargetType::Group if t.id == keywarden_domain::policy::ALL_USERS => "",
                 TargetType::Group => " (group)",
                 TargetType::User => " (user)",
             };
@@ -183,7 +184,7 @@ fn verification_lines(out: &mut String, view: &VerificationView) {
         if view.usable_methods.is_empty() {
             "none".to_string()
         } else {
-            super::method_list(&view.usable_methods, ", ")
+            keywarden_domain::diagnosis::method_list(&view.usable_methods, ", ")
         }
     );
     if let Some(app) = view.authenticator_app {
@@ -227,9 +228,9 @@ fn platform_lines(out: &mut String, view: &PlatformView) {
     }
     if let Some(path) = view.path {
         let path = match path {
-            crate::platform::CeremonyPath::ThisDevice => "this device",
-            crate::platform::CeremonyPath::Phone => "a phone (cross-device)",
-            crate::platform::CeremonyPath::SecurityKey => "a security key",
+            keywarden_domain::platform::CeremonyPath::ThisDevice => "this device",
+            keywarden_domain::platform::CeremonyPath::Phone => "a phone (cross-device)",
+            keywarden_domain::platform::CeremonyPath::SecurityKey => "a security key",
         };
         let _ = writeln!(out, "      chosen path: {path}");
     }
