@@ -149,21 +149,10 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
 
-    fn member() -> User {
-        User {
-            id: UserId(uuid::Uuid::from_u128(1)),
-            user_principal_name: "alice@contoso.com".into(),
-            display_name: "Alice".into(),
-            user_type: UserType::Member,
-            account_enabled: true,
-            roles: vec![],
-        }
-    }
-
     fn pass(once: bool, start: OffsetDateTime, lifetime: u32) -> AccessPass {
         AccessPass {
             id: MethodId(uuid::Uuid::from_u128(9)),
-            user_id: member().id,
+            user_id: User::alice().id,
             created_date_time: start,
             start_date_time: start,
             lifetime_in_minutes: lifetime,
@@ -212,7 +201,8 @@ mod tests {
     #[test]
     fn issue_defaults_come_from_the_policy() {
         let config = Policy::default().temporary_access_pass;
-        let plan = plan_issue(&IssueRequest::default(), &config, &member(), NOW).expect("default request is valid");
+        let plan =
+            plan_issue(&IssueRequest::default(), &config, &User::alice(), NOW).expect("default request is valid");
         assert_eq!(plan.lifetime_in_minutes, 60);
         assert!(!plan.is_usable_once);
         assert_eq!(plan.length, 8);
@@ -228,7 +218,7 @@ mod tests {
                 ..Default::default()
             };
             assert!(
-                plan_issue(&request, &config, &member(), NOW).is_err(),
+                plan_issue(&request, &config, &User::alice(), NOW).is_err(),
                 "lifetime {lifetime}"
             );
         }
@@ -242,8 +232,8 @@ mod tests {
             is_usable_once: Some(false),
             ..Default::default()
         };
-        assert!(plan_issue(&request, &config, &member(), NOW).is_err());
-        let plan = plan_issue(&IssueRequest::default(), &config, &member(), NOW).expect("one-time by default");
+        assert!(plan_issue(&request, &config, &User::alice(), NOW).is_err());
+        let plan = plan_issue(&IssueRequest::default(), &config, &User::alice(), NOW).expect("one-time by default");
         assert!(plan.is_usable_once);
     }
 
@@ -252,7 +242,7 @@ mod tests {
         let config = Policy::default().temporary_access_pass;
         let guest = User {
             user_type: UserType::Guest,
-            ..member()
+            ..User::alice()
         };
         let err = plan_issue(&IssueRequest::default(), &config, &guest, NOW).expect_err("guest refused");
         assert!(err.contains("guest"));

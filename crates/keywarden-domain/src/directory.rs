@@ -144,6 +144,21 @@ impl User {
     }
 }
 
+#[cfg(test)]
+impl User {
+    /// Alice, an enabled member with no role: the user unit tests start from (`User { .., ..User::alice() }`).
+    pub(crate) fn alice() -> User {
+        User {
+            id: UserId(uuid::Uuid::from_u128(1)),
+            user_principal_name: "alice@contoso.com".into(),
+            display_name: "Alice".into(),
+            user_type: UserType::Member,
+            account_enabled: true,
+            roles: vec![],
+        }
+    }
+}
+
 /// A group of users; policy targets name groups.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {

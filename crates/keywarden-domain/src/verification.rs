@@ -91,25 +91,14 @@ pub fn usable_strong_methods(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::{User, UserType};
-    use crate::ids::{MethodId, UserId};
+    use crate::directory::User;
+    use crate::ids::MethodId;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-12-07 12:00 UTC);
 
-    fn user() -> User {
-        User {
-            id: UserId(uuid::Uuid::from_u128(1)),
-            user_principal_name: "alice@contoso.com".into(),
-            display_name: "Alice".into(),
-            user_type: UserType::Member,
-            account_enabled: true,
-            roles: vec![],
-        }
-    }
-
     fn usable(held: Held<'_>) -> BTreeSet<Method> {
-        let user = user();
+        let user = User::alice();
         let groups = BTreeSet::new();
         let member = Member {
             user: &user,
@@ -158,7 +147,7 @@ mod tests {
     fn a_pass_counts_while_it_is_usable() {
         let pass = AccessPass {
             id: MethodId(uuid::Uuid::from_u128(2)),
-            user_id: user().id,
+            user_id: User::alice().id,
             created_date_time: NOW,
             start_date_time: NOW,
             lifetime_in_minutes: 60,

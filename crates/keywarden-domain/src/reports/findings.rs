@@ -272,6 +272,18 @@ impl Concerned {
         self.n_users == 0 && self.n_credentials == 0
     }
 
+    /// The finding about these users and credentials, unless there are none.
+    fn finding_if_any(
+        self,
+        kind: Kind,
+        severity: Severity,
+        summary: String,
+        action: &str,
+        evidence: Value,
+    ) -> Option<Finding> {
+        (!self.is_empty()).then(|| self.finding(kind, severity, summary, action.to_string(), evidence))
+    }
+
     fn finding(self, kind: Kind, severity: Severity, summary: String, action: String, evidence: Value) -> Finding {
         Finding {
             kind,
@@ -644,113 +656,132 @@ impl<'a> Review<'a> {
     /// The findings, most severe first.
     pub fn finish(mut self) -> Vec<Finding> {
         self.close_initiator();
-        let mut findings = std::mem::take(&mut self.bulk);
-        let skipped = json!({ "guests": self.skipped_guests, "disabledAccounts": self.skipped_disabled });
-        let no_strong = std::mem::take(&mut self.no_strong_method);
-        if !no_strong.is_empty() {
-            let n = no_strong.n_users;
-            findings.push(no_strong.finding(
-                Kind::NoPhishingResistantMethod,
-                Severity::Medium,
-                format!("{n} users hold no strong method at all: a password at most, no passkey"),
-                "Issue each a one-time Temporary Access Pass with a short lifetime (1 to 4 hours) through a channel \
-                 you trust, and have them register a passkey in Security info."
-                    .into(),
-                json!({ "phishingResistant": ["fido2"], "excluded": skipped }),
-            ));
-        }
-        let mfa_only = std::mem::take(&mut self.mfa_only);
-        if !mfa_only.is_empty() {
-            let n = mfa_only.n_users;
-            findings.push(
-                mfa_only.finding(
-                    Kind::NoPhishingResistantMethod,
-                    Severity::Low,
-                    format!("{n} users sign in with phishable MFA only (an authenticator app or a pass), no passkey"),
-                    "Drive them to register a passkey before requiring phishing-resistant authentication for sign-in; \
-                 `keywarden inventory --without-phishing-resistant` lists them with their methods."
-                        .into(),
-                    json!({ "phishingResistant": ["fido2"], "excluded": skipped }),
-                ),
-            );
-        }
-        for (aaguid, by_model) in std::mem::take(&mut self.not_allowed) {
-            findings.push(not_allowed_finding(aaguid, by_model));
-        }
-        for (aaguid, by_model) in std::mem::take(&mut self.alerts) {
-            findings.push(alert_finding(aaguid, by_model));
-        }
-        let device_bound = std::mem::take(&mut self.flipped_device_bound);
-        if !device_bound.is_empty() {
-            let n = device_bound.n_credentials;
-            findings.push(device_bound.finding(
-                Kind::BackupStateFlipped,
-                Severity::High,
-                format!("{n} passkeys registered as device-bound now report being backed up (synced)"),
-                "A device-bound passkey cannot be backed up: the authenticator misreports its flags or the key left \
-                 the device. Ask the users, and delete the passkeys if they cannot explain it."
-                    .into(),
-                json!({ "registeredAs": "deviceBound", "backupState": true }),
-            ));
-        }
-        let synced = std::mem::take(&mut self.flipped_synced);
-        if !synced.is_empty() {
-            let n = synced.n_credentials;
-            findings.push(synced.finding(
-                Kind::BackupStateFlipped,
-                Severity::Medium,
-                format!("{n} passkeys that were not backed up at registration are now backed up (synced to a provider account)"),
-                "The private key now also lives in the passkey provider's cloud account. If the users' profiles \
-                 should hold device-bound passkeys only, ask them to register a device-bound passkey and delete these."
-                    .into(),
-                json!({ "registeredBackupState": false, "backupState": true }),
-            ));
-        }
-        let regressions = std::mem::take(&mut self.regressions);
-        if !regressions.is_empty() {
-            let n = regressions.n_credentials;
-            findings.push(regressions.finding(
-                Kind::CounterRegression,
-                Severity::High,
-                format!("{n} passkeys presented a sign counter lower than the stored one"),
-                "A counter that goes backwards can mean a cloned authenticator. Ask the users whether they restored \
-                 or reset the authenticator; if not, delete the passkey and review its recent sign-ins."
-                    .into(),
-                json!({ "regressions": self.n_regressions }),
-            ));
-        }
-        let unused = std::mem::take(&mut self.unused_passes);
-        if !unused.is_empty() {
-            let n = unused.n_credentials;
-            findings.push(unused.finding(
-                Kind::UnusedOneTimeAccessPass,
-                Severity::Low,
-                format!("{n} one-time Temporary Access Passes expired without registering a passkey"),
-                "The bootstrap did not happen: check with the users whether the pass reached them, and issue a new \
-                 one with a start time that suits them."
-                    .into(),
-                json!({}),
-            ));
-        }
-        let long = std::mem::take(&mut self.long_passes);
-        if !long.is_empty() {
-            let n = long.n_credentials;
-            let hours = self.options.long_access_pass_lifetime.whole_minutes() as f64 / 60.0;
-            findings.push(
-                long.finding(
-                    Kind::LongMultiUseAccessPass,
-                    Severity::Medium,
-                    format!("{n} multi-use Temporary Access Passes are valid for more than {hours} hours"),
-                    "A long multi-use pass works like a password that bypasses MFA. Revoke it once the passkey is \
-                 registered, prefer one-time passes, and lower the policy's maximumLifetimeInMinutes."
-                        .into(),
-                    json!({ "lifetimeLongerThanMinutes": self.options.long_access_pass_lifetime.whole_minutes() }),
-                ),
-            );
-        }
+        let Review {
+            options,
+            no_strong_method,
+            mfa_only,
+            skipped_guests,
+            skipped_disabled,
+            not_allowed,
+            alerts,
+            flipped_device_bound,
+            flipped_synced,
+            regressions,
+            n_regressions,
+            unused_passes,
+            long_passes,
+            bulk,
+            ..
+        } = self;
+        let skipped = json!({ "guests": skipped_guests, "disabledAccounts": skipped_disabled });
+        let mut findings = bulk;
+        findings.extend(no_strong_method_finding(no_strong_method, &skipped));
+        findings.extend(mfa_only_finding(mfa_only, &skipped));
+        findings.extend(not_allowed.into_iter().map(not_allowed_finding));
+        findings.extend(alerts.into_iter().map(alert_finding));
+        findings.extend(device_bound_backed_up_finding(flipped_device_bound));
+        findings.extend(backed_up_since_registration_finding(flipped_synced));
+        findings.extend(counter_regression_finding(regressions, n_regressions));
+        findings.extend(unused_pass_finding(unused_passes));
+        findings.extend(long_pass_finding(long_passes, options.long_access_pass_lifetime));
+        // Stable: findings of one severity and kind keep the order above.
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.kind.cmp(&b.kind)));
         findings
     }
+}
+
+/// Users who hold no strong method at all.
+fn no_strong_method_finding(concerned: Concerned, skipped: &Value) -> Option<Finding> {
+    let n = concerned.n_users;
+    concerned.finding_if_any(
+        Kind::NoPhishingResistantMethod,
+        Severity::Medium,
+        format!("{n} users hold no strong method at all: a password at most, no passkey"),
+        "Issue each a one-time Temporary Access Pass with a short lifetime (1 to 4 hours) through a channel you trust, \
+         and have them register a passkey in Security info.",
+        json!({ "phishingResistant": ["fido2"], "excluded": skipped }),
+    )
+}
+
+/// Users whose strongest method is phishable MFA.
+fn mfa_only_finding(concerned: Concerned, skipped: &Value) -> Option<Finding> {
+    let n = concerned.n_users;
+    concerned.finding_if_any(
+        Kind::NoPhishingResistantMethod,
+        Severity::Low,
+        format!("{n} users sign in with phishable MFA only (an authenticator app or a pass), no passkey"),
+        "Drive them to register a passkey before requiring phishing-resistant authentication for sign-in; \
+         `keywarden inventory --without-phishing-resistant` lists them with their methods.",
+        json!({ "phishingResistant": ["fido2"], "excluded": skipped }),
+    )
+}
+
+/// Device-bound passkeys that now report being backed up.
+fn device_bound_backed_up_finding(concerned: Concerned) -> Option<Finding> {
+    let n = concerned.n_credentials;
+    concerned.finding_if_any(
+        Kind::BackupStateFlipped,
+        Severity::High,
+        format!("{n} passkeys registered as device-bound now report being backed up (synced)"),
+        "A device-bound passkey cannot be backed up: the authenticator misreports its flags or the key left the \
+         device. Ask the users, and delete the passkeys if they cannot explain it.",
+        json!({ "registeredAs": "deviceBound", "backupState": true }),
+    )
+}
+
+/// Synced passkeys that were not backed up at registration and are now.
+fn backed_up_since_registration_finding(concerned: Concerned) -> Option<Finding> {
+    let n = concerned.n_credentials;
+    concerned.finding_if_any(
+        Kind::BackupStateFlipped,
+        Severity::Medium,
+        format!(
+            "{n} passkeys that were not backed up at registration are now backed up (synced to a provider account)"
+        ),
+        "The private key now also lives in the passkey provider's cloud account. If the users' profiles should hold \
+         device-bound passkeys only, ask them to register a device-bound passkey and delete these.",
+        json!({ "registeredBackupState": false, "backupState": true }),
+    )
+}
+
+/// Passkeys whose sign counter went backwards; `n_regressions` counts every time it did.
+fn counter_regression_finding(concerned: Concerned, n_regressions: u64) -> Option<Finding> {
+    let n = concerned.n_credentials;
+    concerned.finding_if_any(
+        Kind::CounterRegression,
+        Severity::High,
+        format!("{n} passkeys presented a sign counter lower than the stored one"),
+        "A counter that goes backwards can mean a cloned authenticator. Ask the users whether they restored or reset \
+         the authenticator; if not, delete the passkey and review its recent sign-ins.",
+        json!({ "regressions": n_regressions }),
+    )
+}
+
+/// One-time passes that expired unused.
+fn unused_pass_finding(concerned: Concerned) -> Option<Finding> {
+    let n = concerned.n_credentials;
+    concerned.finding_if_any(
+        Kind::UnusedOneTimeAccessPass,
+        Severity::Low,
+        format!("{n} one-time Temporary Access Passes expired without registering a passkey"),
+        "The bootstrap did not happen: check with the users whether the pass reached them, and issue a new one with \
+         a start time that suits them.",
+        json!({}),
+    )
+}
+
+/// Multi-use passes valid for longer than `longer_than`.
+fn long_pass_finding(concerned: Concerned, longer_than: Duration) -> Option<Finding> {
+    let n = concerned.n_credentials;
+    let hours = longer_than.whole_minutes() as f64 / 60.0;
+    concerned.finding_if_any(
+        Kind::LongMultiUseAccessPass,
+        Severity::Medium,
+        format!("{n} multi-use Temporary Access Passes are valid for more than {hours} hours"),
+        "A long multi-use pass works like a password that bypasses MFA. Revoke it once the passkey is registered, \
+         prefer one-time passes, and lower the policy's maximumLifetimeInMinutes.",
+        json!({ "lifetimeLongerThanMinutes": longer_than.whole_minutes() }),
+    )
 }
 
 fn alert_detail(report: &StatusReport) -> Value {
@@ -769,7 +800,8 @@ fn model_name(aaguid: Aaguid, model: Option<&str>) -> String {
     }
 }
 
-fn not_allowed_finding(aaguid: Aaguid, by_model: ByModel) -> Finding {
+/// Passkeys of one model that no profile applying to their users accepts at sign-in today.
+fn not_allowed_finding((aaguid, by_model): (Aaguid, ByModel)) -> Finding {
     let name = model_name(aaguid, by_model.model.as_deref());
     let n = by_model.concerned.n_credentials;
     let types: Vec<&str> = by_model.passkey_types.iter().copied().collect();
@@ -788,7 +820,8 @@ fn not_allowed_finding(aaguid: Aaguid, by_model: ByModel) -> Finding {
     )
 }
 
-fn alert_finding(aaguid: Aaguid, by_model: ByModel) -> Finding {
+/// Passkeys of a model the FIDO metadata now reports (revoked, compromised, user verification bypassed).
+fn alert_finding((aaguid, by_model): (Aaguid, ByModel)) -> Finding {
     let name = model_name(aaguid, by_model.model.as_deref());
     let n = by_model.concerned.n_credentials;
     let detail = by_model.detail.unwrap_or(Value::Null);

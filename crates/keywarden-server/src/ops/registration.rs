@@ -10,15 +10,17 @@ use keywarden_domain::ids::{AttemptId, MethodId};
 use keywarden_domain::metadata::Catalog;
 use keywarden_domain::passkey::{Passkey, Registrar};
 use keywarden_domain::platform::{CeremonyPath, ClientReport, answer_client_error, answer_from_facts};
-use keywarden_domain::policy::evaluate::{Member, RegistrationPath, acceptance, applicable_profiles, eligibility};
+use keywarden_domain::policy::evaluate::{
+    Member, RegistrationPath, acceptance, applicable_profiles, eligibility, refusal_reasons,
+};
 use keywarden_domain::policy::{AttestationEnforcement, PasskeyProfile, PasskeyType};
-use keywarden_domain::registration::{Evidence, Facts, RecencyInput, Status, recently_verified};
+use keywarden_domain::registration::{Answer, Evidence, Facts, Recency, RecencyInput, Status, recently_verified};
 use keywarden_domain::{Code, Question};
 use keywarden_store::{
     Attempt, AttemptClosed, ClientErrorRecord, CommitRefusal, NewAttempt, RegistrationCommit, RegistrationFailure,
     StoredPolicy,
 };
-use keywarden_webauthn::{Conveyance, PendingCeremony, RegistrationRequest};
+use keywarden_webauthn::{Conveyance, PendingCeremony, RegistrationRequest, Rejection, VerifiedRegistration};
 use serde_json::Value;
 use time::Duration;
 
@@ -72,7 +74,7 @@ async fn answer_recency(
     target: Target<'_>,
     policy: &StoredPolicy,
     now: time::OffsetDateTime,
-) -> Result<keywarden_domain::registration::Answer<keywarden_domain::registration::Recency>, ApiError> {
+) -> Result<Answer<Recency>, ApiError> {
     let window = super::registration_window(state, policy);
     let (party, usable) = match actor {
         Actor::User { user, .. } if user.id == target.user.id => {
@@ -117,6 +119,19 @@ fn finish_activity(on_behalf: bool) -> Activity {
     } else {
         Activity::UserRegisteredSecurityInfo
     }
+}
+
+/// The details a registration's audit event starts with: the method and the attempt, then `extra`.
+fn registration_details(
+    attempt_id: AttemptId,
+    extra: impl IntoIterator<Item = (DetailKey, String)>,
+) -> Vec<(DetailKey, String)> {
+    let mut details = vec![
+        (DetailKey::Method, "Passkey".to_string()),
+        (DetailKey::AttemptId, attempt_id.to_string()),
+    ];
+    details.extend(extra);
+    details
 }
 
 /// Begins a registration for `target`: answers questions 1 and 2, records the attempt either way, and returns
@@ -180,14 +195,6 @@ pub async fn begin(
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent.clone(),
     };
-    let details = |extra: Vec<(DetailKey, String)>| {
-        let mut d = vec![
-            (DetailKey::Method, "Passkey".to_string()),
-            (DetailKey::AttemptId, attempt_id.to_string()),
-        ];
-        d.extend(extra);
-        d
-    };
     if let Some((question, code)) = evidence.first_failure() {
         attempt.status = Status::Failed;
         attempt.outcome = Some(code);
@@ -197,7 +204,7 @@ pub async fn begin(
             begin_activity(path),
             Err(code),
             vec![user_target(target)],
-            details(vec![(DetailKey::Question, question.number().to_string())]),
+            registration_details(attempt_id, [(DetailKey::Question, question.number().to_string())]),
         );
         state.store.insert_attempt(&attempt, &audit).await?;
         return Err(refusal(code, question, &evidence).with_attempt(attempt_id));
@@ -223,10 +230,13 @@ pub async fn begin(
         begin_activity(path),
         Ok("Passkey creation options issued"),
         vec![user_target(target)],
-        details(vec![(
-            DetailKey::Attestation,
-            public_key["attestation"].as_str().unwrap_or("none").to_string(),
-        )]),
+        registration_details(
+            attempt_id,
+            [(
+                DetailKey::Attestation,
+                public_key["attestation"].as_str().unwrap_or("none").to_string(),
+            )],
+        ),
     );
     state.store.insert_attempt(&attempt, &audit).await?;
     Ok(Begun {
@@ -251,12 +261,7 @@ fn refusal(code: Code, question: Question, evidence: &Evidence) -> ApiError {
     }
     let mut message = code.summary().to_string();
     if let Some(acceptance) = evidence.accepted.as_ref().filter(|a| !a.passed()) {
-        let reasons: Vec<String> = acceptance
-            .evidence
-            .verdicts
-            .iter()
-            .flat_map(|v| v.denials.iter().map(|d| d.detail.clone()))
-            .collect();
+        let reasons = refusal_reasons(&acceptance.evidence.verdicts);
         if !reasons.is_empty() {
             message = format!("{message} ({})", reasons.join("; "));
         }
@@ -298,59 +303,6 @@ fn is_security_event(code: Code) -> bool {
         code,
         Code::OriginMismatch | Code::RpIdMismatch | Code::AttestationInvalid | Code::CredentialIdMismatch
     )
-}
-
-/// An attempt refused after its ceremony: what is recorded with the refusal.
-struct Refused<'a> {
-    attempt: &'a Attempt,
-    evidence: &'a Evidence,
-    facts: Option<&'a Facts>,
-}
-
-/// Records a refusal after the ceremony and returns the error for it.
-async fn fail(
-    state: &AppState,
-    ctx: &RequestContext,
-    actor: &Actor,
-    target: &User,
-    refused: Refused<'_>,
-    (question, code): (Question, Code),
-) -> Result<ApiError, ApiError> {
-    let Refused {
-        attempt,
-        evidence,
-        facts,
-    } = refused;
-    let mut details = vec![
-        (DetailKey::Method, "Passkey".to_string()),
-        (DetailKey::AttemptId, attempt.id.to_string()),
-        (DetailKey::Question, question.number().to_string()),
-    ];
-    if let Some(facts) = facts {
-        details.push((DetailKey::Aaguid, facts.aaguid.to_string()));
-        details.push((DetailKey::Model, facts.model.clone().unwrap_or_default()));
-        details.push((DetailKey::AttestationFormat, facts.format.as_str().to_string()));
-    }
-    let audit = event(
-        ctx,
-        actor,
-        finish_activity(attempt.on_behalf),
-        Err(code),
-        vec![user_target(target)],
-        details,
-    );
-    let failure = RegistrationFailure {
-        attempt: attempt.id,
-        now: ctx.now,
-        code,
-        evidence,
-        facts,
-        event: &audit,
-    };
-    match state.store.fail_registration(failure).await? {
-        Ok(()) => Ok(refusal(code, question, evidence).with_attempt(attempt.id)),
-        Err(AttemptClosed) => Ok(ApiError::code(Code::ChallengeUsed)),
-    }
 }
 
 /// What each profile that applies to the user accepts, sent with a question-4 refusal so that the user is told
@@ -397,7 +349,8 @@ pub fn valid_display_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-/// Finishes a registration: verifies the response, answers questions 3 and 4, commits.
+/// Finishes a registration: verifies the response, answers question 3, question 1 again and question 4, then
+/// commits the passkey with its audit event. Every refusal on the way closes the attempt with its evidence.
 pub async fn finish(
     state: &AppState,
     ctx: &RequestContext,
@@ -414,216 +367,290 @@ pub async fn finish(
         return Err(ApiError::code(Code::ChallengeExpired).with_attempt(attempt.id));
     }
     let display_name = display_name.map(valid_display_name).transpose()?;
-    let pending = PendingCeremony(attempt.ceremony.clone().unwrap_or_default());
-    let catalog = state.catalog();
-    let verified = match state.rp.finish_registration(credential, &pending, &catalog, ctx.now) {
-        Ok(verified) => verified,
-        Err(rejection) => {
-            let mut evidence = attempt.evidence.clone();
-            if let Some(question) = rejection.code.question() {
-                // The authenticator's answer shows the platform cannot host a passkey (no UV, a key type we
-                // cannot use): that decides the attempt.
-                let mut answer = keywarden_domain::registration::Answer::fail(rejection.code, Default::default());
-                answer.question = question;
-                evidence.platform = Some(answer);
-                return Err(fail(
-                    state,
-                    ctx,
-                    actor,
-                    target,
-                    Refused {
-                        attempt: &attempt,
-                        evidence: &evidence,
-                        facts: None,
-                    },
-                    (question, rejection.code),
-                )
-                .await?);
-            }
-            if is_security_event(rejection.code) {
-                let audit = event(
-                    ctx,
-                    actor,
-                    finish_activity(attempt.on_behalf),
-                    Err(rejection.code),
-                    vec![user_target(target)],
-                    vec![
-                        (DetailKey::AttemptId, attempt.id.to_string()),
-                        (DetailKey::Detail, rejection.detail.clone()),
-                    ],
-                );
-                state.store.record_event(&audit).await?;
-            }
-            return Err(ApiError::from(rejection).with_attempt(attempt.id));
-        }
+    let finishing = Finishing {
+        state,
+        ctx,
+        actor,
+        target,
+        attempt: &attempt,
     };
-    let facts = verified.facts.clone();
+    let catalog = state.catalog();
+    let verified = finishing.verify_response(credential, &catalog).await?;
+    let facts = &verified.facts;
     let mut evidence = attempt.evidence.clone();
-    let q3 = answer_from_facts(&facts);
-    let q3_code = q3.code();
-    evidence.platform = Some(q3);
-    if let Some(code) = q3_code {
-        return Err(fail(
-            state,
-            ctx,
-            actor,
-            target,
-            Refused {
-                attempt: &attempt,
-                evidence: &evidence,
-                facts: Some(&facts),
-            },
-            (Question::PlatformCanHost, code),
-        )
-        .await?);
-    }
+    finishing.answer_question_3(&mut evidence, facts).await?;
     // Policy may have changed since begin: question 1 is answered again with today's policy.
     let policy = super::policy_at(state, policy_version).await?;
     let member = Member {
         user: target,
         groups: &groups,
     };
-    let path = if attempt.on_behalf {
-        RegistrationPath::OnBehalf
-    } else {
-        RegistrationPath::SelfService
-    };
-    let q1 = eligibility(&policy.policy.fido2, member, path);
-    if let Some(code) = q1.code() {
-        evidence.eligible = Some(q1);
-        return Err(fail(
-            state,
-            ctx,
-            actor,
-            target,
-            Refused {
-                attempt: &attempt,
-                evidence: &evidence,
-                facts: Some(&facts),
-            },
-            (Question::Eligible, code),
-        )
-        .await?);
-    }
-    let profiles = applicable_profiles(&policy.policy.fido2, member);
-    let q4 = acceptance(&profiles, &facts, catalog.entry(&facts.aaguid));
-    let admitted_by = q4.evidence.admitted_by.clone();
-    let q4_code = q4.code();
-    evidence.accepted = Some(q4);
-    if let Some(code) = q4_code {
-        let mut refused = fail(
-            state,
-            ctx,
-            actor,
-            target,
-            Refused {
-                attempt: &attempt,
-                evidence: &evidence,
-                facts: Some(&facts),
-            },
-            (Question::AuthenticatorAccepted, code),
-        )
+    finishing
+        .answer_question_1_again(&mut evidence, facts, &policy, member)
         .await?;
-        if let Some(details) = refused.details.as_mut() {
-            details.accepts = Some(what_profiles_accept(&profiles, &catalog));
-        }
-        return Err(refused);
-    }
-    let passkey = Passkey {
-        id: MethodId(uuid::Uuid::now_v7()),
-        user_id: target.id,
-        credential_id: verified.credential_id.clone(),
-        display_name: display_name.unwrap_or_else(|| facts.model.clone().unwrap_or_else(|| "Passkey".into())),
-        created_date_time: ctx.now,
-        aa_guid: facts.aaguid,
-        model: facts.model.clone(),
-        attestation_level: facts.attestation_level(),
-        attestation_certificates: facts.certificate_thumbprints.clone(),
-        passkey_type: facts.passkey_type(),
-        sign_count: facts.sign_count,
-        backup_eligible: facts.flags.backup_eligible,
-        backup_state: facts.flags.backup_state,
-        transports: facts.transports.clone(),
-        admitting_profile: admitted_by.unwrap_or_default(),
-        registered_by: match (attempt.on_behalf, actor) {
-            (false, _) => Registrar::User,
-            (true, other) => {
-                let initiator = other.initiator(None);
-                Registrar::Admin {
-                    id: initiator.id(),
-                    name: initiator.name(),
-                }
-            }
-        },
-        attempt_id: attempt.id,
-        last_used_date_time: None,
-        backup_state_changed_date_time: None,
-        counter_regressions: 0,
-        facts: facts.clone(),
-    };
-    let audit = success_event(ctx, actor, target, &attempt, &passkey);
-    let commit = RegistrationCommit {
-        attempt: attempt.id,
-        now: ctx.now,
-        passkey: &passkey,
-        webauthn: &verified.stored.0,
-        evidence: &evidence,
-        event: &audit,
-    };
-    match state.store.commit_registration(commit).await? {
-        Ok(()) => Ok(passkey),
-        Err(CommitRefusal::AttemptClosed) => Err(ApiError::code(Code::ChallengeUsed)),
-        Err(CommitRefusal::CredentialAlreadyRegistered) => {
-            let code = Code::CredentialAlreadyRegistered;
-            let question = code.question().unwrap_or(Question::AuthenticatorAccepted);
-            Err(fail(
-                state,
-                ctx,
-                actor,
-                target,
-                Refused {
-                    attempt: &attempt,
-                    evidence: &evidence,
-                    facts: Some(&facts),
-                },
-                (question, code),
-            )
-            .await?)
-        }
-    }
+    let profiles = applicable_profiles(&policy.policy.fido2, member);
+    let admitted_by = finishing
+        .answer_question_4(&mut evidence, facts, &profiles, &catalog)
+        .await?;
+    let passkey = finishing.new_passkey(&verified, display_name, admitted_by);
+    finishing.commit(passkey, &verified, &evidence).await
 }
 
-fn success_event(ctx: &RequestContext, actor: &Actor, target: &User, attempt: &Attempt, passkey: &Passkey) -> Event {
-    let phrase = format!("Passkey ({})", passkey.passkey_type.label());
-    let reason = if attempt.on_behalf {
-        format!("Admin registered {phrase} for user")
-    } else {
-        format!("User registered {phrase}")
-    };
-    let mut audit = event(
-        ctx,
-        actor,
-        finish_activity(attempt.on_behalf),
-        Ok(&reason),
-        vec![
-            user_target(target).with_changes(vec![keywarden_domain::audit::ModifiedProperty {
-                display_name: "StrongAuthenticationMethod".into(),
-                old_value: None,
-                new_value: Some(phrase.clone()),
-            }]),
-        ],
-        vec![
-            (DetailKey::Method, phrase),
-            (DetailKey::MethodId, passkey.id.to_string()),
-            (DetailKey::AttemptId, attempt.id.to_string()),
-            (DetailKey::Aaguid, passkey.aa_guid.to_string()),
-            (DetailKey::Model, passkey.model.clone().unwrap_or_default()),
-            (DetailKey::AttestationLevel, passkey.attestation_level.as_str().into()),
-            (DetailKey::AdmittingProfile, passkey.admitting_profile.clone()),
-        ],
-    );
-    audit.correlation_id = attempt.correlation_id;
-    audit
+/// A registration being finished: the request, and the open attempt each step answers for.
+struct Finishing<'a> {
+    state: &'a AppState,
+    ctx: &'a RequestContext,
+    actor: &'a Actor,
+    target: &'a User,
+    attempt: &'a Attempt,
+}
+
+impl Finishing<'_> {
+    /// Verifies the browser's response against the attempt's ceremony (webauthn-rs-core and keywarden's
+    /// attestation checks). A rejection that answers question 3 closes the attempt; a security-relevant one (a
+    /// forged origin or RP ID, invalid attestation) is audited though it changes nothing else.
+    async fn verify_response(&self, credential: &Value, catalog: &Catalog) -> Result<VerifiedRegistration, ApiError> {
+        let pending = PendingCeremony(self.attempt.ceremony.clone().unwrap_or_default());
+        let verifying = self
+            .state
+            .rp
+            .finish_registration(credential, &pending, catalog, self.ctx.now);
+        let rejection = match verifying {
+            Ok(verified) => return Ok(verified),
+            Err(rejection) => rejection,
+        };
+        if let Some(question) = rejection.code.question() {
+            // The authenticator's answer shows the platform cannot host a passkey (no UV, a key type we
+            // cannot use): that decides the attempt.
+            let mut answer = Answer::fail(rejection.code, Default::default());
+            answer.question = question;
+            let mut evidence = self.attempt.evidence.clone();
+            evidence.platform = Some(answer);
+            return Err(self.refuse(&evidence, None, question, rejection.code).await?);
+        }
+        if is_security_event(rejection.code) {
+            self.audit_rejection(&rejection).await?;
+        }
+        Err(ApiError::from(rejection).with_attempt(self.attempt.id))
+    }
+
+    /// Records a security-relevant rejection of the response as an audit event of its own.
+    async fn audit_rejection(&self, rejection: &Rejection) -> Result<(), ApiError> {
+        let audit = event(
+            self.ctx,
+            self.actor,
+            finish_activity(self.attempt.on_behalf),
+            Err(rejection.code),
+            vec![user_target(self.target)],
+            vec![
+                (DetailKey::AttemptId, self.attempt.id.to_string()),
+                (DetailKey::Detail, rejection.detail.clone()),
+            ],
+        );
+        self.state.store.record_event(&audit).await?;
+        Ok(())
+    }
+
+    /// Question 3 from the verified response: can the platform host a passkey?
+    async fn answer_question_3(&self, evidence: &mut Evidence, facts: &Facts) -> Result<(), ApiError> {
+        let q3 = answer_from_facts(facts);
+        let code = q3.code();
+        evidence.platform = Some(q3);
+        match code {
+            Some(code) => Err(self
+                .refuse(evidence, Some(facts), Question::PlatformCanHost, code)
+                .await?),
+            None => Ok(()),
+        }
+    }
+
+    /// Question 1 again, under the policy in force now. Its answer replaces begin's only when it refuses.
+    async fn answer_question_1_again(
+        &self,
+        evidence: &mut Evidence,
+        facts: &Facts,
+        policy: &StoredPolicy,
+        member: Member<'_>,
+    ) -> Result<(), ApiError> {
+        let path = if self.attempt.on_behalf {
+            RegistrationPath::OnBehalf
+        } else {
+            RegistrationPath::SelfService
+        };
+        let q1 = eligibility(&policy.policy.fido2, member, path);
+        let Some(code) = q1.code() else {
+            return Ok(());
+        };
+        evidence.eligible = Some(q1);
+        Err(self.refuse(evidence, Some(facts), Question::Eligible, code).await?)
+    }
+
+    /// Question 4: does a profile that applies accept the authenticator? Returns the profile that admits it. A
+    /// refusal tells the user what each profile accepts.
+    async fn answer_question_4(
+        &self,
+        evidence: &mut Evidence,
+        facts: &Facts,
+        profiles: &[&PasskeyProfile],
+        catalog: &Catalog,
+    ) -> Result<Option<String>, ApiError> {
+        let q4 = acceptance(profiles, facts, catalog.entry(&facts.aaguid));
+        let admitted_by = q4.evidence.admitted_by.clone();
+        let code = q4.code();
+        evidence.accepted = Some(q4);
+        let Some(code) = code else {
+            return Ok(admitted_by);
+        };
+        let mut refused = self
+            .refuse(evidence, Some(facts), Question::AuthenticatorAccepted, code)
+            .await?;
+        if let Some(details) = refused.details.as_mut() {
+            details.accepts = Some(what_profiles_accept(profiles, catalog));
+        }
+        Err(refused)
+    }
+
+    /// The passkey to store: the verified response's facts, named `display_name` (else its model), registered by
+    /// the user or by the administrator acting for them.
+    fn new_passkey(
+        &self,
+        verified: &VerifiedRegistration,
+        display_name: Option<String>,
+        admitted_by: Option<String>,
+    ) -> Passkey {
+        let facts = &verified.facts;
+        Passkey {
+            id: MethodId(uuid::Uuid::now_v7()),
+            user_id: self.target.id,
+            credential_id: verified.credential_id.clone(),
+            display_name: display_name.unwrap_or_else(|| facts.model.clone().unwrap_or_else(|| "Passkey".into())),
+            created_date_time: self.ctx.now,
+            aa_guid: facts.aaguid,
+            model: facts.model.clone(),
+            attestation_level: facts.attestation_level(),
+            attestation_certificates: facts.certificate_thumbprints.clone(),
+            passkey_type: facts.passkey_type(),
+            sign_count: facts.sign_count,
+            backup_eligible: facts.flags.backup_eligible,
+            backup_state: facts.flags.backup_state,
+            transports: facts.transports.clone(),
+            admitting_profile: admitted_by.unwrap_or_default(),
+            registered_by: match (self.attempt.on_behalf, self.actor) {
+                (false, _) => Registrar::User,
+                (true, other) => {
+                    let initiator = other.initiator(None);
+                    Registrar::Admin {
+                        id: initiator.id(),
+                        name: initiator.name(),
+                    }
+                }
+            },
+            attempt_id: self.attempt.id,
+            last_used_date_time: None,
+            backup_state_changed_date_time: None,
+            counter_regressions: 0,
+            facts: facts.clone(),
+        }
+    }
+
+    /// Commits in one transaction: the challenge used, the passkey stored, the attempt closed, the audit event. A
+    /// credential found already registered only now is refused like any other answer.
+    async fn commit(
+        &self,
+        passkey: Passkey,
+        verified: &VerifiedRegistration,
+        evidence: &Evidence,
+    ) -> Result<Passkey, ApiError> {
+        let audit = self.success_event(&passkey);
+        let commit = RegistrationCommit {
+            attempt: self.attempt.id,
+            now: self.ctx.now,
+            passkey: &passkey,
+            webauthn: &verified.stored.0,
+            evidence,
+            event: &audit,
+        };
+        match self.state.store.commit_registration(commit).await? {
+            Ok(()) => Ok(passkey),
+            Err(CommitRefusal::AttemptClosed) => Err(ApiError::code(Code::ChallengeUsed)),
+            Err(CommitRefusal::CredentialAlreadyRegistered) => {
+                let code = Code::CredentialAlreadyRegistered;
+                let question = code.question().unwrap_or(Question::AuthenticatorAccepted);
+                Err(self.refuse(evidence, Some(&verified.facts), question, code).await?)
+            }
+        }
+    }
+
+    /// The audit event of a registered passkey, in the attempt's correlation.
+    fn success_event(&self, passkey: &Passkey) -> Event {
+        let phrase = format!("Passkey ({})", passkey.passkey_type.label());
+        let reason = if self.attempt.on_behalf {
+            format!("Admin registered {phrase} for user")
+        } else {
+            format!("User registered {phrase}")
+        };
+        let mut audit = event(
+            self.ctx,
+            self.actor,
+            finish_activity(self.attempt.on_behalf),
+            Ok(&reason),
+            vec![
+                user_target(self.target).with_changes(vec![keywarden_domain::audit::ModifiedProperty {
+                    display_name: "StrongAuthenticationMethod".into(),
+                    old_value: None,
+                    new_value: Some(phrase.clone()),
+                }]),
+            ],
+            vec![
+                (DetailKey::Method, phrase),
+                (DetailKey::MethodId, passkey.id.to_string()),
+                (DetailKey::AttemptId, self.attempt.id.to_string()),
+                (DetailKey::Aaguid, passkey.aa_guid.to_string()),
+                (DetailKey::Model, passkey.model.clone().unwrap_or_default()),
+                (DetailKey::AttestationLevel, passkey.attestation_level.as_str().into()),
+                (DetailKey::AdmittingProfile, passkey.admitting_profile.clone()),
+            ],
+        );
+        audit.correlation_id = self.attempt.correlation_id;
+        audit
+    }
+
+    /// Records the attempt as refused at `question` with `code`: closed with its evidence and the facts of the
+    /// response, and one audit event, together. Returns the error to answer with; `Err` when recording failed.
+    async fn refuse(
+        &self,
+        evidence: &Evidence,
+        facts: Option<&Facts>,
+        question: Question,
+        code: Code,
+    ) -> Result<ApiError, ApiError> {
+        let mut details = registration_details(self.attempt.id, [(DetailKey::Question, question.number().to_string())]);
+        if let Some(facts) = facts {
+            details.push((DetailKey::Aaguid, facts.aaguid.to_string()));
+            details.push((DetailKey::Model, facts.model.clone().unwrap_or_default()));
+            details.push((DetailKey::AttestationFormat, facts.format.as_str().to_string()));
+        }
+        let audit = event(
+            self.ctx,
+            self.actor,
+            finish_activity(self.attempt.on_behalf),
+            Err(code),
+            vec![user_target(self.target)],
+            details,
+        );
+        let failure = RegistrationFailure {
+            attempt: self.attempt.id,
+            now: self.ctx.now,
+            code,
+            evidence,
+            facts,
+            event: &audit,
+        };
+        match self.state.store.fail_registration(failure).await? {
+            Ok(()) => Ok(refusal(code, question, evidence).with_attempt(self.attempt.id)),
+            Err(AttemptClosed) => Ok(ApiError::code(Code::ChallengeUsed)),
+        }
+    }
 }
 
 /// What the server tells the browser after it reports a failed ceremony.
