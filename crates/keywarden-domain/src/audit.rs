@@ -293,6 +293,15 @@ impl TargetResource {
         }
     }
 
+    /// The authentication methods policy, as Entra names it in its audit events.
+    pub fn authentication_methods_policy() -> TargetResource {
+        TargetResource::other(
+            "Policy",
+            &"authenticationMethodsPolicy",
+            "Authentication Methods Policy",
+        )
+    }
+
     pub fn with_changes(mut self, changes: Vec<ModifiedProperty>) -> TargetResource {
         self.modified_properties = changes;
         self

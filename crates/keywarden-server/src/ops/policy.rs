@@ -31,14 +31,7 @@ pub async fn ensure_policy(state: &AppState, ctx: &RequestContext) -> Result<Sto
         initiator,
         Activity::AuthenticationMethodsPolicyUpdate,
         Ok("Default authentication methods policy created"),
-        vec![
-            TargetResource::other(
-                "Policy",
-                &"authenticationMethodsPolicy",
-                "Authentication Methods Policy",
-            )
-            .with_changes(changes),
-        ],
+        vec![TargetResource::authentication_methods_policy().with_changes(changes)],
         vec![(DetailKey::PolicyVersion, "1".into())],
     );
     match state
@@ -131,14 +124,7 @@ pub(crate) async fn save(
         actor,
         Activity::AuthenticationMethodsPolicyUpdate,
         Ok("Authentication methods policy updated"),
-        vec![
-            TargetResource::other(
-                "Policy",
-                &"authenticationMethodsPolicy",
-                "Authentication Methods Policy",
-            )
-            .with_changes(changes),
-        ],
+        vec![TargetResource::authentication_methods_policy().with_changes(changes)],
         vec![(DetailKey::PolicyVersion, (current.version + 1).to_string())],
     );
     state

@@ -11,12 +11,12 @@ use keywarden_domain::access::Action;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::users::UserKey;
+use super::users::{OnUser, UserKey};
 use super::{Access, Route, route};
 use crate::api_error::ApiError;
 use crate::auth::Admin;
-use crate::json::{Path, Query};
-use crate::ops::{self, diagnosis};
+use crate::json::Query;
+use crate::ops::diagnosis;
 use crate::state::AppState;
 use crate::wire::{DiagnosisView, EffectivePolicyView, ErrorBody};
 
@@ -57,13 +57,10 @@ pub(super) struct DiagnosisQuery {
     responses((status = 200, body = DiagnosisView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn passkey_diagnosis(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
     Query(query): Query<DiagnosisQuery>,
 ) -> Result<axum::Json<DiagnosisView>, ApiError> {
-    actor.require(Action::Read)?;
     let subject = diagnosis::Subject::parse(query.attempt.as_deref())?;
-    let user = ops::find_user(&state, &key).await?;
     Ok(axum::Json(DiagnosisView(
         diagnosis::diagnose(&state, &actor, &user, subject).await?,
     )))
@@ -75,11 +72,8 @@ pub(super) async fn passkey_diagnosis(
     responses((status = 200, body = EffectivePolicyView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn effective_policy(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
 ) -> Result<axum::Json<EffectivePolicyView>, ApiError> {
-    actor.require(Action::Read)?;
-    let user = ops::find_user(&state, &key).await?;
     Ok(axum::Json(EffectivePolicyView(
         diagnosis::effective_policy(&state, &actor, &user).await?,
     )))

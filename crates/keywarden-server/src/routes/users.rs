@@ -1,7 +1,8 @@
 //! `/v1/users`: the directory, and each user's authentication methods as an administrator sees them
 //! (Graph's `/users/{id | userPrincipalName}/authentication/...`).
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use keywarden_domain::access::{self, Action, TargetKind};
 use keywarden_domain::access_pass::IssueRequest;
@@ -110,19 +111,31 @@ pub(super) struct UserKey {
     pub(super) user: String,
 }
 
-/// One of a user's methods in the address: `/v1/users/{user}/authentication/.../{id}`.
+/// One of a user's methods in the address: `/v1/users/{user}/authentication/.../{id}` (the user is [`OnUser`]'s).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub(super) struct MethodKey {
-    /// The user's id or userPrincipalName.
-    user: String,
     /// The method's id.
     id: String,
 }
 
-async fn target(state: &AppState, actor: &Actor, key: &str) -> Result<User, ApiError> {
-    actor.require(Action::Read)?;
-    ops::find_user(state, key).await
+/// The admitted administrator and the user the address names (`{user}`, by id or userPrincipalName): reading the
+/// user is the least any route under `/v1/users/{user}` needs; the operation checks what it does on them.
+pub(super) struct OnUser {
+    pub(super) actor: Actor,
+    pub(super) user: User,
+}
+
+impl FromRequestParts<AppState> for OnUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<OnUser, ApiError> {
+        let Admin(actor) = Admin::from_request_parts(parts, state).await?;
+        let Path(UserKey { user: key }) = Path::<UserKey>::from_request_parts(parts, state).await?;
+        actor.require(Action::Read)?;
+        let user = ops::find_user(state, &key).await?;
+        Ok(OnUser { actor, user })
+    }
 }
 
 /// The user list's filters and paging.
@@ -190,10 +203,8 @@ pub(super) async fn create_user(
     responses((status = 200, body = UserDetail), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn get_user(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
 ) -> Result<axum::Json<UserDetail>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let groups = state.store.groups_of(user.id).await?;
     // What the caller's roles allow on this user, so that the console offers only what the API would accept.
     let kind = TargetKind::of(actor.user().map(|u| u.id), &user);
@@ -240,11 +251,9 @@ pub(super) struct UserPatch {
 pub(super) async fn update_user(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
     Json(patch): Json<UserPatch>,
 ) -> Result<axum::Json<UserView>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let roles = patch
         .roles
         .map(|roles| Value::Array(roles.into_iter().map(Value::String).collect()));
@@ -267,10 +276,8 @@ pub(super) async fn update_user(
 pub(super) async fn delete_user(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
 ) -> Result<StatusCode, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     ops::directory::delete_user(&state, &ctx, &actor, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -282,10 +289,8 @@ pub(super) async fn delete_user(
 pub(super) async fn revoke_sessions(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
 ) -> Result<axum::Json<SessionsRevoked>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let ended = ops::sign_in::revoke_sessions(&state, &ctx, &actor, &user).await?;
     Ok(axum::Json(SessionsRevoked {
         value: true,
@@ -299,10 +304,8 @@ pub(super) async fn revoke_sessions(
     responses((status = 200, body = Collection<AttemptView>), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn attempts(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { user, .. }: OnUser,
 ) -> Result<axum::Json<Collection<AttemptView>>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let attempts = state.store.attempts_of(user.id, 100).await?;
     Ok(axum::Json(Collection::of(
         attempts.iter().map(AttemptView::from).collect(),
@@ -315,10 +318,8 @@ pub(super) async fn attempts(
     responses((status = 200, body = Collection<PasskeyView>), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn list_passkeys(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
 ) -> Result<axum::Json<Collection<PasskeyView>>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let catalog = state.catalog();
     let items = passkeys::list(&state, &actor, &user)
         .await?
@@ -330,14 +331,13 @@ pub(super) async fn list_passkeys(
 
 /// One of the user's passkeys.
 #[utoipa::path(get, path = "/v1/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
-    params(MethodKey),
+    params(UserKey, MethodKey),
     responses((status = 200, body = PasskeyView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn get_passkey(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(MethodKey { user: key, id }): Path<MethodKey>,
+    OnUser { actor, user }: OnUser,
+    Path(MethodKey { id }): Path<MethodKey>,
 ) -> Result<axum::Json<PasskeyView>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     Ok(axum::Json(PasskeyView::new(
         &passkeys::get(&state, &actor, &user, parse_method_id(&id)?).await?,
         &state.catalog(),
@@ -346,15 +346,14 @@ pub(super) async fn get_passkey(
 
 /// Delete one of the user's passkeys; the sessions it signed in end.
 #[utoipa::path(delete, path = "/v1/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
-    params(MethodKey),
+    params(UserKey, MethodKey),
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn delete_passkey(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(MethodKey { user: key, id }): Path<MethodKey>,
+    OnUser { actor, user }: OnUser,
+    Path(MethodKey { id }): Path<MethodKey>,
 ) -> Result<StatusCode, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     passkeys::delete(&state, &ctx, &actor, &user, parse_method_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -369,8 +368,7 @@ pub(super) async fn creation_options(
     State(state): State<AppState>,
     method: Method,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
     body: Option<Json<BeginRequest>>,
 ) -> Result<axum::Json<RegistrationBegun>, ApiError> {
     if method == Method::GET && matches!(actor, Actor::User { .. }) {
@@ -378,7 +376,6 @@ pub(super) async fn creation_options(
             "from a browser session, use POST for creationOptions",
         ));
     }
-    let user = target(&state, &actor, &key).await?;
     // On someone else's behalf only: one's own passkeys are added in Security info.
     actor.require_on(Action::ManageMethods, &user)?;
     let request = body.map(|Json(r)| r).unwrap_or_default();
@@ -405,11 +402,9 @@ pub(super) struct RegisterRequest {
 pub(super) async fn register_passkey(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
     Json(request): Json<RegisterRequest>,
 ) -> Result<Created<PasskeyView>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     actor.require_on(Action::ManageMethods, &user)?;
     let attempt = parse_attempt(&request.attempt_id)?;
     let result = registration::finish(
@@ -434,11 +429,9 @@ pub(super) async fn register_passkey(
 pub(super) async fn client_error(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
     Json(request): Json<ClientErrorRequest>,
 ) -> Result<axum::Json<ClientVerdictView>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     actor.require_on(Action::ManageMethods, &user)?;
     let attempt = parse_attempt(&request.attempt_id)?;
     let verdict = registration::client_error(&state, &ctx, &actor, &user, attempt, request.report()).await?;
@@ -451,10 +444,8 @@ pub(super) async fn client_error(
     responses((status = 200, body = Collection<AccessPassView>), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn list_passes(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
 ) -> Result<axum::Json<Collection<AccessPassView>>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let items = access_pass::get(&state, &actor, &user)
         .await?
         .map(|(pass, usable)| AccessPassView::new(&pass, usable, None))
@@ -465,14 +456,13 @@ pub(super) async fn list_passes(
 
 /// The user's Temporary Access Pass by its id (never its code).
 #[utoipa::path(get, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}", tag = "methods",
-    params(MethodKey),
+    params(UserKey, MethodKey),
     responses((status = 200, body = AccessPassView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn get_pass(
     State(state): State<AppState>,
-    Admin(actor): Admin,
-    Path(MethodKey { user: key, id }): Path<MethodKey>,
+    OnUser { actor, user }: OnUser,
+    Path(MethodKey { id }): Path<MethodKey>,
 ) -> Result<axum::Json<AccessPassView>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let id = parse_method_id(&id)?;
     match access_pass::get(&state, &actor, &user).await? {
         Some((pass, usable)) if pass.id == id => Ok(axum::Json(AccessPassView::new(&pass, usable, None))),
@@ -499,11 +489,9 @@ pub(super) struct IssuePassRequest {
 pub(super) async fn issue_pass(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(UserKey { user: key }): Path<UserKey>,
+    OnUser { actor, user }: OnUser,
     body: Option<Json<IssuePassRequest>>,
 ) -> Result<Created<AccessPassView>, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     let request = body.map(|Json(r)| r).unwrap_or_default();
     let issue = IssueRequest {
         lifetime_in_minutes: request.lifetime_in_minutes,
@@ -520,15 +508,14 @@ pub(super) async fn issue_pass(
 
 /// Revoke the user's Temporary Access Pass; the sessions it opened end.
 #[utoipa::path(delete, path = "/v1/users/{user}/authentication/temporaryAccessPassMethods/{id}", tag = "methods",
-    params(MethodKey),
+    params(UserKey, MethodKey),
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn delete_pass(
     State(state): State<AppState>,
     ctx: RequestContext,
-    Admin(actor): Admin,
-    Path(MethodKey { user: key, id }): Path<MethodKey>,
+    OnUser { actor, user }: OnUser,
+    Path(MethodKey { id }): Path<MethodKey>,
 ) -> Result<StatusCode, ApiError> {
-    let user = target(&state, &actor, &key).await?;
     access_pass::revoke(&state, &ctx, &actor, &user, parse_method_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
