@@ -2,7 +2,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,11 +36,24 @@ async function freePort() {
 /**
  * A running keywarden: `origin` is http://localhost:<port> (WebAuthn needs a domain, not an IP), `cli(...args)`
  * runs the command line on the same database, `stop()` ends it and removes the database.
+ *
+ * With `testClock`, the server (and the command line) run on a test clock: `KEYWARDEN_TEST_CLOCK_FILE` names a file
+ * holding the seconds added to the time, which `advanceClock(seconds)` rewrites, so that a test moves time forward
+ * instead of waiting; `now()` is that time in milliseconds, for TOTP codes. keywarden allows the setting only on
+ * http://localhost and a loopback address, which is what this function starts.
  */
-export async function startKeywarden({ env = {} } = {}) {
+export async function startKeywarden({ env = {}, testClock = false } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'keywarden-e2e-'));
   const port = await freePort();
   const origin = `http://localhost:${port}`;
+  const clockFile = path.join(dir, 'clock');
+  let offsetSeconds = 0;
+  // Written whole then renamed into place, so that the server never reads a half-written file.
+  const writeClock = async () => {
+    await writeFile(clockFile + '.tmp', `${offsetSeconds}\n`);
+    await rename(clockFile + '.tmp', clockFile);
+  };
+  if (testClock) await writeClock();
   const environment = {
     ...process.env,
     KEYWARDEN_DATABASE_URL: `sqlite://${path.join(dir, 'keywarden.db')}`,
@@ -50,6 +63,7 @@ export async function startKeywarden({ env = {} } = {}) {
     // The secret the server derives its sign-in seal from (keywarden serve refuses to start without one).
     KEYWARDEN_SECRET_KEY: crypto.randomBytes(32).toString('base64url'),
     RUST_LOG: process.env.RUST_LOG || 'warn',
+    ...(testClock ? { KEYWARDEN_TEST_CLOCK_FILE: clockFile } : {}),
     ...env,
   };
   const cli = async (...args) => {
@@ -84,6 +98,14 @@ export async function startKeywarden({ env = {} } = {}) {
     port,
     cli,
     log: () => log,
+    /** Moves the test clock forward by `seconds`; the server's next request sees it (needs `testClock`). */
+    async advanceClock(seconds) {
+      if (!testClock) throw new Error('advanceClock needs startKeywarden({ testClock: true })');
+      offsetSeconds += seconds;
+      await writeClock();
+    },
+    /** Now by the server's clock, in milliseconds (the real time without a test clock). */
+    now: () => Date.now() + offsetSeconds * 1000,
     /** Issues a Temporary Access Pass through the CLI and returns its code. */
     async issuePass(upn, { once = true, lifetime = 60 } = {}) {
       const args = ['tap', 'issue', upn, '--lifetime', String(lifetime), '--format', 'json'];

@@ -161,6 +161,12 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    /// Test and development only: a file holding a whole number of seconds that the server's clock adds to the
+    /// system time (`KEYWARDEN_TEST_CLOCK_FILE`), so that browser tests move time forward by writing it instead of
+    /// sleeping. Refused unless every origin is `http://localhost` and `listen` is a loopback address: a clock that
+    /// can be moved from outside would let whoever writes the file stretch passes, sessions and verifications.
+    #[serde(default)]
+    pub test_clock_file: Option<PathBuf>,
 }
 
 fn default_database_url() -> String {
@@ -351,6 +357,9 @@ impl Config {
         if let Some(v) = env("KEYWARDEN_METADATA_NAMES") {
             self.metadata.names = Some(v.into());
         }
+        if let Some(v) = env("KEYWARDEN_TEST_CLOCK_FILE") {
+            self.test_clock_file = Some(v.into());
+        }
         Ok(())
     }
 
@@ -451,7 +460,42 @@ impl Config {
             return Err(problem("metadata.path", "is required when metadata.source is \"file\""));
         }
         self.metadata_verify_at()?;
+        self.test_clock_file()?;
         Ok(())
+    }
+
+    /// The test clock's file, when one is configured and the set-up is one where it is allowed: every origin is
+    /// `http://localhost` (so `rp_id` is `localhost`) and keywarden listens on a loopback address. A production
+    /// set-up has an https origin, so it cannot turn the test clock on by mistake. The clock is built through this
+    /// check (see `Clock::for_config`), not only [`Config::validate`].
+    pub fn test_clock_file(&self) -> Result<Option<&Path>, ConfigError> {
+        let Some(path) = &self.test_clock_file else {
+            return Ok(None);
+        };
+        if self.origins.is_empty() {
+            return Err(problem(
+                "test_clock_file",
+                "a test clock needs the origins to be given, each http://localhost",
+            ));
+        }
+        if let Some(origin) = self.origins.iter().find(|origin| !is_local_http(origin)) {
+            return Err(problem(
+                "test_clock_file",
+                format!(
+                    "{origin}: a test clock is allowed only when every origin is http://localhost (tests and development)"
+                ),
+            ));
+        }
+        if !self.listen_addr()?.ip().is_loopback() {
+            return Err(problem(
+                "test_clock_file",
+                format!(
+                    "a test clock is allowed only when listen is a loopback address such as 127.0.0.1, not {}",
+                    self.listen
+                ),
+            ));
+        }
+        Ok(Some(path))
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
@@ -514,6 +558,18 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+/// Whether `origin` is `http://localhost`, with or without a port: a browser on this machine, never a deployment.
+fn is_local_http(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.trim_end_matches('/');
+    match authority.split_once(':') {
+        Some((host, port)) => host == "localhost" && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()),
+        None => authority == "localhost",
     }
 }
 
@@ -605,5 +661,35 @@ mod tests {
         }
         let err = load("", &[("KEYWARDEN_REGISTRATION_WINDOW_MINUTES", "ten")]).expect_err("bad env");
         assert_eq!(err.setting, "KEYWARDEN_REGISTRATION_WINDOW_MINUTES");
+    }
+
+    #[test]
+    fn a_test_clock_is_only_for_localhost_over_http_on_a_loopback_address() {
+        let clock = [("KEYWARDEN_TEST_CLOCK_FILE", "/tmp/keywarden-clock")];
+        let local = load("", &clock).expect("the localhost defaults allow a test clock");
+        assert!(local.test_clock_file().expect("allowed").is_some());
+        for (toml, case) in [
+            (
+                "rp_id = \"login.example.com\"\norigins = [\"https://login.example.com\"]",
+                "a public origin",
+            ),
+            ("origins = [\"https://localhost\"]", "https on localhost"),
+            ("listen = \"0.0.0.0:8080\"", "every address"),
+            ("listen = \"192.168.1.10:8080\"", "a network address"),
+        ] {
+            load(toml, &[]).unwrap_or_else(|e| panic!("{case}: valid without a test clock: {e}"));
+            let err = load(toml, &clock).expect_err(case);
+            assert_eq!(err.setting, "test_clock_file", "{case}: {err}");
+        }
+        for (origin, local) in [
+            ("http://localhost", true),
+            ("http://localhost:8080", true),
+            ("http://localhost:8080/", true),
+            ("http://localhost.example.com", false),
+            ("http://localhost:80@example.com", false),
+            ("https://localhost", false),
+        ] {
+            assert_eq!(is_local_http(origin), local, "{origin}");
+        }
     }
 }

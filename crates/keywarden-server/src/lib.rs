@@ -78,6 +78,22 @@ pub async fn refuse_nul(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Dates every response by the server's [`Clock`] (hyper leaves a `Date` header that is there alone): the pages
+/// read the server's now from it (`serverNow` in kw.js), and it must be the now the API's times are counted from,
+/// also when a test clock has moved it.
+async fn date(axum::extract::State(clock): axum::extract::State<Clock>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    if let Ok(value) = clock.now().to_offset(time::UtcOffset::UTC).format(format)
+        && let Ok(value) = HeaderValue::from_str(&value)
+    {
+        response.headers_mut().insert(axum::http::header::DATE, value);
+    }
+    response
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     telemetry::metrics();
@@ -90,6 +106,7 @@ pub fn app(state: AppState) -> Router {
             use axum::response::IntoResponse;
             ApiError::code(keywarden_domain::Code::InternalError).into_response()
         }))
+        .layer(middleware::from_fn_with_state(state.clock.clone(), date))
         .with_state(state)
 }
 

@@ -30,7 +30,8 @@ pub(crate) async fn state(config: Config, catalog: Catalog) -> Result<AppState, 
         .await
         .with_context(|| format!("connecting to {}", redact(&config.database_url)))
         .map_err(Failure::Internal)?;
-    AppState::new(config, store, catalog, Clock::system()).map_err(Failure::Usage)
+    let clock = Clock::for_config(&config).map_err(|e| Failure::Usage(e.into()))?;
+    AppState::new(config, store, catalog, clock).map_err(Failure::Usage)
 }
 
 /// A database URL without its password, for messages.
@@ -82,6 +83,13 @@ pub(crate) async fn serve(config: Config) -> Outcome {
         "FIDO metadata loaded"
     );
     let state = state(config, catalog).await?;
+    if let Some(path) = state.clock.test_clock_file() {
+        tracing::warn!(
+            file = %path.display(),
+            "TEST CLOCK ON: this server adds the seconds written in test_clock_file to the time; passes, sessions and \
+             verifications expire when that file says. For tests and development only, never in production"
+        );
+    }
     policy::ensure_policy(&state, &context(&state)).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -159,6 +159,7 @@ both!(security as security_tests:
     concurrent_sign_ins_keep_the_highest_counter,
     metrics_are_served_off_the_public_listener,
     sign_in_seals_come_from_the_configured_secret,
+    a_test_clock_cannot_be_enabled_on_a_public_origin,
     every_admin_route_checks_every_role,
 );
 both!(operations as operations_tests:

@@ -1183,6 +1183,86 @@ pub(crate) async fn sign_in_seals_come_from_the_configured_secret(app: TestApp) 
     assert!(other.open(&sealed).is_none(), "another secret does not");
 }
 
+/// The server's now, read from the `Date` header the pages use (`serverNow` in kw.js).
+async fn server_date(app: &TestApp) -> time::OffsetDateTime {
+    let response = reqwest::get(format!("{}/healthz", app.base)).await.expect("healthz");
+    let date = response.headers()[reqwest::header::DATE]
+        .to_str()
+        .expect("ascii date")
+        .to_string();
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(&date, format)
+        .expect("an HTTP date")
+        .assume_utc()
+}
+
+/// A test clock (`test_clock_file`: the server adds the seconds written in a file to its time) cannot be turned on
+/// where browsers reach keywarden over a public origin, nor on a public address: whoever could write the file would
+/// stretch passes, sessions and verifications. The configuration refuses it, and so does the clock built from a
+/// configuration that skipped validation. On localhost it is allowed, and writing the file moves the server's now
+/// at once: a pass session ends, and the pages' `Date` header follows.
+pub(crate) async fn a_test_clock_cannot_be_enabled_on_a_public_origin(app: TestApp) {
+    use keywarden_server::{Clock, Config};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("clock");
+    std::fs::write(&file, "0").expect("write the clock file");
+    type Edit = fn(&mut Config);
+    let cases: [(&str, Edit); 3] = [
+        ("a public https origin", |config| {
+            config.rp_id = "login.contoso.com".into();
+            config.origins = vec!["https://login.contoso.com".into()];
+        }),
+        ("an https origin beside a local one", |config| {
+            config.origins.push("https://localhost".into());
+        }),
+        ("a listen address open to the network", |config| {
+            config.listen = "0.0.0.0:8080".into();
+        }),
+    ];
+    for (case, edit) in cases {
+        let mut config = (*app.state.config).clone();
+        edit(&mut config);
+        config.test_clock_file = None;
+        config
+            .validate()
+            .unwrap_or_else(|e| panic!("{case}: valid without a test clock: {e}"));
+        config.test_clock_file = Some(file.clone());
+        let refused = config.validate().expect_err(case);
+        assert_eq!(refused.setting, "test_clock_file", "{case}: {refused}");
+        let refused = Clock::for_config(&config).expect_err(case);
+        assert_eq!(
+            refused.setting, "test_clock_file",
+            "{case}: the clock refuses too: {refused}"
+        );
+    }
+    assert_eq!(app.clock().test_clock_file(), None, "no test clock unless configured");
+
+    // Allowed on localhost: the file moves the server's now, for the API and for the pages.
+    let local = TestApp::spawn_with(app.backend, |config| config.test_clock_file = Some(file.clone()))
+        .await
+        .expect("app");
+    let bob = local.signed_in_with_pass("bob@contoso.com", false).await;
+    bob.get("/v1/me").await.expect(200);
+    let real = time::OffsetDateTime::now_utc();
+    assert!(
+        (server_date(&local).await - real).abs() < Duration::minutes(1),
+        "offset 0 is the real time"
+    );
+    std::fs::write(&file, "3660").expect("write the clock file");
+    bob.get("/v1/me").await.refused(401, "unauthenticated");
+    let moved = server_date(&local).await - real;
+    assert!(
+        moved > Duration::minutes(60) && moved < Duration::minutes(62),
+        "the Date header follows the file: {moved}"
+    );
+    assert!(
+        app.clock().now() - real < Duration::minutes(1),
+        "a server without a test clock ignores the file"
+    );
+}
+
 // Every admin route against every role, from the route table.
 
 /// The users who hold exactly one role each, signed in with a pass (strong and recent).

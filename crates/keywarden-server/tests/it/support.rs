@@ -177,7 +177,8 @@ impl TestApp {
         edit(&mut config);
         config.validate().expect("test configuration is valid");
         let store = Store::connect(&url).await.expect("store");
-        let state = AppState::new(config, store, catalog, Clock::system()).expect("state");
+        let clock = Clock::for_config(&config).expect("the test configuration's clock");
+        let state = AppState::new(config, store, catalog, clock).expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(keywarden_server::serve(listener, state.clone(), async move {
             let _ = rx.await;
