@@ -56,7 +56,9 @@ impl Clock {
         if let Some(file) = &self.file {
             seconds = seconds.saturating_add(file.seconds());
         }
-        let now = OffsetDateTime::now_utc() + Duration::seconds(seconds);
+        let system = OffsetDateTime::now_utc();
+        // An offset past the representable times (a test clock file holding a huge number) leaves the system time.
+        let now = system.checked_add(Duration::seconds(seconds)).unwrap_or(system);
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
     }
 
@@ -145,6 +147,13 @@ mod tests {
             "advance adds to the file's offset"
         );
 
+        std::fs::write(&path, "9223372036854775807").expect("write clock");
+        assert!(
+            clock.now() - start < Duration::minutes(1),
+            "an offset past the representable times leaves the system time, without a panic"
+        );
+        std::fs::write(&path, "1860").expect("write clock");
+        assert!(clock.now() - start >= Duration::minutes(36), "read again");
         std::fs::write(&path, "").expect("write clock");
         assert!(
             clock.now() - start >= Duration::minutes(36),
