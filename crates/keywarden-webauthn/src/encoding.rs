@@ -51,12 +51,6 @@ pub(crate) fn thumbprint(der: &[u8]) -> String {
     crypto_glue::hex::encode(sha1(der))
 }
 
-/// An instant as RFC 3339 (`2026-11-25T12:00:00Z`), for messages.
-pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| at.to_string())
-}
-
 /// Cuts text taken from a response (an error message, a format name) to a length fit for a log line.
 pub(crate) fn clip(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {

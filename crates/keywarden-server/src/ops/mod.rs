@@ -20,10 +20,11 @@ use keywarden_domain::audit::{Activity, DetailKey, Event, KeyValue, Outcome, Tar
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::GroupId;
 use keywarden_domain::policy::evaluate::Member;
-use keywarden_domain::session::Method;
+use keywarden_domain::registration::{Answer, Recency, RecencyInput, recently_verified};
+use keywarden_domain::session::{Authentication, Method};
 use keywarden_domain::verification::{self, Held};
 use keywarden_store::StoredPolicy;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::api_error::ApiError;
 use crate::auth::Actor;
@@ -110,6 +111,40 @@ pub fn registration_window(state: &AppState, policy: &StoredPolicy) -> Duration 
         .registration_window_in_minutes
         .unwrap_or(state.config.registration_window_minutes);
     Duration::minutes(i64::from(minutes))
+}
+
+/// Question 2 for a user about their own account (Security info, deleting one of their passkeys, setting up an
+/// authenticator app): whether `authentication` is recent enough, with the strong methods the user can verify with.
+pub async fn own_recency(
+    state: &AppState,
+    user: &User,
+    authentication: Option<&Authentication>,
+    now: OffsetDateTime,
+) -> Result<Answer<Recency>, ApiError> {
+    let (policy, groups) = policy_and_groups(state, user).await?;
+    let input = RecencyInput {
+        verified_party: &user.user_principal_name,
+        authentication,
+        window: registration_window(state, &policy),
+        usable_methods: usable_strong_methods(state, &policy, user, &groups).await?,
+    };
+    Ok(recently_verified(&input, now))
+}
+
+/// Refuses an action on one's own account that needs recent strong authentication (`doing` names it) when
+/// question 2 says no, with its evidence.
+pub fn require_recent(answer: &Answer<Recency>, doing: &str) -> Result<(), ApiError> {
+    match answer.code() {
+        None => Ok(()),
+        Some(code) => Err(ApiError::new(
+            code,
+            format!("{doing} needs recent strong authentication: {}", code.summary()),
+        )
+        .with_details(crate::wire::ErrorDetails {
+            verification: Some(crate::wire::to_value(&answer.evidence)),
+            ..Default::default()
+        })),
+    }
 }
 
 /// A user's group memberships.

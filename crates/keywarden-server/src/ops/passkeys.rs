@@ -6,7 +6,6 @@ use keywarden_domain::audit::{Activity, DetailKey};
 use keywarden_domain::directory::User;
 use keywarden_domain::ids::MethodId;
 use keywarden_domain::passkey::Passkey;
-use keywarden_domain::registration::{RecencyInput, recently_verified};
 
 use super::{event, user_target};
 use crate::api_error::ApiError;
@@ -92,27 +91,8 @@ pub async fn delete(
     if on_behalf {
         actor.require_on(Action::ManageMethods, user)?;
     } else {
-        let (policy, groups) = super::policy_and_groups(state, user).await?;
-        let input = RecencyInput {
-            verified_party: &user.user_principal_name,
-            authentication: actor.session().map(|s| &s.authentication),
-            window: super::registration_window(state, &policy),
-            usable_methods: super::usable_strong_methods(state, &policy, user, &groups).await?,
-        };
-        let answer = recently_verified(&input, ctx.now);
-        if let Some(code) = answer.code() {
-            return Err(ApiError::new(
-                code,
-                format!(
-                    "deleting a passkey needs recent strong authentication: {}",
-                    code.summary()
-                ),
-            )
-            .with_details(crate::wire::ErrorDetails {
-                verification: Some(crate::wire::to_value(&answer.evidence)),
-                ..Default::default()
-            }));
-        }
+        let answer = super::own_recency(state, user, actor.session().map(|s| &s.authentication), ctx.now).await?;
+        super::require_recent(&answer, "deleting a passkey")?;
     }
     let phrase = format!("Passkey ({})", passkey.passkey_type.label());
     let audit = event(

@@ -20,8 +20,8 @@ use crate::ops::{self, access_pass, passkeys, registration};
 use crate::state::AppState;
 use crate::telemetry::ceremony;
 use crate::wire::{
-    AccessPassView, ClientVerdictView, Collection, ErrorBody, ErrorDetails, MeView, MethodView, PasskeyView,
-    PasswordMethodView, RegistrationBegun, SessionView, SessionsRevoked, TotpEnrolledView, TotpMethodView, to_value,
+    AccessPassView, ClientVerdictView, Collection, ErrorBody, MeView, MethodView, PasskeyView, PasswordMethodView,
+    RegistrationBegun, SessionView, SessionsRevoked, TotpEnrolledView, TotpMethodView,
 };
 
 pub(super) fn routes() -> Vec<Route> {
@@ -81,20 +81,10 @@ pub(crate) fn parse_method_id(id: &str) -> Result<MethodId, ApiError> {
     responses((status = 200, body = MeView), (status = "4XX", body = ErrorBody)))]
 pub(super) async fn me(State(state): State<AppState>, actor: Actor) -> Result<axum::Json<MeView>, ApiError> {
     let (user, session) = signed_in(&actor)?;
-    let (policy, groups) = ops::policy_and_groups(&state, user).await?;
-    let window = ops::registration_window(&state, &policy);
-    let usable = ops::usable_strong_methods(&state, &policy, user, &groups).await?;
     // The registration window as question 2 applies it (a one-time pass's session keeps 10 minutes at most).
-    let recency = keywarden_domain::registration::recently_verified(
-        &keywarden_domain::registration::RecencyInput {
-            verified_party: &user.user_principal_name,
-            authentication: Some(&session.authentication),
-            window,
-            usable_methods: usable.clone(),
-        },
-        state.clock.now(),
-    )
-    .evidence;
+    let recency = ops::own_recency(&state, user, Some(&session.authentication), state.clock.now())
+        .await?
+        .evidence;
     Ok(axum::Json(MeView {
         id: user.id.to_string(),
         user_principal_name: user.user_principal_name.clone(),
@@ -106,7 +96,7 @@ pub(super) async fn me(State(state): State<AppState>, actor: Actor) -> Result<ax
             .map(|a| a.as_str())
             .collect(),
         csrf_token: session.csrf_token.clone(),
-        usable_strong_methods: usable,
+        usable_strong_methods: recency.usable_methods.clone(),
         session: SessionView {
             created_date_time: session.created_at,
             expires_date_time: session.expires_at,
@@ -384,22 +374,10 @@ pub(super) async fn enroll_totp(
     actor: Actor,
 ) -> Result<Created<TotpEnrolledView>, ApiError> {
     let (user, session) = signed_in(&actor)?;
-    let (policy, groups) = ops::policy_and_groups(&state, user).await?;
-    let usable = ops::usable_strong_methods(&state, &policy, user, &groups).await?;
-    if !usable.is_empty() {
-        let input = keywarden_domain::registration::RecencyInput {
-            verified_party: &user.user_principal_name,
-            authentication: Some(&session.authentication),
-            window: ops::registration_window(&state, &policy),
-            usable_methods: usable,
-        };
-        let answer = keywarden_domain::registration::recently_verified(&input, ctx.now);
-        if let Some(code) = answer.code() {
-            return Err(ApiError::code(code).with_details(ErrorDetails {
-                verification: Some(to_value(&answer.evidence)),
-                ..Default::default()
-            }));
-        }
+    // A user with no strong method yet sets up their first; one who has one must have verified recently.
+    let answer = ops::own_recency(&state, user, Some(&session.authentication), ctx.now).await?;
+    if !answer.evidence.usable_methods.is_empty() {
+        ops::require_recent(&answer, "setting up an authenticator app")?;
     }
     let enrolled = ops::sign_in::enroll_totp(
         &state,

@@ -160,6 +160,7 @@ both!(security as security_tests:
     metrics_are_served_off_the_public_listener,
     sign_in_seals_come_from_the_configured_secret,
     a_test_clock_cannot_be_enabled_on_a_public_origin,
+    a_stale_session_cannot_add_an_authenticator_app,
     every_admin_route_checks_every_role,
 );
 both!(operations as operations_tests:

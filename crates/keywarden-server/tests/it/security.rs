@@ -1377,3 +1377,35 @@ pub(crate) async fn every_admin_route_checks_every_role(app: TestApp) {
     }
     assert!(tried >= 30, "the table has the admin routes: {tried}");
 }
+
+/// A session whose strong authentication is stale (a device left signed in, a stolen cookie) cannot add an
+/// authenticator app of its own to a user who already has a strong method: that would be a lasting second factor
+/// for whoever holds the session. Refused with question 2's evidence, and nothing changes; after verifying again it
+/// may.
+pub(crate) async fn a_stale_session_cannot_add_an_authenticator_app(app: TestApp) {
+    let alice = app.signed_in_with_pass("alice@contoso.com", false).await;
+    let mut key = SoftAuthenticator::new(aaguid(YUBIKEY));
+    app.register(&alice, &mut key).await.expect(201);
+    app.clock().advance(Duration::minutes(11));
+    let before = app.fingerprint().await;
+    let body = alice
+        .post("/v1/me/authentication/softwareOathMethods", json!({}))
+        .await
+        .refused(403, "reauthentication_required");
+    assert!(
+        body["error"]["details"]["verification"]["usableMethods"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m == "fido2")),
+        "{body}"
+    );
+    unchanged(&app, &before, "a stale session adds an authenticator app").await;
+    let code = app.issue_pass("alice@contoso.com", false).await;
+    alice
+        .post("/v1/signin/tap", json!({"username": "alice@contoso.com", "code": code}))
+        .await
+        .expect(200);
+    alice
+        .post("/v1/me/authentication/softwareOathMethods", json!({}))
+        .await
+        .expect(201);
+}

@@ -16,7 +16,7 @@ use webauthn_rs_core::attestation::verify_attestation_ca_chain;
 use webauthn_rs_core::error::WebauthnError;
 use webauthn_rs_core::proto::{AttestationCaListBuilder, ParsedAttestationData};
 
-use crate::encoding::rfc3339;
+use keywarden_domain::instant::rfc3339;
 
 pub(crate) fn judge(
     data: &ParsedAttestationData,
